@@ -1,0 +1,53 @@
+// Element types and their traits table.
+//
+// Every dtype tensorpress knows has one row in a traits table (ggml's
+// pattern): its name, its storage layout and how model formats spell it.
+// Most dtypes store one element in a whole number of bytes. Two kinds do not:
+//   - packed 4-bit integers (kI4, kU4): two elements a byte, the first in the
+//     low nibble; a tensor of n elements takes ceil(n/2) bytes;
+//   - block-quantized GGUF types (kQ8_0, kQ4_0, kQ4_1): `block_elements`
+//     elements share one block of `block_bytes` bytes holding a scale (and a
+//     minimum) plus the quantized values. They are read as raw blocks and
+//     dequantized on request (see Dequantize in tensor.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tp {
+
+enum class DType : uint8_t {
+  kF64, kF32, kF16, kBF16,
+  kI64, kI32, kI16, kI8,
+  kU64, kU32, kU16, kU8,
+  kBool,
+  kI4, kU4,
+  kQ8_0, kQ4_0, kQ4_1,
+};
+inline constexpr int kNumDTypes = 18;
+
+struct DTypeTraits {
+  DType dtype;
+  std::string_view name;          // tensorpress's name: "f32", "q4_0", ...
+  int bits;                       // bits per element (packed types: 4; block types: 0)
+  int block_elements;             // elements per storage block (1, 2 for packed 4-bit, 32 for Q*)
+  int block_bytes;                // bytes per storage block
+  bool is_float;                  // element values are floating point
+  bool is_signed;                 // signed integer or float
+  bool is_quantized_block;        // GGUF-style block quantization
+  std::string_view safetensors;   // safetensors dtype string, empty if none
+};
+
+const DTypeTraits& Traits(DType dtype);
+inline std::string_view DTypeName(DType dtype) { return Traits(dtype).name; }
+// Parses tensorpress's own names ("f32", "bf16", "i4", "q8_0"...).
+std::optional<DType> DTypeFromName(std::string_view name);
+std::optional<DType> DTypeFromSafetensors(std::string_view name);
+
+// Bytes needed for `elements` elements; nullopt when the count is not a whole
+// number of blocks (block types) or the size overflows.
+std::optional<uint64_t> StorageBytes(DType dtype, uint64_t elements);
+
+}  // namespace tp

@@ -1,0 +1,63 @@
+// Model files: reading every supported format into a list of tensors, and
+// writing the formats tensorpress can produce.
+//
+// ReadModel detects the format from the file's first bytes (falling back to
+// the extension only where a format has no magic: llama2.c checkpoints), maps
+// the file and returns tensors that view the mapping. Every reader checks
+// each size, count and offset against the file size and against overflow
+// before it allocates or reads; a bad file yields kCorruptData with a
+// message naming the file and the problem.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tensorpress/buffer.h"
+#include "tensorpress/status.h"
+#include "tensorpress/tensor.h"
+
+namespace tp {
+
+enum class ModelFormat { kUnknown, kSafetensors, kNpy, kNpz, kGguf, kOnnx, kLlama2c, kTflite };
+
+std::string_view ModelFormatName(ModelFormat format);  // "safetensors", "gguf", ...
+
+// Format-level key/value metadata, values rendered as text (safetensors
+// __metadata__, GGUF key/values, ONNX producer, llama2.c config...).
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+struct Model {
+  std::string path;
+  ModelFormat format = ModelFormat::kUnknown;
+  std::vector<Tensor> tensors;
+  Metadata metadata;
+};
+
+struct ReadOptions {
+  // Skip detection and read as this format.
+  ModelFormat format = ModelFormat::kUnknown;
+  // Allow ONNX external-data files next to the model (off for fuzzing).
+  bool allow_external_data = true;
+};
+
+// Guesses the format from the first bytes of a file and its name.
+ModelFormat DetectFormat(std::span<const uint8_t> bytes, std::string_view path);
+
+StatusOr<Model> ReadModel(const std::string& path, const ReadOptions& options = {});
+// Reads from bytes in memory; `path` names the source in messages and
+// locates ONNX external data when allowed.
+StatusOr<Model> ReadModelFromBuffer(std::shared_ptr<const Buffer> buffer, const std::string& path,
+                                    const ReadOptions& options = {});
+
+// --- Writers. All go through AtomicFile (temporary file + rename). ---
+
+// safetensors with optional __metadata__ (string values). Tensor names must
+// be unique and non-empty; dtypes without a safetensors name (packed 4-bit,
+// GGUF blocks) are rejected.
+Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors,
+                        const Metadata& metadata, const WriteOptions& options = {});
+
+}  // namespace tp

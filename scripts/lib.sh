@@ -1,0 +1,50 @@
+# Shared by scripts/demo and scripts/test (sourced, not run).
+# Installs what the build needs from Debian's packages, skipping what is
+# already there, and builds a CMake tree incrementally.
+
+TP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TP_JOBS="${TP_JOBS:-$(nproc)}"
+
+# Debian packages the build, tests and fuzzers need.
+TP_APT_PACKAGES=(
+  cmake ninja-build g++ clang pkg-config python3 unzip
+  libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes for clang
+  libzstd-dev liblz4-dev libxxhash-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev
+  libflatbuffers-dev flatbuffers-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+tp_log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+tp_install_deps() {
+  local missing=()
+  for p in "${TP_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  tp_log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/tp-apt.log 2>&1; then
+    $sudo apt-get update -q >/tmp/tp-apt.log 2>&1 || true
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/tp-apt.log 2>&1 || {
+      cat /tmp/tp-apt.log >&2
+      echo "error: could not install ${missing[*]}" >&2
+      return 1
+    }
+  fi
+}
+
+# tp_build DIR [cmake args...]: configure once, then build incrementally.
+tp_build() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$TP_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "$TP_JOBS"
+}

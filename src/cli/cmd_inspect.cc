@@ -1,0 +1,148 @@
+// `tensorpress inspect FILE`: one row of statistics per tensor.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli.h"
+#include "tensorpress/model.h"
+#include "tensorpress/stats.h"
+
+namespace tp::cli {
+namespace {
+
+struct InspectArgs {
+  std::string file;
+  std::vector<std::string> globs;
+  bool json = false;
+};
+
+// Statistics of every selected tensor, computed on all cores; tensors are
+// independent, so each worker takes the next index.
+std::vector<TensorStats> StatsOf(const std::vector<const Tensor*>& tensors) {
+  std::vector<TensorStats> out(tensors.size());
+  std::atomic<size_t> next{0}, done{0};
+  Progress progress("inspect", tensors.size());
+  std::mutex progress_mu;
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), tensors.size()));
+  auto work = [&] {
+    for (size_t i; (i = next++) < tensors.size();) {
+      out[i] = ComputeStats(*tensors[i]);
+      size_t d = ++done;
+      std::lock_guard lock(progress_mu);
+      progress.Update(d);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return out;
+}
+
+std::string Num(double v) {
+  if (v != v) return "nan";
+  double a = std::abs(v);
+  if (v == 0) return "0";
+  if (a >= 1e5 || a < 1e-3) return fmt::format("{:.3e}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+Status RunInspect(const InspectArgs& args) {
+  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.file));
+  std::vector<const Tensor*> selected;
+  for (const Tensor& t : model.tensors) {
+    bool keep = args.globs.empty();
+    for (const auto& g : args.globs) keep = keep || GlobMatch(g, t.name());
+    if (keep) selected.push_back(&t);
+  }
+  if (selected.empty() && !args.globs.empty())
+    return NotFoundError(args.file + ": no tensor matches --tensor");
+  std::vector<TensorStats> stats = StatsOf(selected);
+
+  uint64_t total_elements = 0, total_bytes = 0, total_zeros = 0;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    total_elements += selected[i]->elements();
+    total_bytes += selected[i]->nbytes();
+    total_zeros += static_cast<uint64_t>(stats[i].zero_fraction * stats[i].elements + 0.5);
+  }
+  double total_zero_fraction = total_elements ? double(total_zeros) / double(total_elements) : 0;
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["file"] = args.file;
+    j["format"] = std::string(ModelFormatName(model.format));
+    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : model.metadata) meta[k] = v;
+    j["metadata"] = meta;
+    j["tensors"] = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < selected.size(); ++i) {
+      const Tensor& t = *selected[i];
+      const TensorStats& s = stats[i];
+      nlohmann::ordered_json row;
+      row["name"] = t.name();
+      row["dtype"] = std::string(DTypeName(t.dtype()));
+      row["shape"] = t.shape();
+      row["elements"] = t.elements();
+      row["bytes"] = t.nbytes();
+      row["min"] = s.min;
+      row["max"] = s.max;
+      row["mean"] = s.mean;
+      row["std"] = s.std;
+      row["zero_fraction"] = s.zero_fraction;
+      row["nan_count"] = s.nan_count;
+      row["entropy_bits"] = s.entropy_bits;
+      row["entropy_domain"] = std::string(EntropyDomainName(s.entropy_domain));
+      if (t.quant()) {
+        row["quantization"] = {{"scale", t.quant()->scale},
+                               {"zero_point", t.quant()->zero_point},
+                               {"axis", t.quant()->axis}};
+      }
+      j["tensors"].push_back(std::move(row));
+    }
+    j["totals"] = {{"tensors", selected.size()},
+                   {"elements", total_elements},
+                   {"bytes", total_bytes},
+                   {"zero_fraction", total_zero_fraction}};
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+
+  size_t name_w = 4;
+  for (const Tensor* t : selected) name_w = std::max(name_w, t->name().size());
+  name_w = std::min<size_t>(name_w, 60);
+  fmt::print("{} ({}, {} tensors)\n", args.file, ModelFormatName(model.format), selected.size());
+  fmt::print("{:<{}}  {:<5} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>13}\n", "name", name_w,
+             "dtype", "shape", "bytes", "min", "max", "mean", "std", "zeros", "entropy");
+  for (size_t i = 0; i < selected.size(); ++i) {
+    const Tensor& t = *selected[i];
+    const TensorStats& s = stats[i];
+    std::string name = t.name().size() > name_w ? "…" + t.name().substr(t.name().size() - name_w + 1) : t.name();
+    std::string ent = fmt::format("{:.3f} b/{}", s.entropy_bits,
+                                  s.entropy_domain == EntropyDomain::kValues ? "val" : "byte");
+    fmt::print("{:<{}}  {:<5} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:>13}\n", name, name_w,
+               DTypeName(t.dtype()), ShapeToString(t.shape()), t.nbytes(), Num(s.min), Num(s.max),
+               Num(s.mean), Num(s.std), 100 * s.zero_fraction, ent);
+  }
+  fmt::print("total: {} tensors, {} elements, {} ({} bytes), {:.2f}% zeros\n", selected.size(),
+             HumanCount(total_elements), HumanBytes(total_bytes), total_bytes, 100 * total_zero_fraction);
+  fmt::print("entropy: order-0, in bits per value for integer tensors (b/val) and per byte for "
+             "float and block-quantized tensors (b/byte)\n");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddInspectCommand(CLI::App& root, std::vector<Command>& commands) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* app = root.add_subcommand("inspect", "Per-tensor statistics of a model file");
+  app->add_option("file", args->file, "Model file (safetensors, npy, npz, gguf, onnx, tflite, llama2.c)")
+      ->required();
+  app->add_option("--tensor", args->globs, "Only tensors whose name matches this glob (repeatable)");
+  app->add_flag("--json", args->json, "Print a JSON object instead of a table");
+  commands.push_back({app, [args] { return RunInspect(*args); }});
+}
+
+}  // namespace tp::cli

@@ -1,0 +1,68 @@
+#include "tensorpress/dtype.h"
+
+#include <array>
+
+namespace tp {
+namespace {
+
+constexpr std::array<DTypeTraits, kNumDTypes> kTraits = {{
+    // dtype         name    bits blk_el blk_by float  signed  qblock safetensors
+    {DType::kF64,  "f64",   64, 1,  8,  true,  true,  false, "F64"},
+    {DType::kF32,  "f32",   32, 1,  4,  true,  true,  false, "F32"},
+    {DType::kF16,  "f16",   16, 1,  2,  true,  true,  false, "F16"},
+    {DType::kBF16, "bf16",  16, 1,  2,  true,  true,  false, "BF16"},
+    {DType::kI64,  "i64",   64, 1,  8,  false, true,  false, "I64"},
+    {DType::kI32,  "i32",   32, 1,  4,  false, true,  false, "I32"},
+    {DType::kI16,  "i16",   16, 1,  2,  false, true,  false, "I16"},
+    {DType::kI8,   "i8",     8, 1,  1,  false, true,  false, "I8"},
+    {DType::kU64,  "u64",   64, 1,  8,  false, false, false, "U64"},
+    {DType::kU32,  "u32",   32, 1,  4,  false, false, false, "U32"},
+    {DType::kU16,  "u16",   16, 1,  2,  false, false, false, "U16"},
+    {DType::kU8,   "u8",     8, 1,  1,  false, false, false, "U8"},
+    {DType::kBool, "bool",   8, 1,  1,  false, false, false, "BOOL"},
+    {DType::kI4,   "i4",     4, 2,  1,  false, true,  false, ""},
+    {DType::kU4,   "u4",     4, 2,  1,  false, false, false, ""},
+    // GGUF blocks: Q8_0 = f16 scale + 32 x i8; Q4_0 = f16 scale + 16 bytes of
+    // nibbles; Q4_1 = f16 scale + f16 min + 16 bytes of nibbles.
+    {DType::kQ8_0, "q8_0",   0, 32, 34, false, true,  true,  ""},
+    {DType::kQ4_0, "q4_0",   0, 32, 18, false, true,  true,  ""},
+    {DType::kQ4_1, "q4_1",   0, 32, 20, false, true,  true,  ""},
+}};
+
+constexpr bool TableMatchesEnum() {
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (static_cast<int>(kTraits[i].dtype) != i) return false;
+  return true;
+}
+static_assert(TableMatchesEnum(), "traits table rows must follow the DType enum order");
+
+}  // namespace
+
+const DTypeTraits& Traits(DType dtype) { return kTraits[static_cast<int>(dtype)]; }
+
+std::optional<DType> DTypeFromName(std::string_view name) {
+  for (const auto& t : kTraits)
+    if (t.name == name) return t.dtype;
+  return std::nullopt;
+}
+
+std::optional<DType> DTypeFromSafetensors(std::string_view name) {
+  for (const auto& t : kTraits)
+    if (!t.safetensors.empty() && t.safetensors == name) return t.dtype;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> StorageBytes(DType dtype, uint64_t elements) {
+  const DTypeTraits& t = Traits(dtype);
+  uint64_t blocks;
+  if (t.is_quantized_block) {
+    if (elements % t.block_elements != 0) return std::nullopt;
+    blocks = elements / t.block_elements;
+  } else {
+    blocks = elements / t.block_elements + (elements % t.block_elements != 0);
+  }
+  if (blocks > UINT64_MAX / static_cast<uint64_t>(t.block_bytes)) return std::nullopt;
+  return blocks * t.block_bytes;
+}
+
+}  // namespace tp
