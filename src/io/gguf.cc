@@ -20,7 +20,7 @@
 // is reserved, so a hostile header cannot make the reader allocate.
 #include <algorithm>
 #include <bit>
-#include <cinttypes>
+#include <charconv>
 #include <cstring>
 #include <set>
 
@@ -63,53 +63,50 @@ Status ReadString(ByteReader& r, std::string_view* out, const char* what) {
   return Status::Ok();
 }
 
+// Shortest text that reads back as the same float.
 template <typename T>
-std::string ScalarText(ByteReader& r, const char* what, Status* status) {
-  T v{};
-  *status = r.Read(&v, what);
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-    return buf;
-  } else {
-    return std::to_string(v);
-  }
+Status FloatText(ByteReader& r, const char* what, std::string* text) {
+  T v = 0;
+  TP_RETURN_IF_ERROR(r.Read(&v, what));
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  *text = ec == std::errc() ? std::string(buf, end) : "?";
+  return Status::Ok();
 }
 
 // Reads one value of `type` and renders it as text. `integer` receives the
 // value of integer scalars (for general.alignment).
 Status ReadValue(ByteReader& r, uint32_t type, int depth, std::string* text,
                  std::optional<int64_t>* integer) {
-  Status s;
   switch (type) {
-    case kGgufU8: { uint8_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint8 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufI8: { int8_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int8 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufU16: { uint16_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint16 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufI16: { int16_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int16 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufU32: { uint32_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint32 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufI32: { int32_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int32 value")); *text = std::to_string(v); *integer = v; return s; }
+    case kGgufU8: { uint8_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint8 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufI8: { int8_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int8 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufU16: { uint16_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint16 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufI16: { int16_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int16 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufU32: { uint32_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "uint32 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufI32: { int32_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int32 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
     case kGgufU64: {
       uint64_t v = 0;
       TP_RETURN_IF_ERROR(r.Read(&v, "uint64 value"));
       *text = std::to_string(v);
       if (v <= static_cast<uint64_t>(INT64_MAX)) *integer = static_cast<int64_t>(v);
-      return s;
+      return Status::Ok();
     }
-    case kGgufI64: { int64_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int64 value")); *text = std::to_string(v); *integer = v; return s; }
-    case kGgufF32: *text = ScalarText<float>(r, "float32 value", &s); return s;
-    case kGgufF64: *text = ScalarText<double>(r, "float64 value", &s); return s;
+    case kGgufI64: { int64_t v = 0; TP_RETURN_IF_ERROR(r.Read(&v, "int64 value")); *text = std::to_string(v); *integer = v; return Status::Ok(); }
+    case kGgufF32: return FloatText<float>(r, "float32 value", text);
+    case kGgufF64: return FloatText<double>(r, "float64 value", text);
     case kGgufBool: {
       uint8_t v = 0;
       TP_RETURN_IF_ERROR(r.Read(&v, "bool value"));
       if (v > 1) return CorruptDataError("bool value " + std::to_string(v) + " is neither 0 nor 1");
       *text = v ? "true" : "false";
-      return s;
+      return Status::Ok();
     }
     case kGgufString: {
       std::string_view v;
       TP_RETURN_IF_ERROR(ReadString(r, &v, "string value"));
       *text = std::string(v);
-      return s;
+      return Status::Ok();
     }
     case kGgufArray: {
       if (depth >= kMaxArrayDepth)
@@ -147,7 +144,7 @@ Status ReadValue(ByteReader& r, uint32_t type, int depth, std::string* text,
       *text = render ? out + "]"
                      : "[array of " + std::to_string(count) + " " +
                            std::string(GgufValueTypeName(elem_type)) + "]";
-      return s;
+      return Status::Ok();
     }
     default: return CorruptDataError("unknown value type " + std::to_string(type));
   }

@@ -168,8 +168,56 @@ TEST(Gguf, DequantizesGoldenQ8_0Q4_0AndQ4_1Blocks) {
   EXPECT_EQ(mid[2], 3.0);
 }
 
+// src/io/testdata/gguf_reference.gguf was written by llama.cpp's own `gguf`
+// Python package (see make_reference.py there), which also stored its own
+// dequantization of each quantized tensor X as X.ref: the reader must match
+// ggml's reference bit for bit.
+TEST(Gguf, ReadsTheGgufPackagesReferenceFile) {
+  auto model = ReadModel(testing::SourceDir() + "/src/io/testdata/gguf_reference.gguf");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_EQ(model->tensors.size(), 11u);
+  auto get = [&](const std::string& name) -> const Tensor& {
+    for (const Tensor& t : model->tensors)
+      if (t.name() == name) return t;
+    ADD_FAILURE() << "no tensor " << name;
+    return model->tensors[0];
+  };
+  // numpy (3, 8) was stored as ne = {8, 3} and reads back as [3, 8].
+  const Tensor& f32 = get("w.f32");
+  EXPECT_EQ(f32.shape(), (Shape{3, 8}));
+  for (int i = 0; i < 24; ++i) EXPECT_EQ(f32.values<float>()[i], i * 0.25f - 3) << i;
+  EXPECT_EQ(get("w.f16").shape(), (Shape{2, 4}));
+  EXPECT_EQ(ValuesOf(get("w.f16")), (std::vector<float>{1, -2, 0.5f, 65504, 0, -0.25f, 3, 7}));
+  EXPECT_EQ(get("w.i32").shape(), (Shape{1, 3}));
+  EXPECT_EQ(ValuesOf(get("w.i32")), (std::vector<float>{-5, 0, 7}));
+  for (std::string q : {"w.q8_0", "w.q4_0", "w.q4_1", "w.bf16"}) {
+    SCOPED_TRACE(q);
+    const Tensor& t = get(q);
+    const Tensor& ref = get(q + ".ref");
+    EXPECT_EQ(t.shape(), (Shape{2, 64}));
+    EXPECT_EQ(ref.shape(), (Shape{2, 64}));
+    auto got = ValuesOf(t);
+    auto want = ref.values<float>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << "element " << i;
+  }
+  EXPECT_EQ(get("w.q8_0").dtype(), DType::kQ8_0);
+  EXPECT_EQ(get("w.q4_0").dtype(), DType::kQ4_0);
+  EXPECT_EQ(get("w.q4_1").dtype(), DType::kQ4_1);
+  EXPECT_EQ(get("w.bf16").dtype(), DType::kBF16);
+  Metadata expected = {{"general.architecture", "llama"},
+                       {"general.name", "tensorpress reference"},
+                       {"llama.block_count", "2"},
+                       {"llama.rope.freq_base", "10000"},
+                       {"flag", "true"},
+                       {"small", "[1, 2, 3]"},
+                       {"tokenizer.ggml.tokens", "[array of 20 string]"}};
+  EXPECT_EQ(model->metadata, expected);
+}
+
 TEST(Gguf, RendersEveryValueTypeAsText) {
-  GgufBytes g(3, 0, 9);
+  GgufBytes g(3, 0, 10);
+  g.Str("tenth").Put<uint32_t>(6).Put<float>(0.1f);  // shortest round-trip text
   g.Str("u8").Put<uint32_t>(0).Put<uint8_t>(200);
   g.Str("i16").Put<uint32_t>(3).Put<int16_t>(-300);
   g.Str("f32").Put<uint32_t>(6).Put<float>(0.5f);
@@ -185,7 +233,7 @@ TEST(Gguf, RendersEveryValueTypeAsText) {
   auto model = ReadBytes(g.Done());
   ASSERT_TRUE(model.ok()) << model.status().message();
   EXPECT_TRUE(model->tensors.empty());
-  Metadata expected = {{"u8", "200"},          {"i16", "-300"},         {"f32", "0.5"},
+  Metadata expected = {{"tenth", "0.1"},        {"u8", "200"},          {"i16", "-300"},         {"f32", "0.5"},
                        {"flag", "true"},       {"i64", "-5000000000"},  {"f64", "-2.25"},
                        {"names", R"(["a", "b\"c"])"}, {"nested", "[[7], [8, 9]]"},
                        {"tokens", "[array of 20 string]"}};

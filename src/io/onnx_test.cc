@@ -262,6 +262,51 @@ TEST(Onnx, ReadsExternalDataFromASideFile) {
   }
 }
 
+// src/io/testdata/onnx_reference was written by the `onnx` package (see
+// make_reference.py): ext.X lives in model.onnx.data, inline.X holds the same
+// values as onnx.helper encodes them in the typed fields.
+TEST(Onnx, ReadsTheOnnxPackagesReferenceModel) {
+  auto model = ReadModel(testing::SourceDir() + "/src/io/testdata/onnx_reference/model.onnx");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ(model->tensors.size(), 9u);
+  std::vector<double> f32;
+  for (int i = 0; i < 12; ++i) f32.push_back(i * 0.5 - 3);
+  struct Want {
+    std::string name;
+    DType dtype;
+    Shape shape;
+    std::vector<double> values;
+  };
+  std::vector<Want> want = {
+      {"f32", DType::kF32, {3, 4}, f32},
+      {"f16", DType::kF16, {5}, {1, -2, 0.5, 65504, -0.25}},
+      {"i64", DType::kI64, {2, 2}, {-1099511627776.0, 3, 0, 4611686018427387904.0}},
+  };
+  for (const Want& w : want) {
+    for (std::string prefix : {"ext.", "inline."}) {
+      SCOPED_TRACE(prefix + w.name);
+      const Tensor* t = FindTensor(*model, prefix + w.name);
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(t->dtype(), w.dtype);
+      EXPECT_EQ(t->shape(), w.shape);
+      EXPECT_EQ(AsDoubles(*t), w.values);
+    }
+  }
+  const Tensor* bf16 = FindTensor(*model, "inline.bf16");
+  ASSERT_NE(bf16, nullptr);
+  EXPECT_EQ(AsDoubles(*bf16), (std::vector<double>{1, -2.5, 0.15625, 256}));
+  const Tensor* i4 = FindTensor(*model, "inline.i4");
+  ASSERT_NE(i4, nullptr);
+  EXPECT_EQ(i4->dtype(), DType::kI4);
+  EXPECT_EQ(AsDoubles(*i4), (std::vector<double>{1, -2, 7, -8, 3}));
+  const Tensor* c = FindTensor(*model, "const.out");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(AsDoubles(*c), (std::vector<double>{2.5, -1}));
+  Metadata expected = {{"ir_version", "10"}, {"producer_name", "onnx-reference"},
+                       {"opset.ai.onnx", "21"}, {"graph.name", "reference"}};
+  EXPECT_EQ(model->metadata, expected);
+}
+
 TEST(Onnx, UnsupportedTypesAreNamed) {
   onnx::ModelProto m = BaseModel();
   auto* t = AddInit(m.mutable_graph(), "vocab", TensorProto::STRING, {1});
