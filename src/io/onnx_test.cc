@@ -228,11 +228,10 @@ std::string WriteExternalModel(const testing::TempDir& dir, const std::string& l
 TEST(Onnx, ReadsExternalDataFromASideFile) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.File("data"));
-  std::vector<uint8_t> side(8, 0xEE);  // 8 bytes before the tensor
+  // 8 bytes before the tensor, 5 trailing bytes after it.
+  std::vector<uint8_t> side(8 + 16 + 5, 0xEE);
   float vals[4] = {1.25f, -2.5f, 1e-3f, 4096.0f};
-  const auto* p = reinterpret_cast<const uint8_t*>(vals);
-  side.insert(side.end(), p, p + 16);
-  side.resize(side.size() + 5, 0);  // trailing bytes are fine
+  std::memcpy(side.data() + 8, vals, 16);
   testing::WriteBytes(dir.File("data/weights.bin"), side);
   std::string path = WriteExternalModel(dir, "data/weights.bin", 8, 16);
   auto model = ReadModel(path);
