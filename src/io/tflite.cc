@@ -172,7 +172,10 @@ Status ReadQuant(const fb::Tensor* t, const Tensor& tensor, const std::string& n
       return CorruptDataError(name + ": quantization scale " + std::to_string(s) + " is not a finite non-negative number");
     p.scale.push_back(s);
   }
-  p.zero_point.assign(zero->begin(), zero->end());
+  // The Verifier checks a vector's alignment only to its 4-byte length, so
+  // 8-byte zero points may sit misaligned: copy them out bytewise.
+  p.zero_point.resize(zero->size());
+  std::memcpy(p.zero_point.data(), zero->Data(), zero->size() * sizeof(int64_t));
   *out = std::move(p);
   return Status::Ok();
 }
