@@ -147,8 +147,8 @@ Status ReadQuant(const fb::Tensor* t, const Tensor& tensor, const std::string& n
   if (!q || !q->scale() || q->scale()->size() == 0) return Status::Ok();
   if (q->details_type() != 0)
     return UnsupportedError(name + ": custom quantization details are not supported");
-  // Scales on a float tensor describe nothing we can apply; TFLite ignores
-  // them there too.
+  // real = scale * (q - zero_point) has no meaning for float data: such
+  // parameters (min/max-only or stray scales) are not attached.
   if (Traits(tensor.dtype()).is_float) return Status::Ok();
   const auto* scale = q->scale();
   const auto* zero = q->zero_point();

@@ -257,7 +257,10 @@ TEST(Tflite, UnsupportedTypeNamesTheTensor) {
 // same network's float Keras weights, shipped beside it: TFLite stores
 // conv kernels OHWI where Keras has HWIO, and the converter folds each
 // batch norm into the conv before quantizing, w' = w * gamma /
-// sqrt(var + eps) per output channel (Keras's default eps = 1e-3).
+// sqrt(var + eps) per output channel (Keras's default eps = 1e-3), and
+// b' = beta + (b - mean) * gamma / sqrt(var + eps). Every dequantized
+// weight and bias must then lie within half a quantization step of the
+// folded float value.
 TEST(Tflite, ReadsResnet8Int8AgainstKerasWeights) {
   auto model = ReadModel(testing::SharedModel("mlperf-tiny/resnet8_cifar10_int8.tflite"));
   ASSERT_TRUE(model.ok()) << model.status().message();
@@ -320,9 +323,38 @@ TEST(Tflite, ReadsResnet8Int8AgainstKerasWeights) {
             double got = d[((o * kh + y) * kw + x) * ci + i];
             worst = std::max(worst, std::abs(got - ref) / q->quant()->scale[o]);
           }
-    // Rounding to the nearest step gives 0.5; a wrong layout, axis or scale
-    // gives many steps.
-    EXPECT_LT(worst, 0.6);
+    // Rounding to the nearest step gives at most 0.5 (plus float error in
+    // the fold); a wrong layout, axis or scale gives many steps.
+    EXPECT_LT(worst, 0.501);
+
+    // The bias is int32 in steps of input_scale * weight_scale; folded it is
+    // beta + (b - mean) * gamma / sqrt(var + eps).
+    const Tensor* qb = nullptr;
+    for (const Tensor& t : model->tensors)
+      if (t.name().find("model/" + conv + "/BiasAdd/ReadVariableOp/resource") != std::string::npos) qb = &t;
+    const Tensor* b = Find(*keras, conv + "/" + conv + "/bias");
+    ASSERT_NE(qb, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(qb->dtype(), DType::kI32);
+    ASSERT_TRUE(qb->quant().has_value());
+    EXPECT_EQ(qb->quant()->axis, 0);
+    ASSERT_EQ(qb->quant()->scale.size(), static_cast<size_t>(co));
+    auto db = Dequantize(*qb);
+    ASSERT_TRUE(db.ok());
+    double worst_bias = 0;
+    for (int64_t o = 0; o < co; ++o) {
+      double ref = b->values<float>()[o];
+      if (!bn.empty()) {
+        auto p = [&](const char* what) {
+          const Tensor* t = Find(*keras, bn + "/" + bn + "/" + what);
+          return t ? double(t->values<float>()[o]) : NAN;  // NaN fails the bound below
+        };
+        ref = p("beta") + (ref - p("moving_mean")) * fold[o];
+      }
+      double got = db->values<float>()[o];
+      worst_bias = std::max(worst_bias, std::abs(got - ref) / qb->quant()->scale[o]);
+    }
+    EXPECT_LT(worst_bias, 0.501);
   }
   EXPECT_EQ(conv_params, 432u + 2304 * 2 + 4608 + 9216 + 512 + 18432 + 36864 + 2048);
 
@@ -337,10 +369,27 @@ TEST(Tflite, ReadsResnet8Int8AgainstKerasWeights) {
   }
   EXPECT_EQ(int32_biases, 10);  // nine convs and the dense layer
 
+  // The dense layer: int8 [out, in] with one scale (Keras has [in, out]),
+  // its bias int32 with one scale; neither has a batch norm to fold.
   const Tensor* dense = Find(*model, "model/dense/MatMul");
-  ASSERT_NE(dense, nullptr);
-  EXPECT_EQ(dense->shape(), (Shape{10, 64}));  // [out, in], Keras has [64, 10]
+  const Tensor* dense_bias = Find(*model, "model/dense/BiasAdd/ReadVariableOp/resource");
+  const Tensor* keras_dense = Find(*keras, "dense/dense/kernel");
+  const Tensor* keras_bias = Find(*keras, "dense/dense/bias");
+  ASSERT_TRUE(dense && dense_bias && keras_dense && keras_bias);
+  EXPECT_EQ(dense->shape(), (Shape{10, 64}));
   EXPECT_EQ(dense->dtype(), DType::kI8);
+  ASSERT_TRUE(dense->quant() && dense_bias->quant());
+  auto dd = Dequantize(*dense);
+  auto ddb = Dequantize(*dense_bias);
+  ASSERT_TRUE(dd.ok() && ddb.ok());
+  double worst = 0, worst_bias = 0;
+  for (int o = 0; o < 10; ++o) {
+    for (int i = 0; i < 64; ++i)
+      worst = std::max<double>(worst, std::abs(dd->values<float>()[o * 64 + i] - keras_dense->values<float>()[i * 10 + o]));
+    worst_bias = std::max<double>(worst_bias, std::abs(ddb->values<float>()[o] - keras_bias->values<float>()[o]));
+  }
+  EXPECT_LT(worst / dense->quant()->scale[0], 0.501);
+  EXPECT_LT(worst_bias / dense_bias->quant()->scale[0], 0.501);
   // Everything with data: 9 convs + dense, 10 biases, the flatten shape.
   EXPECT_EQ(model->tensors.size(), 21u);
 }
