@@ -270,7 +270,11 @@ TEST(Tflite, ReadsResnet8Int8AgainstKerasWeights) {
   EXPECT_EQ(Meta(*model, "version"), "3");
   EXPECT_EQ(Meta(*model, "subgraphs"), "1");
   EXPECT_EQ(Meta(*model, "metadata.min_runtime_version"), "1.5.0");  // `strings` shows it in the file
-  EXPECT_NE(Meta(*model, "operator_codes").find("CONV_2D"), std::string::npos);
+  // The ops of a quantized ResNet-8: convs, residual adds, pooling, the
+  // classifier head, and the int8 <-> float edges.
+  EXPECT_EQ(Meta(*model, "operator_codes"),
+            "CONV_2D v3, ADD v2, AVERAGE_POOL_2D v2, RESHAPE, FULLY_CONNECTED v4, SOFTMAX v2, QUANTIZE, "
+            "DEQUANTIZE v2");
 
   // The first conv, 3x3 over RGB to 16 channels, as in the MLPerf Tiny
   // reference (resnet_v1_eembc).
@@ -286,7 +290,9 @@ TEST(Tflite, ReadsResnet8Int8AgainstKerasWeights) {
       {"conv2d_6", "batch_normalization_5"}, {"conv2d_7", "batch_normalization_6"},
       {"conv2d_8", ""}};
   uint64_t conv_params = 0;
-  for (const auto& [conv, bn] : convs) {
+  for (const auto& entry : convs) {
+    const std::string& conv = entry.first;  // named, not bound: lambdas below capture it
+    const std::string& bn = entry.second;
     SCOPED_TRACE(conv);
     const Tensor* q = Find(*model, "model/" + conv + "/Conv2D");
     const Tensor* k = Find(*keras, conv + "/" + conv + "/kernel");
