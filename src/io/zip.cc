@@ -286,6 +286,9 @@ StatusOr<std::vector<uint8_t>> Inflate(std::span<const uint8_t> in, uint64_t out
 }
 
 uint32_t Crc32(uint32_t crc, std::span<const uint8_t> bytes) {
+  // zlib treats a null buffer as "return the initial value", which would
+  // reset a running CRC at an empty part.
+  if (bytes.empty()) return crc;
   return static_cast<uint32_t>(crc32_z(crc, bytes.data(), bytes.size()));
 }
 
