@@ -228,6 +228,16 @@ TEST(Npz, RoundTripsEveryNumpyDtypeAndOddShapes) {
   EXPECT_EQ(m->format, ModelFormat::kNpz);
   ASSERT_EQ(m->tensors.size(), tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) ExpectSameTensor(m->tensors[i], tensors[i]);
+  // Members are aligned in the file, so every array is a view, not a copy.
+  auto buffer = MakeOwnedBuffer(testing::ReadBytes(path));
+  auto viewed = ReadModelFromBuffer(buffer, path);
+  ASSERT_TRUE(viewed.ok()) << viewed.status().message();
+  for (const Tensor& t : viewed->tensors) {
+    if (t.nbytes() == 0) continue;
+    EXPECT_GE(t.bytes().data(), buffer->data()) << t.name();
+    EXPECT_LE(t.bytes().data() + t.nbytes(), buffer->data() + buffer->size()) << t.name();
+    EXPECT_EQ((t.bytes().data() - buffer->data()) % 64, 0) << t.name();
+  }
 }
 
 TEST(Npz, EmptyArchiveRoundTrips) {

@@ -62,7 +62,9 @@ Status WriteNpz(const std::string& path, std::span<const Tensor> tensors, const 
   for (size_t i = 0; i < tensors.size(); ++i) {
     const std::span<const uint8_t> parts[] = {
         {reinterpret_cast<const uint8_t*>(headers[i].data()), headers[i].size()}, tensors[i].bytes()};
-    TP_RETURN_IF_ERROR(zip.AddStored(tensors[i].name() + ".npy", parts));
+    // The .npy header keeps the array 64-byte aligned relative to the
+    // member; aligning the member keeps it so in the file.
+    TP_RETURN_IF_ERROR(zip.AddStored(tensors[i].name() + ".npy", parts, /*alignment=*/64));
   }
   TP_RETURN_IF_ERROR(zip.Finish());
   return file->Commit();

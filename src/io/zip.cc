@@ -371,6 +371,8 @@ class Bytes {
 constexpr uint16_t kVersionClassic = 20;
 constexpr uint16_t kVersionZip64 = 45;
 constexpr uint16_t kMadeByUnix = 3 << 8;
+constexpr uint16_t kAlignExtraId = 0xD935;  // Android zipalign: u16 alignment, then zero padding
+constexpr uint64_t kAlignExtraBytes = 6;
 constexpr uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: reproducible output
 
 bool IsAscii(const std::string& s) {
@@ -380,7 +382,7 @@ bool IsAscii(const std::string& s) {
 }  // namespace
 
 Status ZipWriter::AddStored(const std::string& name,
-                            std::span<const std::span<const uint8_t>> parts) {
+                            std::span<const std::span<const uint8_t>> parts, uint16_t alignment) {
   if (name.empty() || name.size() > kMax16)
     return InvalidArgumentError("ZIP member name must be 1 to 65535 bytes long");
   uint64_t size = 0;
@@ -392,6 +394,13 @@ Status ZipWriter::AddStored(const std::string& name,
   const uint64_t offset = file_->bytes_written();
   const bool zip64 = force_zip64_ || size >= kMax32;
   const uint16_t flags = IsAscii(name) ? 0 : kFlagUtf8;
+  uint64_t extra_len = zip64 ? 20 : 0;
+  uint64_t padding = 0;
+  if (alignment > 1) {
+    uint64_t unpadded = offset + kLocalHeaderBytes + name.size() + extra_len + kAlignExtraBytes;
+    padding = (alignment - unpadded % alignment) % alignment;
+    extra_len += kAlignExtraBytes + padding;
+  }
   Bytes h;
   h.U32(kLocalHeaderSig);
   h.U16(zip64 ? kVersionZip64 : kVersionClassic);
@@ -403,13 +412,19 @@ Status ZipWriter::AddStored(const std::string& name,
   h.U32(zip64 ? kMax32 : static_cast<uint32_t>(size));
   h.U32(zip64 ? kMax32 : static_cast<uint32_t>(size));
   h.U16(static_cast<uint16_t>(name.size()));
-  h.U16(zip64 ? 20 : 0);
+  h.U16(static_cast<uint16_t>(extra_len));
   h.Str(name);
   if (zip64) {
     h.U16(kZip64ExtraId);
     h.U16(16);
     h.U64(size);
     h.U64(size);
+  }
+  if (alignment > 1) {
+    h.U16(kAlignExtraId);
+    h.U16(static_cast<uint16_t>(2 + padding));
+    h.U16(alignment);
+    for (uint64_t i = 0; i < padding; ++i) h.Raw("", 1);
   }
   TP_RETURN_IF_ERROR(file_->Write(h.bytes()));
   for (auto part : parts) TP_RETURN_IF_ERROR(file_->Write(part));

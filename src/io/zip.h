@@ -66,8 +66,12 @@ class ZipWriter {
   explicit ZipWriter(AtomicFile* file, bool force_zip64 = false)
       : file_(file), force_zip64_(force_zip64) {}
 
-  // Adds a member whose bytes are the concatenation of `parts`.
-  Status AddStored(const std::string& name, std::span<const std::span<const uint8_t>> parts);
+  // Adds a member whose bytes are the concatenation of `parts`. With
+  // `alignment` > 1 the local header is padded (an Android zipalign extra
+  // field, which other readers skip) so the member's bytes start at a
+  // multiple of it in the file and can be mapped in place.
+  Status AddStored(const std::string& name, std::span<const std::span<const uint8_t>> parts,
+                   uint16_t alignment = 1);
   // Writes the central directory and end records. Call once, last.
   Status Finish();
 
