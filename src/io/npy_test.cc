@@ -347,6 +347,35 @@ std::string Dict(const std::string& descr, const std::string& shape, const std::
   return "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
 }
 
+// Header spellings numpy accepts and other writers (or Python 2) produce.
+TEST(Npy, AcceptsHeaderVariantsOfOtherWriters) {
+  struct Variant {
+    std::string dict;
+    int major;
+    Shape shape;
+  } ok[] = {
+      {R"({"descr": "<f4", "fortran_order": False, "shape": (2,)})", 1, {2}},       // double quotes, no trailing comma
+      {"{'shape': (1L, 2L), 'fortran_order': False, 'descr': '<f4'}", 1, {1, 2}},   // Python 2 longs, any key order
+      {Dict("=f4", "(2, )"), 2, {2}},                                               // native order mark, v2.0
+      {Dict("<f4", "(1, 1, 2)"), 3, {1, 1, 2}},                                     // v3.0
+      {"  {'descr':'<f4','fortran_order':True,'shape':(2,)}", 1, {2}},              // fortran 1-d, no spaces
+  };
+  for (const Variant& v : ok) {
+    SCOPED_TRACE(v.dict);
+    auto m = ReadModelFromBuffer(MakeOwnedBuffer(Npy(v.dict, 8, v.major)), "v.npy");
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(m->tensors[0].shape(), v.shape);
+    EXPECT_EQ(m->tensors[0].dtype(), DType::kF32);
+  }
+  for (std::string descr : {">u1", "<u1", "|u1", "=u1"}) {
+    auto m = ReadModelFromBuffer(MakeOwnedBuffer(Npy(Dict(descr, "(3,)"), 3)), "v.npy");
+    EXPECT_TRUE(m.ok()) << descr << ": " << m.status().message();
+  }
+  // 'L' suffixes come only from Python 2, which never wrote version 3.0.
+  auto v3_long = ReadModelFromBuffer(MakeOwnedBuffer(Npy(Dict("<f4", "(2L,)"), 8, 3)), "v.npy");
+  EXPECT_EQ(v3_long.status().code(), StatusCode::kCorruptData);
+}
+
 void Put16(std::vector<uint8_t>& b, size_t at, uint16_t v) { std::memcpy(b.data() + at, &v, 2); }
 void Put32(std::vector<uint8_t>& b, size_t at, uint32_t v) { std::memcpy(b.data() + at, &v, 4); }
 void Put64(std::vector<uint8_t>& b, size_t at, uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
