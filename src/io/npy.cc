@@ -23,7 +23,7 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicBytes = 6;
-// numpy aligns the data to 64 bytes (since 1.?; older files use 16) and pads
+// Current numpy aligns the data to 64 bytes (older versions used 16) and pads
 // the header to let a growing first axis be rewritten in place.
 constexpr size_t kArrayAlign = 64;
 constexpr size_t kGrowthAxisMaxDigits = 21;
