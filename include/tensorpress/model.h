@@ -70,4 +70,13 @@ Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors
 Status WriteGguf(const std::string& path, std::span<const Tensor> tensors, const Metadata& metadata,
                  const WriteOptions& options = {});
 
+// NumPy .npy: one array, header byte-identical to np.save's (data 64-byte
+// aligned). dtypes without a NumPy equivalent (bf16, packed 4-bit, GGUF
+// blocks) are rejected.
+Status WriteNpy(const std::string& path, const Tensor& tensor, const WriteOptions& options = {});
+// NumPy .npz as np.savez writes it: a ZIP of stored NAME.npy members (ZIP64
+// where sizes or offsets need it). Names must be unique and non-empty.
+Status WriteNpz(const std::string& path, std::span<const Tensor> tensors,
+                const WriteOptions& options = {});
+
 }  // namespace tp
