@@ -84,6 +84,32 @@ double ByteEntropy(const Tensor& t) {
   return EntropyBits(h[0], 256, t.nbytes());
 }
 
+// Squares of values beyond ~1e154 overflow double; this slower pass divides
+// by the largest magnitude first and is used only when that happened.
+double ScaledStd(const Tensor& t, double scale, uint64_t counted) {
+  // The mean itself may have overflowed in the merge; recompute it scaled.
+  constexpr uint64_t kChunk = 4096;
+  std::vector<double> buf(kChunk);
+  double scaled_mean = 0;
+  for (uint64_t i = 0; i < t.elements(); i += kChunk) {
+    uint64_t n = std::min(kChunk, t.elements() - i);
+    ElementsAsDouble(t, i, n, buf.data());
+    for (uint64_t j = 0; j < n; ++j)
+      if (!std::isnan(buf[j])) scaled_mean += (buf[j] / scale) / static_cast<double>(counted);
+  }
+  double m2 = 0;
+  for (uint64_t i = 0; i < t.elements(); i += kChunk) {
+    uint64_t n = std::min(kChunk, t.elements() - i);
+    ElementsAsDouble(t, i, n, buf.data());
+    for (uint64_t j = 0; j < n; ++j)
+      if (!std::isnan(buf[j])) {
+        double d = buf[j] / scale - scaled_mean;
+        m2 += d * d;
+      }
+  }
+  return scale * std::sqrt(m2 / static_cast<double>(counted));
+}
+
 }  // namespace
 
 TensorStats ComputeStats(const Tensor& tensor) {
@@ -136,6 +162,8 @@ TensorStats ComputeStats(const Tensor& tensor) {
     s.max = hi;
     s.mean = mean;
     s.std = std::sqrt(std::max(0.0, m2) / static_cast<double>(counted));
+    if (!std::isfinite(s.std) && std::isfinite(lo) && std::isfinite(hi))
+      s.std = ScaledStd(tensor, std::max(std::abs(lo), std::abs(hi)), counted);
   }
   s.zero_fraction = s.elements ? static_cast<double>(zeros) / static_cast<double>(s.elements) : 0;
   if (traits.is_float || traits.is_quantized_block) {

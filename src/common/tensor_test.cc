@@ -131,3 +131,17 @@ TEST(Stats, FloatEntropyIsOverBytes) {
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+TEST(Stats, HugeValuesDoNotOverflowStd) {
+  // {-1e300, 1e300}: mean 0, population std 1e300.
+  std::vector<double> v = {-1e300, 1e300};
+  TensorStats s = ComputeStats(*Tensor::FromValues<double>("h", DType::kF64, {2}, v));
+  EXPECT_DOUBLE_EQ(s.std, 1e300);
+  EXPECT_EQ(s.mean, 0);
+}
+
+}  // namespace
+}  // namespace tp
