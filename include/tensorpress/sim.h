@@ -87,6 +87,9 @@ struct GemmLayer {
 struct Workload {
   std::string model;
   std::vector<GemmLayer> layers;
+  // Weights that are not GEMMs and are left out (depthwise kernels: one
+  // small filter per channel).
+  std::vector<std::string> skipped;
 };
 
 // The seam through which other subsystems' measurements enter. Each member
@@ -112,9 +115,10 @@ struct Measurers {
 // a shared classifier gets its classifier GEMM. With `activations`, each
 // layer's input `<layer>.input` (llama2.c: `.wqkv.input` feeds wq/wk/wv,
 // `.w1w3.input` feeds w1/w3) gives M (rows, or batch×output pixels for a
-// stride-1 unpadded convolution) and the activation statistics.
+// stride-1 unpadded convolution) and the activation statistics. Layers with
+// no recorded input get M = `default_rows` (tokens, or output pixels).
 StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations,
-                                 const Measurers& measurers = {});
+                                 const Measurers& measurers = {}, uint64_t default_rows = 1);
 
 // ---------------------------------------------------------------------------
 // Architectures

@@ -18,6 +18,7 @@ struct SimulateArgs {
   std::string archs;
   std::vector<std::string> configs;
   std::string energy_table = "horowitz45nm";
+  uint64_t tokens = 1;
   bool atalanta = false;
   bool json = false;
 };
@@ -32,11 +33,15 @@ std::vector<std::string> SplitComma(const std::string& s) {
 
 // What the statistics rest on, for the reader of the output.
 struct Provenance {
+  uint64_t default_rows = 1;
+  size_t skipped = 0;
   size_t layers = 0, m_measured = 0, quant_measured = 0, ratio_measured = 0, slices_measured = 0;
 };
 
-Provenance ProvenanceOf(const sim::Workload& wl) {
+Provenance ProvenanceOf(const sim::Workload& wl, uint64_t default_rows) {
   Provenance p;
+  p.default_rows = default_rows;
+  p.skipped = wl.skipped.size();
   p.layers = wl.layers.size();
   for (const auto& l : wl.layers) {
     p.m_measured += l.m_source != "default";
@@ -49,8 +54,9 @@ Provenance ProvenanceOf(const sim::Workload& wl) {
 
 std::vector<std::string> ProvenanceLines(const Provenance& p) {
   auto frac = [&](size_t n) { return fmt::format("{}/{} layers", n, p.layers); };
-  return {
-      fmt::format("GEMM rows (batch/tokens/pixels): from activations for {}; the rest default to 1", frac(p.m_measured)),
+  std::vector<std::string> lines = {
+      fmt::format("GEMM rows (batch/tokens/pixels): from activations for {}; the rest use --tokens {}",
+                  frac(p.m_measured), p.default_rows),
       fmt::format("int8 sizes and zero fractions: measured for {} (weights symmetric per-channel int8, "
                   "activations asymmetric uint8 min/max)", frac(p.quant_measured)),
       p.ratio_measured == p.layers
@@ -62,6 +68,9 @@ std::vector<std::string> ProvenanceLines(const Provenance& p) {
           : fmt::format("HO slice/vector sparsity: measured for {}; default 0 elsewhere (awaiting #4, Panacea)",
                         frac(p.slices_measured)),
   };
+  if (p.skipped)
+    lines.push_back(fmt::format("{} depthwise convolution(s) left out (not GEMMs)", p.skipped));
+  return lines;
 }
 
 std::string BudgetLine(const sim::ArchConfig& a) {
@@ -129,14 +138,14 @@ Status RunSimulate(const SimulateArgs& args) {
     TP_ASSIGN_OR_RETURN(Model a, ReadModel(args.activations));
     acts = std::move(a);
   }
-  TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr));
+  TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr, {}, args.tokens));
 
   std::vector<sim::ModelCost> costs;
   for (const auto& a : archs) {
     TP_ASSIGN_OR_RETURN(sim::ModelCost c, sim::SimulateWorkload(wl, a, energy));
     costs.push_back(std::move(c));
   }
-  const Provenance prov = ProvenanceOf(wl);
+  const Provenance prov = ProvenanceOf(wl, args.tokens);
   bool equal_budget = true;
   for (const auto& a : archs) equal_budget = equal_budget && a.Multipliers4bEquivalent() == archs[0].Multipliers4bEquivalent();
   const sim::ModelCost& first = costs[0];
@@ -247,6 +256,9 @@ void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("model", args->model, "Model file")->required();
   app->add_option("--activations", args->activations,
                   "Recorded layer inputs (<layer>.input tensors): batch/tokens and activation statistics");
+  app->add_option("--tokens", args->tokens,
+                  "Rows (tokens, or output pixels) of layers whose input is not in --activations (default 1)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   app->add_option("--arch", args->archs, "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea)");
   app->add_option("--config", args->configs, "Architecture JSON file (repeatable; see data/arch/)");
   app->add_option("--energy-table", args->energy_table,

@@ -470,7 +470,45 @@ TEST(SimWorkload, WithoutActivationsOneSample) {
     EXPECT_EQ(l.m, 1u);
     EXPECT_EQ(l.m_source, "default");
     EXPECT_FALSE(l.activations.quant_measured);
+    EXPECT_EQ(l.activations.int8_bytes, l.k);
   }
+  auto seven = BuildWorkload(*model, nullptr, {}, 7);
+  ASSERT_TRUE(seven.ok());
+  EXPECT_EQ(seven->layers[2].m, 7u);
+  EXPECT_EQ(seven->layers[2].activations.int8_bytes, 7u * 9216);
+  EXPECT_EQ(BuildWorkload(*model, nullptr, {}, 0).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(SimWorkload, LayoutsByNameAndRank) {
+  // PyTorch [out,in] and OIHW, Keras [in,out] and HWIO; depthwise kernels,
+  // embeddings, norms and biases are not GEMMs.
+  auto make = [](const std::string& name, Shape shape) {
+    std::vector<float> v(*ElementCount(shape), 0.5f);
+    return *Tensor::FromValues<float>(name, DType::kF32, shape, v);
+  };
+  Model m;
+  m.tensors = {make("fc.weight", {10, 20}),         make("conv.weight", {8, 3, 5, 5}),
+               make("d/d/kernel", {20, 10}),         make("c/c/kernel", {3, 3, 4, 16}),
+               make("dw/dw/depthwise_kernel", {3, 3, 4, 1}), make("embed_tokens.weight", {100, 8}),
+               make("ln.weight", {8}),               make("fc.bias", {10}),
+               make("norm.weight", {8, 8})};
+  auto wl = BuildWorkload(m, nullptr);
+  ASSERT_TRUE(wl.ok()) << wl.status().message();
+  ASSERT_EQ(wl->layers.size(), 4u);
+  EXPECT_EQ(wl->layers[0].name, "fc");
+  EXPECT_EQ(wl->layers[0].k, 20u);
+  EXPECT_EQ(wl->layers[0].n, 10u);
+  EXPECT_EQ(wl->layers[1].k, 3u * 25);
+  EXPECT_EQ(wl->layers[1].n, 8u);
+  EXPECT_EQ(wl->layers[2].name, "d/d");
+  EXPECT_EQ(wl->layers[2].k, 20u);
+  EXPECT_EQ(wl->layers[2].n, 10u);
+  EXPECT_EQ(wl->layers[3].k, 36u);
+  EXPECT_EQ(wl->layers[3].n, 16u);
+  EXPECT_EQ(wl->skipped, std::vector<std::string>{"dw/dw/depthwise_kernel"});
+  Model none;
+  none.tensors = {make("ln.weight", {8})};
+  EXPECT_EQ(BuildWorkload(none, nullptr).status().code(), StatusCode::kUnsupported);
 }
 
 TEST(SimWorkload, MeasurersSeamFillsRatioAndSparsity) {

@@ -141,7 +141,10 @@ StatusOr<uint64_t> RowsFromInput(const WeightLayout& w, const Tensor& x) {
 
 }  // namespace
 
-StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, const Measurers& measurers) {
+StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, const Measurers& measurers,
+                                 uint64_t default_rows) {
+  if (default_rows == 0 || default_rows > (uint64_t{1} << 40))
+    return InvalidArgumentError("default rows must be in 1..2^40");
   Workload wl;
   wl.model = model.path;
   std::map<std::string, const Tensor*> inputs;
@@ -151,6 +154,7 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
   std::map<std::string, OperandStats> measured_inputs;
 
   for (const Tensor& t : model.tensors) {
+    if (EndsWith(t.name(), "depthwise_kernel")) wl.skipped.push_back(t.name());
     std::optional<WeightLayout> w = LayoutOf(t);
     if (!w) continue;
     GemmLayer layer;
@@ -180,7 +184,7 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
       }
       layer.activations = it->second;
     } else {
-      layer.m = 1;  // one sample (one output pixel for a convolution)
+      layer.m = default_rows;
       layer.activations.elements = layer.activations.int8_bytes = layer.m * layer.k;
     }
     wl.layers.push_back(std::move(layer));
@@ -200,7 +204,7 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
       layer.k = uint64_t(t.shape()[1]);
       TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(t, {.bits = 8, .channel_axis = 0}));
       TP_RETURN_IF_ERROR(Measure(wq, true, measurers, &layer.weights));
-      layer.m = 1;
+      layer.m = default_rows;
       for (const GemmLayer& l : wl.layers)
         if (l.m_source == "activations") {
           layer.m = l.m;  // every layer of a decoder sees the same tokens
