@@ -140,6 +140,28 @@ TEST(SimLayer, DenseWeightStationaryByHand) {
   EXPECT_NEAR(c->energy_pj.Total(), 254515.2, 1e-6);
 }
 
+TEST(SimLayer, DenseOutputStationaryByHand) {
+  ArchConfig a = HandArch();
+  a.dataflow = Dataflow::kOutputStationary;
+  auto c = SimulateLayer(HandLayer(), a, HandEnergy());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  // Output tile tm·tn·4 ≤ 2048: (tm 32, tn 16) reads W twice and X once,
+  // 512 + 1024 + 1024 = 2560 bytes; (64, 8) would read X twice, 3328.
+  EXPECT_EQ(c->tiling.tm, 32u);
+  EXPECT_EQ(c->tiling.tn, 16u);
+  EXPECT_EQ(c->dram_bytes, 2560);
+  EXPECT_EQ(c->memory_cycles, 320);
+  EXPECT_EQ(c->cycles, 1024);
+  // SRAM: weight reads KN·M/rows = 4096, input reads MK·N/cols = 4096,
+  // outputs accumulate in the PEs over the whole K: one 4-byte write each
+  // (4096), drain 1024; fills 512 + 1024.
+  EXPECT_EQ(c->sram_read_bytes, 4096 + 4096 + 1024);
+  EXPECT_EQ(c->sram_write_bytes, 512 + 1024 + 4096);
+  // (4096+512)·1 + (4096+1024)·1 + (4096+1024)·2 = 19968; DRAM 2560·80.
+  EXPECT_NEAR(c->energy_pj.sram, 19968, 1e-6);
+  EXPECT_NEAR(c->energy_pj.Total(), 204800 + 19968 + 4915.2, 1e-6);
+}
+
 TEST(SimLayer, AtalantaScalesTrafficAndAddsCodecCost) {
   ArchConfig a = HandArch();
   a.atalanta.enabled = true;
