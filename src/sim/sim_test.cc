@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tensorpress/model.h"
@@ -625,6 +626,34 @@ TEST(SimCli, TableNamesWhatIsMeasured) {
   auto bad = testing::RunCli("simulate " + testing::SharedModel("stories260k/stories260K.bin") + " --arch tpu", tmp);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("no built-in architecture 'tpu'"), std::string::npos) << bad.err;
+}
+
+TEST(SimCli, UserConfigAndEnergyTableFiles) {
+  testing::TempDir tmp;
+  auto edit = [](std::string s, const std::string& from, const std::string& to) {
+    return s.replace(s.find(from), from.size(), to);
+  };
+  std::string mine = edit(std::string(*DefaultArchJson("sa-ws")), "\"sa-ws\"", "\"mine\"");
+  mine = edit(mine, "\"array_cols\": 24", "\"array_cols\": 48");
+  testing::WriteBytes(tmp.File("mine.json"), std::vector<uint8_t>(mine.begin(), mine.end()));
+  const std::string model = testing::SharedModel("mnist-cnn/mnist_cnn.safetensors");
+  auto r = testing::RunCli("simulate " + model + " --tokens 64 --arch sa-ws --config " + tmp.File("mine.json") +
+                               " --energy-table " + testing::SourceDir() + "/data/energy/28nm.json --json",
+                           tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["energy_table"], "28nm");
+  ASSERT_EQ(j["architectures"].size(), 2u);
+  EXPECT_EQ(j["architectures"][1]["name"], "mine");
+  EXPECT_FALSE(j["equal_multiplier_budget"].get<bool>());  // 1536 MACs against 768
+  EXPECT_EQ(j["layers"][2]["m"], 64);
+
+  std::string broken = edit(mine, "\"psum_bytes\": 4", "\"psum_bytes\": 0");
+  testing::WriteBytes(tmp.File("broken.json"), std::vector<uint8_t>(broken.begin(), broken.end()));
+  auto bad = testing::RunCli("simulate " + model + " --config " + tmp.File("broken.json"), tmp);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("psum_bytes"), std::string::npos) << bad.err;
 }
 
 }  // namespace
