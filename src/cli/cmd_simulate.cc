@@ -1,0 +1,271 @@
+// `tensorpress simulate MODEL`: energy and cycles of a model's GEMMs on
+// dense, Sibia and Panacea accelerators (docs/simulate.md).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli.h"
+#include "tensorpress/model.h"
+#include "tensorpress/sim.h"
+
+namespace tp::cli {
+namespace {
+
+struct SimulateArgs {
+  std::string model;
+  std::string activations;
+  std::string archs;
+  std::vector<std::string> configs;
+  std::string energy_table = "horowitz45nm";
+  uint64_t tokens = 1;
+  bool atalanta = false;
+  bool json = false;
+};
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// What the statistics rest on, for the reader of the output.
+struct Provenance {
+  uint64_t default_rows = 1;
+  size_t skipped = 0;
+  size_t layers = 0, m_measured = 0, quant_measured = 0, ratio_measured = 0, slices_measured = 0;
+};
+
+Provenance ProvenanceOf(const sim::Workload& wl, uint64_t default_rows) {
+  Provenance p;
+  p.default_rows = default_rows;
+  p.skipped = wl.skipped.size();
+  p.layers = wl.layers.size();
+  for (const auto& l : wl.layers) {
+    p.m_measured += l.m_source != "default";
+    p.quant_measured += l.weights.quant_measured && l.activations.quant_measured;
+    p.ratio_measured += l.weights.ratio_measured && l.activations.ratio_measured;
+    p.slices_measured += l.weights.slices_measured && l.activations.slices_measured;
+  }
+  return p;
+}
+
+std::vector<std::string> ProvenanceLines(const Provenance& p) {
+  auto frac = [&](size_t n) { return fmt::format("{}/{} layers", n, p.layers); };
+  std::vector<std::string> lines = {
+      fmt::format("GEMM rows (batch/tokens/pixels): from activations for {}; the rest use --tokens {}",
+                  frac(p.m_measured), p.default_rows),
+      fmt::format("int8 sizes and zero fractions: measured for {} (weights symmetric per-channel int8, "
+                  "activations asymmetric uint8 min/max)", frac(p.quant_measured)),
+      p.ratio_measured == p.layers
+          ? std::string("lossless ratio: measured")
+          : fmt::format("lossless ratio: measured for {}; default 1.0 elsewhere (awaiting #3, Atalanta)",
+                        frac(p.ratio_measured)),
+      p.slices_measured == p.layers
+          ? std::string("HO slice/vector sparsity: measured")
+          : fmt::format("HO slice/vector sparsity: measured for {}; default 0 elsewhere (awaiting #4, Panacea)",
+                        frac(p.slices_measured)),
+  };
+  if (p.skipped)
+    lines.push_back(fmt::format("{} depthwise convolution(s) left out (not GEMMs)", p.skipped));
+  return lines;
+}
+
+std::string BudgetLine(const sim::ArchConfig& a) {
+  if (a.multiplier_bits == 8)
+    return fmt::format("{}: {} 8bx8b MACs = {} 4bx4b-equivalent multipliers", a.name, a.Multipliers(),
+                       a.Multipliers4bEquivalent());
+  return fmt::format("{}: {} 4bx4b multipliers", a.name, a.Multipliers());
+}
+
+nlohmann::ordered_json CostJson(const sim::LayerCost& c) {
+  nlohmann::ordered_json j;
+  j["cycles"] = c.cycles;
+  j["compute_cycles"] = c.compute_cycles;
+  j["memory_cycles"] = c.memory_cycles;
+  j["dram_bytes"] = c.dram_bytes;
+  j["sram_bytes"] = c.SramBytes();
+  j["mults_4b"] = c.mults_4b;
+  j["mults_8b"] = c.mults_8b;
+  j["compensation_ops"] = c.compensation_ops;
+  j["energy_pj"] = {{"dram", c.energy_pj.dram},
+                    {"sram", c.energy_pj.sram},
+                    {"compute", c.energy_pj.compute},
+                    {"codec", c.energy_pj.codec},
+                    {"total", c.energy_pj.Total()}};
+  return j;
+}
+
+std::string Eng(double v) {
+  if (v == 0) return "0";
+  double a = std::abs(v);
+  if (a >= 1e4 || a < 1e-2) return fmt::format("{:.3e}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+Status RunSimulate(const SimulateArgs& args) {
+  // Architectures: the named built-ins, then any config files.
+  std::vector<sim::ArchConfig> archs;
+  std::vector<std::string> names = SplitComma(args.archs);
+  if (names.empty() && args.configs.empty()) names = sim::DefaultArchNames();
+  for (const std::string& name : names) {
+    TP_ASSIGN_OR_RETURN(sim::ArchConfig a, sim::DefaultArchConfig(name));
+    archs.push_back(std::move(a));
+  }
+  for (const std::string& path : args.configs) {
+    TP_ASSIGN_OR_RETURN(sim::ArchConfig a, sim::ReadArchConfig(path));
+    archs.push_back(std::move(a));
+  }
+  for (size_t i = 0; i < archs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (archs[i].name == archs[j].name)
+        return InvalidArgumentError("architecture '" + archs[i].name + "' is listed twice");
+  if (args.atalanta)
+    for (auto& a : archs) a.atalanta.enabled = true;
+
+  sim::EnergyTable energy;
+  if (auto builtin = sim::DefaultEnergyTable(args.energy_table); builtin.ok()) {
+    energy = *builtin;
+  } else {
+    TP_ASSIGN_OR_RETURN(energy, sim::ReadEnergyTable(args.energy_table));
+  }
+
+  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
+  std::optional<Model> acts;
+  if (!args.activations.empty()) {
+    TP_ASSIGN_OR_RETURN(Model a, ReadModel(args.activations));
+    acts = std::move(a);
+  }
+  TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr, {}, args.tokens));
+
+  std::vector<sim::ModelCost> costs;
+  for (const auto& a : archs) {
+    TP_ASSIGN_OR_RETURN(sim::ModelCost c, sim::SimulateWorkload(wl, a, energy));
+    costs.push_back(std::move(c));
+  }
+  const Provenance prov = ProvenanceOf(wl, args.tokens);
+  bool equal_budget = true;
+  for (const auto& a : archs) equal_budget = equal_budget && a.Multipliers4bEquivalent() == archs[0].Multipliers4bEquivalent();
+  const sim::ModelCost& first = costs[0];
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["model"] = args.model;
+    j["activations"] = args.activations;
+    j["energy_table"] = energy.name;
+    j["statistics"] = ProvenanceLines(prov);
+    j["architectures"] = nlohmann::ordered_json::array();
+    for (const auto& a : archs)
+      j["architectures"].push_back({{"name", a.name},
+                                    {"kind", std::string(sim::ArchKindName(a.kind))},
+                                    {"dataflow", std::string(sim::DataflowName(a.dataflow))},
+                                    {"multipliers", a.Multipliers()},
+                                    {"multiplier_bits", a.multiplier_bits},
+                                    {"multipliers_4b_equivalent", a.Multipliers4bEquivalent()},
+                                    {"clock_mhz", a.clock_mhz},
+                                    {"atalanta", a.atalanta.enabled},
+                                    {"slice_setting", a.kind == sim::ArchKind::kDense
+                                                          ? std::string()
+                                                          : std::string(sim::SliceSettingName(a.EffectiveSliceSetting()))}});
+    j["equal_multiplier_budget"] = equal_budget;
+    j["layers"] = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < wl.layers.size(); ++i) {
+      const auto& l = wl.layers[i];
+      nlohmann::ordered_json row;
+      row["layer"] = l.name;
+      row["m"] = l.m;
+      row["k"] = l.k;
+      row["n"] = l.n;
+      row["m_source"] = l.m_source;
+      row["weight_zero_fraction"] = l.weights.zero_fraction;
+      row["activation_zero_fraction"] = l.activations.zero_fraction;
+      nlohmann::ordered_json results;
+      for (size_t a = 0; a < archs.size(); ++a) results[archs[a].name] = CostJson(costs[a].layers[i]);
+      row["results"] = std::move(results);
+      j["layers"].push_back(std::move(row));
+    }
+    nlohmann::ordered_json total;
+    for (size_t a = 0; a < archs.size(); ++a) {
+      nlohmann::ordered_json t = CostJson(costs[a].total);
+      t["dense_ops"] = costs[a].total.dense_ops;
+      t["tops_per_watt"] = costs[a].TopsPerWatt();
+      t["throughput_ops_per_cycle"] = costs[a].OpsPerCycle();
+      t["tops"] = costs[a].OpsPerCycle() * archs[a].clock_mhz * 1e6 / 1e12;
+      t["ratio_to_first"] = {{"speedup", costs[a].total.cycles > 0 ? first.total.cycles / costs[a].total.cycles : 0},
+                             {"energy", first.total.energy_pj.Total() > 0
+                                            ? costs[a].total.energy_pj.Total() / first.total.energy_pj.Total()
+                                            : 0},
+                             {"energy_efficiency", first.TopsPerWatt() > 0 ? costs[a].TopsPerWatt() / first.TopsPerWatt() : 0}};
+      total[archs[a].name] = std::move(t);
+    }
+    j["total"] = std::move(total);
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+
+  fmt::print("{}: {} GEMM layers; energy table {} ({})\n", args.model, wl.layers.size(), energy.name, energy.process);
+  for (const auto& line : ProvenanceLines(prov)) fmt::print("  {}\n", line);
+  fmt::print("multiplier budget ({}; an 8bx8b MAC counts as four 4bx4b multipliers):\n",
+             equal_budget ? "equal for all architectures" : "NOT equal: ratios below mix budgets");
+  for (const auto& a : archs)
+    fmt::print("  {}{}\n", BudgetLine(a), a.atalanta.enabled ? ", Atalanta codec at the DRAM interface" : "");
+
+  size_t name_w = 5;
+  for (const auto& l : wl.layers) name_w = std::max(name_w, l.name.size());
+  name_w = std::min<size_t>(name_w, 40);
+  fmt::print("\nper layer: cycles / energy (nJ)\n{:<{}} {:>8} {:>6} {:>6}", "layer", name_w, "M", "K", "N");
+  for (const auto& a : archs) fmt::print("  {:>21}", a.name);
+  fmt::print("\n");
+  for (size_t i = 0; i < wl.layers.size(); ++i) {
+    const auto& l = wl.layers[i];
+    std::string name = l.name.size() > name_w ? l.name.substr(0, name_w - 1) + "~" : l.name;
+    fmt::print("{:<{}} {:>8} {:>6} {:>6}", name, name_w, l.m, l.k, l.n);
+    for (size_t a = 0; a < archs.size(); ++a) {
+      const auto& c = costs[a].layers[i];
+      fmt::print("  {:>10} / {:>8}", Eng(c.cycles), Eng(c.energy_pj.Total() / 1e3));
+    }
+    fmt::print("\n");
+  }
+
+  fmt::print("\ntotal\n{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}\n",
+             "arch", "mults_8b", "mults_4b", "comp_ops", "DRAM B", "SRAM B", "E_dram", "E_sram", "E_comp", "E_codec",
+             "E_tot uJ", "cycles", "ops/cyc", "TOPS/W", "speedup", "eff");
+  for (size_t a = 0; a < archs.size(); ++a) {
+    const auto& c = costs[a];
+    const auto& t = c.total;
+    const double uj = 1e-6;
+    fmt::print("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8.1f} {:>8.3f} {:>7.2f}x {:>7.2f}x\n",
+               archs[a].name, Eng(t.mults_8b), Eng(t.mults_4b), Eng(t.compensation_ops), Eng(t.dram_bytes),
+               Eng(t.SramBytes()), Eng(t.energy_pj.dram * uj), Eng(t.energy_pj.sram * uj),
+               Eng(t.energy_pj.compute * uj), Eng(t.energy_pj.codec * uj), Eng(t.energy_pj.Total() * uj),
+               Eng(t.cycles), c.OpsPerCycle(), c.TopsPerWatt(), t.cycles > 0 ? first.total.cycles / t.cycles : 0,
+               first.TopsPerWatt() > 0 ? c.TopsPerWatt() / first.TopsPerWatt() : 0);
+  }
+  fmt::print("speedup and eff (energy efficiency, TOPS/W) are relative to {}; ops are dense 2*M*K*N; "
+             "energies in uJ\n", archs[0].name);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
+  auto args = std::make_shared<SimulateArgs>();
+  CLI::App* app = root.add_subcommand("simulate", "Energy and cycles of a model's GEMMs on accelerator models");
+  app->add_option("model", args->model, "Model file")->required();
+  app->add_option("--activations", args->activations,
+                  "Recorded layer inputs (<layer>.input tensors): batch/tokens and activation statistics");
+  app->add_option("--tokens", args->tokens,
+                  "Rows (tokens, or output pixels) of layers whose input is not in --activations (default 1)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  app->add_option("--arch", args->archs, "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea)");
+  app->add_option("--config", args->configs, "Architecture JSON file (repeatable; see data/arch/)");
+  app->add_option("--energy-table", args->energy_table,
+                  "Energy table: horowitz45nm (default), 28nm or a JSON file (see data/energy/)");
+  app->add_flag("--atalanta", args->atalanta, "Put an Atalanta codec at every architecture's DRAM interface");
+  app->add_flag("--json", args->json, "Print a JSON object instead of tables");
+  commands.push_back({app, [args] { return RunSimulate(*args); }});
+}
+
+}  // namespace tp::cli

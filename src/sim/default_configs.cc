@@ -1,0 +1,253 @@
+// The shipped architecture configs and energy tables, embedded so that the
+// CLI needs no data files at run time. Each string is byte-for-byte the file
+// under data/ that users copy and edit; sim_test.cc checks that they agree.
+// After editing a file under data/, paste it here between the same markers.
+#include <array>
+#include <string_view>
+
+#include "sim/default_configs.h"
+
+namespace tp::sim::internal {
+namespace {
+
+constexpr std::string_view kArch_sa_ws = R"json({
+  "name": "sa-ws",
+  "description": "Weight-stationary systolic array of 768 dense 8bx8b MACs (3072 4bx4b-equivalent multipliers): rows hold K, columns hold N, weights stay in the PEs while inputs stream through.",
+  "kind": "dense",
+  "dataflow": "ws",
+  "clock_mhz": 500,
+  "pe_arrays": 1,
+  "array_rows": 32,
+  "array_cols": 24,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  }
+}
+)json";
+
+constexpr std::string_view kArch_sa_os = R"json({
+  "name": "sa-os",
+  "description": "Output-stationary systolic array of 768 dense 8bx8b MACs (3072 4bx4b-equivalent multipliers): rows hold M, columns hold N, each PE accumulates one output over all of K.",
+  "kind": "dense",
+  "dataflow": "os",
+  "clock_mhz": 500,
+  "pe_arrays": 1,
+  "array_rows": 32,
+  "array_cols": 24,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  }
+}
+)json";
+
+constexpr std::string_view kArch_simd = R"json({
+  "name": "simd",
+  "description": "SIMD array of 768 dense 8bx8b MAC lanes (16 units x 48 lanes; 3072 4bx4b-equivalent multipliers): lanes hold N, one input is broadcast to all lanes, every MAC reads its own weight from SRAM.",
+  "kind": "dense",
+  "dataflow": "simd",
+  "clock_mhz": 500,
+  "pe_arrays": 16,
+  "array_rows": 1,
+  "array_cols": 48,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  }
+}
+)json";
+
+constexpr std::string_view kArch_sibia = R"json({
+  "name": "sibia",
+  "description": "Sibia-style bit-slice accelerator: 16 PE arrays x 12 operators x 16 4bx4b multipliers (3072), symmetric slicing of both operands, zero HO activation vectors skipped.",
+  "kind": "sibia",
+  "dataflow": "os",
+  "clock_mhz": 500,
+  "pe_arrays": 16,
+  "array_rows": 12,
+  "array_cols": 16,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 4,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "slicing": {
+    "setting": "sibia",
+    "vector_length": 16,
+    "skip_weight_ho": false,
+    "skip_activation_ho": true
+  }
+}
+)json";
+
+constexpr std::string_view kArch_panacea = R"json({
+  "name": "panacea",
+  "description": "Panacea AQS-GEMM: 16 PE arrays x (4 dynamic + 8 static operators) x 16 4bx4b multipliers (3072), asymmetric activation slicing with zero-point manipulation and distribution-based slicing, RLE-compressed HO activation vectors, compensators, double-tile processing.",
+  "kind": "panacea",
+  "dataflow": "os",
+  "clock_mhz": 500,
+  "pe_arrays": 16,
+  "array_rows": 12,
+  "array_cols": 16,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 4,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "slicing": {
+    "vector_length": 16,
+    "skip_weight_ho": false,
+    "skip_activation_ho": true
+  },
+  "panacea": {
+    "dynamic_operators": 4,
+    "static_operators": 8,
+    "zpm": true,
+    "dbs": true,
+    "double_tile": true,
+    "rle_activations": true
+  }
+}
+)json";
+
+constexpr std::string_view kEnergy_horowitz45nm = R"json({
+  "name": "horowitz45nm",
+  "process": "45 nm, 0.9 V",
+  "provenance": "M. Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014, pp. 10-14: integer add/mult, float add/mult, SRAM 64-bit read for 8 KB/32 KB/1 MB arrays, DRAM 1.3-2.6 nJ per 64 bits. int4_mult and int16_add are derived (see derivations).",
+  "ops_pj": {
+    "int8_add": 0.03,
+    "int16_add": 0.0533,
+    "int32_add": 0.1,
+    "int4_mult": 0.05,
+    "int8_mult": 0.2,
+    "int32_mult": 3.1,
+    "fp16_add": 0.4,
+    "fp16_mult": 1.1,
+    "fp32_add": 0.9,
+    "fp32_mult": 3.7
+  },
+  "derivations": {
+    "int4_mult": "int8_mult x (4/8)^2 = 0.05 pJ: an array multiplier has n^2 partial-product cells, so its energy grows with the square of the width; the table itself agrees (int32_mult / int8_mult = 15.5, against (32/8)^2 = 16).",
+    "int16_add": "linear interpolation between int8_add and int32_add, 0.03 + (0.1 - 0.03) x 8/24 = 0.0533 pJ: a ripple/carry-lookahead adder's energy grows linearly with its width. Used for the shift-and-add of 4b slice products."
+  },
+  "sram_64b_pj": [
+    { "kib": 8, "pj": 10 },
+    { "kib": 32, "pj": 20 },
+    { "kib": 1024, "pj": 100 }
+  ],
+  "sram_notes": "Per 64-bit access, read or write, by the capacity of the array accessed; interpolated linearly in log2(capacity) between the points and clamped outside them.",
+  "dram_64b_pj": 1950,
+  "dram_64b_pj_range": [1300, 2600],
+  "dram_notes": "Midpoint of Horowitz's 1.3-2.6 nJ per 64 bits."
+}
+)json";
+
+constexpr std::string_view kEnergy_28nm = R"json({
+  "name": "28nm",
+  "process": "28 nm, 0.9 V (scaled, not measured silicon)",
+  "provenance": "Derived from horowitz45nm (Horowitz, ISSCC 2014, 45 nm at 0.9 V) by constant-field scaling of switched capacitance with feature size and of energy with V^2: factor (28/45) x (0.9/1.0)^2 = 0.504 for logic and SRAM. DRAM energy is set by the DRAM device and its interface, not by the accelerator's node, and is kept. Replace with your PDK's numbers where you have them.",
+  "ops_pj": {
+    "int8_add": 0.01512,
+    "int16_add": 0.02686,
+    "int32_add": 0.0504,
+    "int4_mult": 0.0252,
+    "int8_mult": 0.1008,
+    "int32_mult": 1.562,
+    "fp16_add": 0.2016,
+    "fp16_mult": 0.5544,
+    "fp32_add": 0.4536,
+    "fp32_mult": 1.865
+  },
+  "derivations": {
+    "all": "horowitz45nm value x 0.504, rounded to 4 significant digits.",
+    "int4_mult": "horowitz45nm int4_mult (int8_mult x (4/8)^2) x 0.504.",
+    "int16_add": "horowitz45nm int16_add (linear between int8_add and int32_add) x 0.504."
+  },
+  "sram_64b_pj": [
+    { "kib": 8, "pj": 5.04 },
+    { "kib": 32, "pj": 10.08 },
+    { "kib": 1024, "pj": 50.4 }
+  ],
+  "sram_notes": "Per 64-bit access, read or write; interpolated linearly in log2(capacity), clamped outside the points.",
+  "dram_64b_pj": 1950,
+  "dram_64b_pj_range": [1300, 2600],
+  "dram_notes": "Kept from horowitz45nm (midpoint of 1.3-2.6 nJ per 64 bits)."
+}
+)json";
+
+}  // namespace
+
+std::span<const NamedText> DefaultArchTexts() {
+  static constexpr std::array<NamedText, 5> kTexts = {{
+      {"sa-ws", kArch_sa_ws},
+      {"sa-os", kArch_sa_os},
+      {"simd", kArch_simd},
+      {"sibia", kArch_sibia},
+      {"panacea", kArch_panacea},
+  }};
+  return kTexts;
+}
+
+std::span<const NamedText> DefaultEnergyTexts() {
+  static constexpr std::array<NamedText, 2> kTexts = {{
+      {"horowitz45nm", kEnergy_horowitz45nm},
+      {"28nm", kEnergy_28nm},
+  }};
+  return kTexts;
+}
+
+}  // namespace tp::sim::internal
