@@ -7,7 +7,7 @@ TP_JOBS="${TP_JOBS:-$(nproc)}"
 
 # Debian packages the build, tests and fuzzers need.
 TP_APT_PACKAGES=(
-  cmake ninja-build g++ clang pkg-config python3 unzip
+  cmake ninja-build g++ clang pkg-config python3
   libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes for clang
   libzstd-dev liblz4-dev libxxhash-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev
