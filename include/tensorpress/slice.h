@@ -77,6 +77,7 @@ inline int32_t ActJoin(uint8_t high, uint8_t low, int lo_bits) {
 // slice s of value v is weighted by 2^shift[s].
 struct SlicedOperand {
   int rows = 0, cols = 0;   // the logical matrix (weights M x K, activations K x N)
+  int lanes = 0;            // real (unpadded) lanes: M for weights, N for activations
   int blocks = 0;           // ceil(M / 4) row blocks or ceil(N / 4) token blocks
   int depth = 0;            // K
   int8_t skip_value = 0;    // an HO vector equal to this in all 4 lanes is compressed

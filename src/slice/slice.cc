@@ -41,8 +41,10 @@ Status CheckShape(size_t size, int a, int b, const char* what) {
   return Status::Ok();
 }
 
-SlicedOperand Empty(int rows, int cols, int blocks, int depth, int slice_count, int8_t skip) {
+SlicedOperand Empty(int rows, int cols, int lanes, int depth, int slice_count, int8_t skip) {
+  const int blocks = (lanes + 3) / 4;
   SlicedOperand op;
+  op.lanes = lanes;
   op.rows = rows;
   op.cols = cols;
   op.blocks = blocks;
@@ -62,7 +64,7 @@ StatusOr<SlicedOperand> SliceWeightsSbr(std::span<const int32_t> w, int m, int k
   const int count = SbrSliceCount(bits);
   if (count == 0) return InvalidArgumentError("SBR needs 4, 7, 10 or 13-bit weights, got " + std::to_string(bits));
   const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
-  SlicedOperand op = Empty(m, k, (m + 3) / 4, k, count, 0);
+  SlicedOperand op = Empty(m, k, m, k, count, 0);
   for (int s = 0; s < count; ++s) op.shift.push_back(3 * (count - 1 - s));
   int8_t sl[8];
   for (int r = 0; r < m; ++r)
@@ -82,7 +84,7 @@ StatusOr<SlicedOperand> SliceActivationsUnsigned(std::span<const uint8_t> x, int
   TP_RETURN_IF_ERROR(CheckShape(x.size(), k, n, "activations"));
   if (lo_bits < 4 || lo_bits > 6) return InvalidArgumentError("LO width must be 4, 5 or 6");
   if (zero_point < 0 || zero_point > 255) return InvalidArgumentError("zero point must be 0..255");
-  SlicedOperand op = Empty(k, n, (n + 3) / 4, k, 2, static_cast<int8_t>(zero_point >> lo_bits));
+  SlicedOperand op = Empty(k, n, n, k, 2, static_cast<int8_t>(zero_point >> lo_bits));
   op.shift = {lo_bits, lo_bits - 4};
   for (int c = 0; c < k; ++c)
     for (int t = 0; t < n; ++t) {
@@ -99,7 +101,7 @@ StatusOr<SlicedOperand> SliceActivationsSbr(std::span<const int32_t> x, int k, i
   const int count = SbrSliceCount(bits);
   if (count == 0) return InvalidArgumentError("SBR needs 4, 7, 10 or 13-bit activations, got " + std::to_string(bits));
   const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
-  SlicedOperand op = Empty(k, n, (n + 3) / 4, k, count, 0);
+  SlicedOperand op = Empty(k, n, n, k, count, 0);
   for (int s = 0; s < count; ++s) op.shift.push_back(3 * (count - 1 - s));
   int8_t sl[8];
   for (int c = 0; c < k; ++c)

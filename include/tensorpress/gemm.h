@@ -1,0 +1,99 @@
+// Integer GEMMs: a dense reference and the bit-slice GEMMs of Panacea
+// (AQS-GEMM) and Sibia, which skip compressed HO slice vectors and still
+// equal the dense int32 result bit for bit.
+//
+// Shapes: Y (M x N) = W (M x K) * X (K x N), all row-major; W holds output
+// rows (a PyTorch [out, in] weight), X holds one token per column.
+//
+// AQS-GEMM (7-bit SBR weights W = 8 W_H + W_L, 8-bit unsigned activations
+// X = 16 X_H + X_L with zero point z, z_H = z >> 4):
+//   W X = 128 W_H X_H + 16 W_L X_H + 8 W_H X_L + W_L X_L,
+// computed as 4x1 (x) 1x4 outer products of slice vectors. A weight HO vector
+// that is all zero contributes nothing and is skipped. An activation HO
+// vector that is all z_H is skipped and compensated: with M_C the mask of
+// compressed (k, token) positions and M_U = 1 - M_C, for each weight slice
+// W_s
+//   W_s X_H = W_s X_H^U + z_H W_s M_C,
+//   z_H W_s M_C = z_H (W_s 1) 1^T - z_H W_s M_U,
+// where X_H^U is X_H with compressed positions zeroed. The first term is a
+// per-row constant precomputed once per layer (CompensationBias); the second
+// sums, per row and token block, the weight slices the kernel has already
+// loaded for the uncompressed activation vectors it multiplied, and is
+// subtracted once per output. Generalized here to any slice shifts, so the
+// same kernel runs 4/7/10-bit weights, DBS activations (X_H = X >> b, X_L the
+// top 4 bits of the rest; then the exact result is W times the DBS-rounded X)
+// and Sibia (SBR activations, skip value 0, no compensation).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tensorpress/slice.h"
+#include "tensorpress/status.h"
+
+namespace tp {
+
+// Y = W X with int32 wrap-around arithmetic; the reference every kernel is
+// compared against.
+void ReferenceGemm(std::span<const int32_t> w, std::span<const int32_t> x, int m, int k, int n,
+                   std::span<int32_t> y);
+
+// What moves from memory for one operand, in bytes of 4-bit slices and
+// 4-bit run-length indices (padding lanes included: vectors move whole).
+struct OperandTraffic {
+  uint64_t ho_bytes_dense = 0;       // every HO vector, uncompressed (Sibia's format)
+  uint64_t ho_bytes_compressed = 0;  // stored HO vectors only
+  uint64_t index_bytes = 0;          // one 4-bit index per stored HO vector
+  uint64_t lo_bytes = 0;             // LO slices, never compressed
+  uint64_t dense_bytes() const { return ho_bytes_dense + lo_bytes; }
+  uint64_t compressed_bytes() const { return ho_bytes_compressed + index_bytes + lo_bytes; }
+  double ho_slice_sparsity = 0;   // real HO slices equal to the skip value
+  double ho_vector_sparsity = 0;  // HO vectors with all four slices equal to it
+};
+OperandTraffic MeasureOperand(const SlicedOperand& op, const CompressedHo& ho);
+
+struct SliceGemmCounters {
+  uint64_t multiplies = 0;        // 4b x 4b multiplies executed (16 per outer product)
+  uint64_t dense_multiplies = 0;  // the same slices with nothing skipped
+  uint64_t additions = 0;         // product accumulations + shift-and-add merges + bias adds
+  uint64_t compensation_ops = 0;  // slice additions into compensation sums + z_H multiply-subtracts
+  OperandTraffic weights, activations;
+  double mac_reduction() const {
+    return dense_multiplies ? 1.0 - double(multiplies) / double(dense_multiplies) : 0.0;
+  }
+};
+
+// An operand ready for the slice GEMMs: its slices and compressed HO vectors.
+struct SliceGemmOperand {
+  SlicedOperand sliced;
+  CompressedHo ho;
+};
+SliceGemmOperand PrepareSliceOperand(SlicedOperand sliced);
+
+// z_H (W 1) 1^T, re-aligned to the activation HO shift: per output row,
+// (skip << hi_shift) * sum_k W[m, k] (computed from the slices). Zero for
+// Sibia (skip value 0).
+std::vector<int32_t> CompensationBias(const SliceGemmOperand& w, const SliceGemmOperand& x);
+
+// The scalar slice GEMM: Y = W X exactly, W given as SBR weights
+// (SliceWeightsSbr), X as unsigned (SliceActivationsUnsigned) or SBR
+// (SliceActivationsSbr) activations; `bias` from CompensationBias. Counters
+// are accumulated into `counters` when given.
+Status SliceGemmScalar(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> bias,
+                       std::span<int32_t> y, SliceGemmCounters* counters = nullptr);
+// The same on Highway SIMD (dynamic dispatch); bit-identical output.
+Status SliceGemmSimd(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> bias,
+                     std::span<int32_t> y);
+
+// Conveniences over the above.
+// Panacea: W (M x K, `weight_bits`), X (K x N) uint8 with zero point z, LO width lo_bits.
+StatusOr<std::vector<int32_t>> AqsGemm(std::span<const int32_t> w, std::span<const uint8_t> x, int m, int k,
+                                       int n, int weight_bits, int zero_point, int lo_bits = 4,
+                                       SliceGemmCounters* counters = nullptr);
+// Sibia: W and X signed (weights `weight_bits`, activations 7-bit), SBR on both.
+StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<const int32_t> x, int m, int k,
+                                         int n, int weight_bits, int activation_bits = 7,
+                                         SliceGemmCounters* counters = nullptr);
+
+}  // namespace tp
