@@ -27,8 +27,10 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "tensorpress/model.h"
 #include "tensorpress/slice.h"
 #include "tensorpress/status.h"
 
@@ -86,6 +88,10 @@ Status SliceGemmScalar(const SliceGemmOperand& w, const SliceGemmOperand& x, std
 Status SliceGemmSimd(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> bias,
                      std::span<int32_t> y);
 
+// The counters SliceGemmScalar would produce, computed from the operands'
+// stored-vector positions without multiplying anything.
+SliceGemmCounters CountSliceGemm(const SliceGemmOperand& w, const SliceGemmOperand& x);
+
 // Conveniences over the above.
 // Panacea: W (M x K, `weight_bits`), X (K x N) uint8 with zero point z, LO width lo_bits.
 StatusOr<std::vector<int32_t>> AqsGemm(std::span<const int32_t> w, std::span<const uint8_t> x, int m, int k,
@@ -95,5 +101,41 @@ StatusOr<std::vector<int32_t>> AqsGemm(std::span<const int32_t> w, std::span<con
 StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<const int32_t> x, int m, int k,
                                          int n, int weight_bits, int activation_bits = 7,
                                          SliceGemmCounters* counters = nullptr);
+
+// --- Panacea on real layers (slice_analysis.cc) ---
+//
+// Matching activations to weights: an activation tensor `P.input` feeds the
+// weight `P.weight` or `P.kernel`; when P's last component C names several
+// fused consumers (`wqkv`, `w1w3`) it feeds every sibling weight `parent.D.*`
+// whose D shares a nonempty stem with C and whose remainder after the stem is
+// empty or appears in C's remainder (wq, wk, wv for wqkv; w1, w3 for w1w3; not
+// wo or w2). A candidate is kept only when its input dimension equals the
+// activation's feature dimension.
+// Layouts: `*.kernel` follows Keras (dense [in, out], conv HWIO with NHWC
+// activations), anything else PyTorch/ONNX/llama2.c (dense [out, in], conv
+// OIHW with NCHW activations); for a dense weight whose conventional input
+// axis does not match the activation but the other axis does, the shapes
+// win. Convolutions are lowered to GEMM by im2col with stride 1 and no
+// padding (K = kh kw C_in, N = batch x output positions).
+struct SliceSetting {
+  int zero_point = 0;
+  int lo_bits = 4;
+  double quant_mse = 0;  // activation round trip (real units), DBS truncation included
+  SliceGemmCounters counters;
+};
+struct LayerSliceReport {
+  std::string layer, weight, activation;
+  int m = 0, k = 0, n = 0;
+  OperandTraffic weights;  // 7-bit SBR (shared by every setting)
+  SliceSetting asym, zpm, zpm_dbs, sibia;
+  bool verified = false;   // the slice GEMM was run and equalled the reference
+};
+struct SliceAnalysisOptions {
+  int weight_bits = 7;
+  double dbs_target = 0.9;
+  bool verify = false;     // also run every slice GEMM and compare with ReferenceGemm
+};
+StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, const Model& activations,
+                                                      const SliceAnalysisOptions& options = {});
 
 }  // namespace tp

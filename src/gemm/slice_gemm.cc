@@ -175,3 +175,58 @@ StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<c
 }
 
 }  // namespace tp
+
+namespace tp {
+
+SliceGemmCounters CountSliceGemm(const SliceGemmOperand& w, const SliceGemmOperand& x) {
+  const SlicedOperand &ws = w.sliced, &xs = x.sliced;
+  const int depth = ws.depth, sw = ws.slice_count(), sx = xs.slice_count();
+  const bool compensating = xs.skip_value != 0;
+  SliceGemmCounters c;
+  std::vector<uint64_t> w_stored(depth, 0), x_stored(depth, 0);
+  std::vector<int> w_k, x_k;
+  std::vector<std::vector<int>> x_positions(xs.blocks);
+  for (int b = 0; b < ws.blocks; ++b) {
+    StoredPositions(w.ho, b, w_k);
+    for (int k : w_k) ++w_stored[k];
+  }
+  for (int b = 0; b < xs.blocks; ++b) {
+    StoredPositions(x.ho, b, x_positions[b]);
+    for (int k : x_positions[b]) ++x_stored[k];
+  }
+  uint64_t outer = 0, comp_loads = 0;
+  for (int k = 0; k < depth; ++k) {
+    const uint64_t wv = w_stored[k] + uint64_t(ws.blocks) * (sw - 1);
+    outer += wv * (x_stored[k] + uint64_t(xs.blocks) * (sx - 1));
+    comp_loads += wv * x_stored[k];
+  }
+  c.multiplies = 16 * outer;
+  c.additions = 16 * outer + uint64_t(ws.lanes) * xs.lanes * (uint64_t(sw) * sx - 1 + compensating);
+  if (compensating) {
+    c.compensation_ops = 4 * comp_loads;
+    // A tile pays the final multiply-subtract when it loaded some weight
+    // slice for an uncompressed activation HO vector.
+    std::vector<uint8_t> w_has(depth);
+    for (int rb = 0; rb < ws.blocks; ++rb) {
+      std::fill(w_has.begin(), w_has.end(), sw > 1);
+      StoredPositions(w.ho, rb, w_k);
+      for (int k : w_k) w_has[k] = 1;
+      const uint64_t rows = std::min(4, ws.lanes - 4 * rb);
+      for (int tb = 0; tb < xs.blocks; ++tb) {
+        bool any = false;
+        for (int k : x_positions[tb])
+          if (w_has[k]) {
+            any = true;
+            break;
+          }
+        if (any) c.compensation_ops += rows * (1 + std::min(4, xs.lanes - 4 * tb));
+      }
+    }
+  }
+  c.dense_multiplies = uint64_t(ws.blocks) * xs.blocks * depth * 16 * sw * sx;
+  c.weights = MeasureOperand(ws, w.ho);
+  c.activations = MeasureOperand(xs, x.ho);
+  return c;
+}
+
+}  // namespace tp
