@@ -117,6 +117,14 @@ StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<c
 // axis does not match the activation but the other axis does, the shapes
 // win. Convolutions are lowered to GEMM by im2col with stride 1 and no
 // padding (K = kh kw C_in, N = batch x output positions).
+// A layer as a GEMM: float W (M x K) and X (K x N), row-major. Returns
+// false in `fits` when the two tensors' shapes do not belong together.
+struct LoweredLayer {
+  int m = 0, k = 0, n = 0;
+  std::vector<float> w, x;
+};
+StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, LoweredLayer& out);
+
 struct SliceSetting {
   int zero_point = 0;
   int lo_bits = 4;

@@ -26,11 +26,7 @@ bool FusedMember(const std::string& c, const std::string& d) {
   return rest_d.empty() || rest_c.find(rest_d) != std::string::npos;
 }
 
-struct Lowered {
-  int m = 0, k = 0, n = 0;
-  std::vector<float> w;  // M x K
-  std::vector<float> x;  // K x N
-};
+using Lowered = LoweredLayer;
 
 std::vector<float> Floats(const Tensor& t) {
   std::vector<double> d(t.elements());
@@ -151,6 +147,15 @@ StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int
 
 }  // namespace
 
+StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, LoweredLayer& out) {
+  if (!Traits(weight.dtype()).is_float || !Traits(activation.dtype()).is_float || activation.rank() < 1)
+    return false;
+  const bool keras = EndsWith(weight.name(), ".kernel");
+  if (weight.rank() == 2) return LowerDense(weight, activation, keras, out);
+  if (weight.rank() == 4) return LowerConv(weight, activation, keras, out);
+  return false;
+}
+
 StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, const Model& activations,
                                                       const SliceAnalysisOptions& options) {
   if (SbrSliceCount(options.weight_bits) == 0)
@@ -166,17 +171,11 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
     const std::string comp = dot == std::string::npos ? p : p.substr(dot + 1);
     for (const auto& [name, w] : by_name) {
       if (name.compare(0, parent.size(), parent) != 0 || !Traits(w->dtype()).is_float) continue;
-      const bool keras = EndsWith(name, ".kernel");
-      if (!keras && !EndsWith(name, ".weight")) continue;
+      if (!EndsWith(name, ".kernel") && !EndsWith(name, ".weight")) continue;
       const std::string d = name.substr(parent.size(), name.size() - parent.size() - 7);  // ".kernel" and ".weight" are both 7 long
       if (d.find('.') != std::string::npos || !FusedMember(comp, d)) continue;
       Lowered l;
-      bool fits = false;
-      if (w->rank() == 2) {
-        TP_ASSIGN_OR_RETURN(fits, LowerDense(*w, a, keras, l));
-      } else if (w->rank() == 4) {
-        TP_ASSIGN_OR_RETURN(fits, LowerConv(*w, a, keras, l));
-      }
+      TP_ASSIGN_OR_RETURN(bool fits, LowerToGemm(*w, a, l));
       if (!fits) continue;
       LayerSliceReport r;
       r.layer = name.substr(0, name.size() - 7);
