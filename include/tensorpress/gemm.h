@@ -80,8 +80,9 @@ std::vector<int32_t> CompensationBias(const SliceGemmOperand& w, const SliceGemm
 
 // The scalar slice GEMM: Y = W X exactly, W given as SBR weights
 // (SliceWeightsSbr), X as unsigned (SliceActivationsUnsigned) or SBR
-// (SliceActivationsSbr) activations; `bias` from CompensationBias. Counters
-// are accumulated into `counters` when given.
+// (SliceActivationsSbr) activations; `bias` from CompensationBias. When
+// `counters` is given, the operation counts are added to it and the operand
+// traffic fields describe this GEMM.
 Status SliceGemmScalar(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> bias,
                        std::span<int32_t> y, SliceGemmCounters* counters = nullptr);
 // The same on Highway SIMD (dynamic dispatch); bit-identical output.

@@ -148,7 +148,8 @@ StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int
 }  // namespace
 
 StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, LoweredLayer& out) {
-  if (!Traits(weight.dtype()).is_float || !Traits(activation.dtype()).is_float || activation.rank() < 1)
+  if (!Traits(weight.dtype()).is_float || !Traits(activation.dtype()).is_float || activation.rank() < 1 ||
+      weight.elements() == 0 || activation.elements() == 0)
     return false;
   const bool keras = EndsWith(weight.name(), ".kernel");
   if (weight.rank() == 2) return LowerDense(weight, activation, keras, out);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "tensorpress/gemm.h"
@@ -125,6 +126,31 @@ TEST(AnalyzeSlices, MnistDenseLayersAreExact) {
   EXPECT_EQ((*layers)[1].k, 9216);
   // ReLU inputs: min is 0, so the asymmetric zero point is 0.
   EXPECT_EQ((*layers)[1].asym.zero_point, 0);
+}
+
+TEST(SlicesCli, JsonHasTheIssuesFieldsAndBadInputExits2) {
+  testing::TempDir dir;
+  const std::string model = testing::SharedModel("stories260k/stories260K.bin");
+  const std::string acts = testing::SharedModel("stories260k/activations_4x128.safetensors");
+  auto r = testing::RunCli("slices " + model + " --activations " + acts + " --json", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 35u);
+  const auto& l = j["layers"][0];
+  for (const char* key : {"layer", "weight", "activation", "m", "k", "n", "weights", "activations",
+                          "mac_reduction", "bytes"})
+    EXPECT_TRUE(l.contains(key)) << key;
+  for (const char* s : {"asym", "zpm", "zpm_dbs", "sibia"})
+    for (const char* key : {"zero_point", "ho_slice_sparsity", "ho_vector_sparsity"})
+      EXPECT_TRUE(l["activations"][s].contains(key)) << s << "." << key;
+  EXPECT_TRUE(l["activations"]["zpm_dbs"].contains("lo_bits"));
+  EXPECT_EQ(l["activations"]["sibia"]["zero_point"], 0);
+  EXPECT_LT(l["bytes"]["compressed"].get<double>(), l["bytes"]["dense"].get<double>());
+
+  testing::WriteBytes(dir.File("bad.safetensors"), {1, 2, 3});
+  auto bad = testing::RunCli("slices " + model + " --activations " + dir.File("bad.safetensors"), dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1);
 }
 
 }  // namespace
