@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "tensorpress/model.h"
+#include "tensorpress/quant.h"
 #include "tensorpress/slice.h"
 #include "tensorpress/status.h"
 
@@ -143,6 +144,7 @@ struct SliceAnalysisOptions {
   int weight_bits = 7;
   double dbs_target = 0.9;
   bool verify = false;     // also run every slice GEMM and compare with ReferenceGemm
+  CalibrationOptions calibration;  // the activation range (min/max by default)
 };
 StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, const Model& activations,
                                                       const SliceAnalysisOptions& options = {});

@@ -18,6 +18,8 @@ struct SlicesArgs {
   bool verify = false;
   int weight_bits = 7;
   double dbs_target = 0.9;
+  std::string calibration = "minmax";
+  double percentile = 99.99;
 };
 
 nlohmann::ordered_json SettingJson(const SliceSetting& s, bool with_lo_bits) {
@@ -45,6 +47,10 @@ Status RunSlices(const SlicesArgs& args) {
   options.weight_bits = args.weight_bits;
   options.dbs_target = args.dbs_target;
   options.verify = args.verify;
+  options.calibration.method = args.calibration == "percentile" ? RangeMethod::kPercentile
+                               : args.calibration == "mse"      ? RangeMethod::kMse
+                                                                : RangeMethod::kMinMax;
+  options.calibration.percentile = args.percentile;
   TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> layers, AnalyzeSlices(model, acts, options));
   if (layers.empty()) return NotFoundError(args.activations + ": no activation matches a weight of " + args.model);
   if (args.json) {
@@ -78,8 +84,8 @@ Status RunSlices(const SlicesArgs& args) {
   }
   fmt::print("{}: {} layers with activations from {}\n", args.model, layers.size(), args.activations);
   fmt::print("HO slice / HO vector sparsity (%); z = zero point, b = LO bits; MACs saved vs dense slices\n");
-  fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>16} {:>7} {:>7}\n", "layer", "m x k x n", "W",
-             "asym(z)", "zpm(z)", "zpm+dbs(z,b)", "sibia", "MACs saved", "bytes", "");
+  fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>16} {:>9} {}\n", "layer", "m x k x n", "W",
+             "asym(z)", "zpm(z)", "zpm+dbs(z,b)", "sibia", "MACs saved", "bytes", "vs dense");
   uint64_t dense_bytes = 0, compressed_bytes = 0, mults = 0, dense_mults = 0;
   for (const LayerSliceReport& r : layers) {
     auto pct = [](double v) { return fmt::format("{:.1f}", 100 * v); };
@@ -90,11 +96,11 @@ Status RunSlices(const SlicesArgs& args) {
     const uint64_t db = c.weights.dense_bytes() + c.activations.dense_bytes();
     const uint64_t cb = c.weights.compressed_bytes() + c.activations.compressed_bytes();
     dense_bytes += db, compressed_bytes += cb, mults += c.multiplies, dense_mults += c.dense_multiplies;
-    fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>15.1f}% {:>7} -{:.1f}%\n", r.layer,
+    fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>15.1f}% {:>9} {:+.1f}%\n", r.layer,
                fmt::format("{}x{}x{}", r.m, r.k, r.n), pct(r.weights.ho_slice_sparsity),
                act(r.asym) + fmt::format("({})", r.asym.zero_point), act(r.zpm) + fmt::format("({})", r.zpm.zero_point),
                act(r.zpm_dbs) + fmt::format("({},{})", r.zpm_dbs.zero_point, r.zpm_dbs.lo_bits), act(r.sibia),
-               100 * c.mac_reduction(), HumanBytes(cb), db ? 100.0 * (1.0 - double(cb) / double(db)) : 0.0);
+               100 * c.mac_reduction(), HumanBytes(cb), db ? 100.0 * (double(cb) / double(db) - 1.0) : 0.0);
   }
   fmt::print("total (zpm+dbs): {:.1f}% fewer 4b multiplies than dense; {} moved instead of {} (-{:.1f}%){}\n",
              dense_mults ? 100.0 * (1.0 - double(mults) / double(dense_mults)) : 0.0, HumanBytes(compressed_bytes),
@@ -115,6 +121,9 @@ void AddSlicesCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_flag("--verify", args->verify, "Also run every slice GEMM and check it against the dense reference");
   app->add_option("--weight-bits", args->weight_bits, "SBR weight width: 4, 7 or 10 (default 7)");
   app->add_option("--dbs-target", args->dbs_target, "DBS target HO slice sparsity (default 0.9)");
+  app->add_option("--calibration", args->calibration, "Activation range: minmax (default), percentile or mse")
+      ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
+  app->add_option("--percentile", args->percentile, "Percentile for --calibration percentile (default 99.99)");
   commands.push_back({app, [args] { return RunSlices(*args); }});
 }
 

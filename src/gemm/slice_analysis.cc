@@ -196,8 +196,8 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
       TP_ASSIGN_OR_RETURN(SlicedOperand wsl, SliceWeightsSbr(wq, l.m, l.k, options.weight_bits));
       SliceGemmOperand wo = PrepareSliceOperand(std::move(wsl));
       r.weights = MeasureOperand(wo.sliced, wo.ho);
-      // Activations: one min/max calibration over the layer input.
-      TP_ASSIGN_OR_RETURN(ActivationRange range, CalibrateRange(l.x, {}));
+      // Activations: one calibration over the layer input.
+      TP_ASSIGN_OR_RETURN(ActivationRange range, CalibrateRange(l.x, options.calibration));
       const QuantParams qp = AsymmetricU8Params(range);
       const float s = qp.scale[0];
       const int z = static_cast<int>(qp.zero_point[0]);
