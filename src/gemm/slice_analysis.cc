@@ -28,6 +28,11 @@ bool FusedMember(const std::string& c, const std::string& d) {
 
 using Lowered = LoweredLayer;
 
+// im2col multiplies an activation by kh * kw; a layer lowered past 2^28
+// values (1 GiB of floats, ~40x the largest shared layer) is refused rather
+// than allocated.
+constexpr uint64_t kMaxLoweredElements = uint64_t(1) << 28;
+
 std::vector<float> Floats(const Tensor& t) {
   std::vector<double> d(t.elements());
   ElementsAsDouble(t, 0, t.elements(), d.data());
@@ -47,7 +52,7 @@ StatusOr<bool> LowerDense(const Tensor& w, const Tensor& a, bool keras, Lowered&
   }
   const int64_t in = in_first ? d0 : d1, outc = in_first ? d1 : d0;
   const int64_t tokens = static_cast<int64_t>(a.elements()) / features;
-  if (in > INT32_MAX || outc > INT32_MAX || tokens > INT32_MAX || uint64_t(in) * uint64_t(tokens) > (1ull << 32))
+  if (in > INT32_MAX || outc > INT32_MAX || tokens > INT32_MAX || uint64_t(in) * uint64_t(tokens) > kMaxLoweredElements)
     return TooLarge(w.name());
   out.m = int(outc), out.k = int(in), out.n = int(tokens);
   const std::vector<float> wf = Floats(w), af = Floats(a);
@@ -74,7 +79,7 @@ StatusOr<bool> LowerConv(const Tensor& w, const Tensor& a, bool keras, Lowered& 
   if (ac != cin || kh > h || kw > wd || kh <= 0 || kw <= 0) return false;
   const int64_t oh = h - kh + 1, ow = wd - kw + 1;
   const int64_t k = kh * kw * cin, n = batch * oh * ow;
-  if (k > INT32_MAX || n > INT32_MAX || cout > INT32_MAX || uint64_t(k) * uint64_t(n) > (1ull << 32))
+  if (k > INT32_MAX || n > INT32_MAX || cout > INT32_MAX || uint64_t(k) * uint64_t(n) > kMaxLoweredElements)
     return TooLarge(w.name());
   out.m = int(cout), out.k = int(k), out.n = int(n);
   const std::vector<float> wf = Floats(w), af = Floats(a);
