@@ -120,12 +120,13 @@ CompressedHo CompressHo(const SlicedOperand& op);
 // Dense HO slices again ([block][k][lane]), compressed vectors refilled.
 std::vector<int8_t> DecompressHo(const CompressedHo& c);
 
-// One block's vectors (4 slices each, `count` of them) to the byte stream and
-// back. `is_signed` selects how slice nibbles are read back.
+// One block's vectors (4 slices each) to the byte stream and back.
 std::vector<uint8_t> EncodeSliceStream(std::span<const int8_t> vectors, int8_t skip_value);
-// Rejects with CorruptDataError a stream that stores more than `count`
-// vectors, has a nonzero or longer-than-one-nibble tail, or is truncated
-// inside a vector.
+// Decodes a block of `count` vectors; `is_signed` reads slice nibbles as
+// two's complement (SBR) rather than unsigned (activation slices). Rejects
+// with CorruptDataError a stream that stores a vector past `count`, is longer
+// than any stream of `count` vectors, has a nonzero or longer-than-one-nibble
+// tail, or is truncated inside a vector.
 StatusOr<std::vector<int8_t>> DecodeSliceStream(std::span<const uint8_t> bytes, uint32_t count,
                                                 int8_t skip_value, bool is_signed);
 
