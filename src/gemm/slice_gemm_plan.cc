@@ -24,7 +24,9 @@ StatusOr<SlicePlan> MakeSlicePlan(const SliceGemmOperand& w, const SliceGemmOper
   p.compensate = xs.skip_value != 0;
   p.zh_shifted = static_cast<int32_t>(static_cast<uint32_t>(int32_t{xs.skip_value}) << xs.shift[0]);
   const size_t depth = size_t(p.depth);
-  p.x.assign(size_t(p.x_slices) * depth * p.npad, 0);
+  // One extra all-zero slice row: a single-slice operand's kernel reads it
+  // as its (absent) first LO slice.
+  p.x.assign(size_t(p.x_slices + 1) * depth * p.npad, 0);
   p.umask.assign(depth * p.npad, 0);
   p.x_stored.assign(depth * p.x_blocks_pad, 0);
   for (int b = 0; b < x.ho.blocks; ++b) {

@@ -17,7 +17,8 @@ struct SlicePlan {
   size_t x_blocks_pad = 0;  // npad / 4
   bool compensate = false;
   int32_t zh_shifted = 0;   // z_H << X_H shift
-  // x[t][k][token]: slice t << its shift; slice 0 is X_H^U (compressed vectors zeroed).
+  // x[t][k][token]: slice t << its shift; slice 0 is X_H^U (compressed vectors
+  // zeroed); one extra zero slice after the last.
   std::vector<int32_t> x;
   std::vector<int32_t> umask;     // [k][token]: 1 where the HO vector is stored
   std::vector<uint8_t> x_stored;  // [k][token block]

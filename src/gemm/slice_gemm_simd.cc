@@ -37,7 +37,12 @@ void RunSlicePlan(const SlicePlan& p, int32_t* out /* blocks*4 x npad */) {
         for (size_t b = 0; b < blocks_per_group; ++b) any_x |= xs[b] != 0;
         const bool w_ho = p.w_ho_stored[size_t(rb) * p.depth + k] != 0;
         const auto xh = hn::LoadU(d, p.x.data() + (size_t(k)) * row_stride + g);
-        const auto um = hn::LoadU(d, p.umask.data() + size_t(k) * row_stride + g);
+        // Every activation format has a LO slice except 4-bit SBR; that one
+        // multiplies a zero row kept in the plan for the purpose.
+        const auto xl1 = hn::LoadU(d, p.x.data() + (size_t(p.x_slices > 1 ? 1 : p.x_slices) * p.depth + k) * row_stride + g);
+        // Loaded weight slices summed per row (scalar): the compensation then
+        // costs one multiply-add per row per k instead of one per slice.
+        int32_t wsum[4] = {0, 0, 0, 0};
         for (int s = w_ho ? 0 : 1; s < p.w_slices; ++s) {
           const int32_t* wv = p.w.data() + ((size_t(rb) * p.depth + k) * p.w_slices + s) * 4;
           const auto w0 = hn::Set(d, wv[0]), w1 = hn::Set(d, wv[1]), w2 = hn::Set(d, wv[2]), w3 = hn::Set(d, wv[3]);
@@ -46,20 +51,26 @@ void RunSlicePlan(const SlicePlan& p, int32_t* out /* blocks*4 x npad */) {
             a1 = hn::Add(a1, hn::Mul(w1, xh));
             a2 = hn::Add(a2, hn::Mul(w2, xh));
             a3 = hn::Add(a3, hn::Mul(w3, xh));
-            if (p.compensate) {
-              c0 = hn::Add(c0, hn::Mul(w0, um));
-              c1 = hn::Add(c1, hn::Mul(w1, um));
-              c2 = hn::Add(c2, hn::Mul(w2, um));
-              c3 = hn::Add(c3, hn::Mul(w3, um));
-            }
+            for (int lane = 0; lane < 4; ++lane) wsum[lane] += wv[lane];
           }
-          for (int t = 1; t < p.x_slices; ++t) {
+          a0 = hn::Add(a0, hn::Mul(w0, xl1));
+          a1 = hn::Add(a1, hn::Mul(w1, xl1));
+          a2 = hn::Add(a2, hn::Mul(w2, xl1));
+          a3 = hn::Add(a3, hn::Mul(w3, xl1));
+          for (int t = 2; t < p.x_slices; ++t) {
             const auto xl = hn::LoadU(d, p.x.data() + (size_t(t) * p.depth + k) * row_stride + g);
             a0 = hn::Add(a0, hn::Mul(w0, xl));
             a1 = hn::Add(a1, hn::Mul(w1, xl));
             a2 = hn::Add(a2, hn::Mul(w2, xl));
             a3 = hn::Add(a3, hn::Mul(w3, xl));
           }
+        }
+        if (any_x && p.compensate) {
+          const auto um = hn::LoadU(d, p.umask.data() + size_t(k) * row_stride + g);
+          c0 = hn::Add(c0, hn::Mul(hn::Set(d, wsum[0]), um));
+          c1 = hn::Add(c1, hn::Mul(hn::Set(d, wsum[1]), um));
+          c2 = hn::Add(c2, hn::Mul(hn::Set(d, wsum[2]), um));
+          c3 = hn::Add(c3, hn::Mul(hn::Set(d, wsum[3]), um));
         }
       }
       const auto zh = hn::Set(d, p.zh_shifted);
