@@ -14,6 +14,7 @@ TP_APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler libonnx-dev
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgemmlowp-dev                          # dense int8 GEMM peer in bench/gemm_bench.cc
 )
 
 tp_log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }

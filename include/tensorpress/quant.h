@@ -9,7 +9,17 @@
 //
 // Results are ordinary tensors (i8 for up to 8 bits, i16 above; u8 for
 // activations) carrying their QuantParams, so Dequantize needs nothing else.
+//
+// Panacea's additions (calibrate.cc): range calibration by percentile
+// clipping or an MSE-optimal search besides min/max, symmetric signed
+// activations (Sibia's setting), folding the zero-point term -z (W 1) into an
+// integer bias, zero-point manipulation (ZPM) and the choice of the LO slice
+// width by distribution-based slicing (DBS).
 #pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
 
 #include "tensorpress/status.h"
 #include "tensorpress/tensor.h"
@@ -41,5 +51,55 @@ StatusOr<Tensor> Dequantize(const Tensor& quantized);
 // [out, in, ...] (axis 0); Keras/TFLite-float safetensors store dense [in,
 // out] and conv HWIO (last axis). `keras_layout` selects the latter.
 int OutputChannelAxis(const Tensor& weights, bool keras_layout);
+
+// --- Calibration (calibrate.cc) ---
+
+enum class RangeMethod {
+  kMinMax,      // the extremes of the data
+  kPercentile,  // clip at the p-th and (100 - p)-th percentiles
+  kMse,         // the range [a * min, a * max], a in (0, 1], minimizing the round-trip MSE
+};
+struct CalibrationOptions {
+  RangeMethod method = RangeMethod::kMinMax;
+  double percentile = 99.99;  // for kPercentile, in (50, 100]
+  int mse_steps = 64;         // candidates a = 1 - i / mse_steps * (1 - mse_min_fraction)
+  double mse_min_fraction = 0.2;
+};
+// The range of the finite values of `x` by `options` (0..0 for no data).
+StatusOr<ActivationRange> CalibrateRange(std::span<const float> x, const CalibrationOptions& options);
+
+// Quantizes raw values with scale s and zero point z into uint8 codes.
+void QuantizeU8(std::span<const float> x, float scale, int zero_point, std::span<uint8_t> out);
+// Mean squared error of the round trip x -> q -> s (q - z) over finite values.
+double AsymmetricRoundTripMse(std::span<const float> x, float scale, int zero_point);
+
+// Symmetric signed activations of `bits` bits (Sibia): s = max|x| / (2^(b-1) - 1),
+// q = clamp(round(x / s), -(2^(b-1) - 1), 2^(b-1) - 1).
+QuantParams SymmetricParams(float absmax, int bits);
+void QuantizeSymmetric(std::span<const float> x, float scale, int bits, std::span<int32_t> out);
+double SymmetricRoundTripMse(std::span<const float> x, float scale, int bits);
+StatusOr<Tensor> QuantizeActivationsSymmetric(const Tensor& x, int bits);
+
+// W (M x K) X with asymmetric X = s (q - z) needs W q - z (W 1): returns
+// bias[m] - z * sum_k W[m, k] (an empty bias is zeros).
+std::vector<int32_t> FoldZeroPointIntoBias(std::span<const int32_t> bias, std::span<const int32_t> w, int m,
+                                           int k, int zero_point);
+
+// ZPM: the zero point moved to the middle of its skip range of width 2^lo_bits,
+// z' = floor(z / 2^b) 2^b + 2^(b-1), so that values near real zero share z's
+// HO slice on both sides instead of straddling a slice boundary.
+int ManipulatedZeroPoint(int zero_point, int lo_bits);
+
+// DBS: the LO width b in {4, 5, 6} for a layer, from the standard deviation
+// sigma (in codes) of the calibrated distribution: modelled as a normal
+// distribution centred on z', the HO slice sparsity with width b is
+// erf(2^(b-1) / (sigma sqrt 2)); the smallest b whose predicted sparsity
+// reaches `target` wins (6 when none does).
+struct DbsChoice {
+  int lo_bits = 4;
+  double sigma_codes = 0;
+  double predicted_sparsity = 0;
+};
+DbsChoice ChooseDbsWidth(std::span<const uint8_t> codes, double target_sparsity = 0.9);
 
 }  // namespace tp

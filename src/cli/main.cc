@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   std::vector<tp::cli::Command> commands;
   tp::cli::AddInspectCommand(app, commands);
   tp::cli::AddSimulateCommand(app, commands);
+  tp::cli::AddSlicesCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,130 @@
+// `tensorpress slices MODEL --activations ACTS`: Panacea's bit-slice sparsity
+// per linear/convolution layer under asymmetric quantization, +ZPM,
+// +ZPM+DBS and Sibia's symmetric setting (see docs/panacea.md).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "tensorpress/gemm.h"
+#include "tensorpress/model.h"
+
+namespace tp::cli {
+namespace {
+
+struct SlicesArgs {
+  std::string model, activations;
+  bool json = false;
+  bool verify = false;
+  int weight_bits = 7;
+  double dbs_target = 0.9;
+  std::string calibration = "minmax";
+  double percentile = 99.99;
+};
+
+nlohmann::ordered_json SettingJson(const SliceSetting& s, bool with_lo_bits) {
+  const SliceGemmCounters& c = s.counters;
+  nlohmann::ordered_json j;
+  j["zero_point"] = s.zero_point;
+  j["ho_slice_sparsity"] = c.activations.ho_slice_sparsity;
+  j["ho_vector_sparsity"] = c.activations.ho_vector_sparsity;
+  if (with_lo_bits) j["lo_bits"] = s.lo_bits;
+  j["quant_mse"] = s.quant_mse;
+  j["mac_reduction"] = c.mac_reduction();
+  j["multiplies"] = c.multiplies;
+  j["dense_multiplies"] = c.dense_multiplies;
+  j["additions"] = c.additions;
+  j["compensation_ops"] = c.compensation_ops;
+  j["bytes"] = {{"dense", c.weights.dense_bytes() + c.activations.dense_bytes()},
+                {"compressed", c.weights.compressed_bytes() + c.activations.compressed_bytes()}};
+  return j;
+}
+
+Status RunSlices(const SlicesArgs& args) {
+  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
+  TP_ASSIGN_OR_RETURN(Model acts, ReadModel(args.activations));
+  SliceAnalysisOptions options;
+  options.weight_bits = args.weight_bits;
+  options.dbs_target = args.dbs_target;
+  options.verify = args.verify;
+  options.calibration.method = args.calibration == "percentile" ? RangeMethod::kPercentile
+                               : args.calibration == "mse"      ? RangeMethod::kMse
+                                                                : RangeMethod::kMinMax;
+  options.calibration.percentile = args.percentile;
+  TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> layers, AnalyzeSlices(model, acts, options));
+  if (layers.empty()) return NotFoundError(args.activations + ": no activation matches a weight of " + args.model);
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["layers"] = nlohmann::ordered_json::array();
+    for (const LayerSliceReport& r : layers) {
+      nlohmann::ordered_json row;
+      row["layer"] = r.layer;
+      row["weight"] = r.weight;
+      row["activation"] = r.activation;
+      row["m"] = r.m;
+      row["k"] = r.k;
+      row["n"] = r.n;
+      row["weights"] = {{"ho_slice_sparsity", r.weights.ho_slice_sparsity},
+                        {"ho_vector_sparsity", r.weights.ho_vector_sparsity}};
+      row["activations"] = {{"asym", SettingJson(r.asym, false)},
+                            {"zpm", SettingJson(r.zpm, false)},
+                            {"zpm_dbs", SettingJson(r.zpm_dbs, true)},
+                            {"sibia", SettingJson(r.sibia, false)}};
+      // Panacea as a whole (ZPM + DBS) against the dense slice GEMM, and its
+      // traffic against Sibia's uncompressed format.
+      const SliceGemmCounters& c = r.zpm_dbs.counters;
+      row["mac_reduction"] = c.mac_reduction();
+      row["bytes"] = {{"dense", c.weights.dense_bytes() + c.activations.dense_bytes()},
+                      {"compressed", c.weights.compressed_bytes() + c.activations.compressed_bytes()}};
+      if (r.verified) row["verified_exact"] = true;
+      j["layers"].push_back(std::move(row));
+    }
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+  fmt::print("{}: {} layers with activations from {}\n", args.model, layers.size(), args.activations);
+  fmt::print("HO slice / HO vector sparsity (%); z = zero point, b = LO bits; MACs saved vs dense slices\n");
+  fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>16} {:>9} {}\n", "layer", "m x k x n", "W",
+             "asym(z)", "zpm(z)", "zpm+dbs(z,b)", "sibia", "MACs saved", "bytes", "vs dense");
+  uint64_t dense_bytes = 0, compressed_bytes = 0, mults = 0, dense_mults = 0;
+  for (const LayerSliceReport& r : layers) {
+    auto pct = [](double v) { return fmt::format("{:.1f}", 100 * v); };
+    auto act = [&](const SliceSetting& s) {
+      return pct(s.counters.activations.ho_slice_sparsity) + "/" + pct(s.counters.activations.ho_vector_sparsity);
+    };
+    const SliceGemmCounters& c = r.zpm_dbs.counters;
+    const uint64_t db = c.weights.dense_bytes() + c.activations.dense_bytes();
+    const uint64_t cb = c.weights.compressed_bytes() + c.activations.compressed_bytes();
+    dense_bytes += db, compressed_bytes += cb, mults += c.multiplies, dense_mults += c.dense_multiplies;
+    fmt::print("{:<36} {:>18} {:>8} {:>12} {:>16} {:>16} {:>18} {:>15.1f}% {:>9} {:+.1f}%\n", r.layer,
+               fmt::format("{}x{}x{}", r.m, r.k, r.n), pct(r.weights.ho_slice_sparsity),
+               act(r.asym) + fmt::format("({})", r.asym.zero_point), act(r.zpm) + fmt::format("({})", r.zpm.zero_point),
+               act(r.zpm_dbs) + fmt::format("({},{})", r.zpm_dbs.zero_point, r.zpm_dbs.lo_bits), act(r.sibia),
+               100 * c.mac_reduction(), HumanBytes(cb), db ? 100.0 * (double(cb) / double(db) - 1.0) : 0.0);
+  }
+  fmt::print("total (zpm+dbs): {:.1f}% fewer 4b multiplies than dense; {} moved instead of {} (-{:.1f}%){}\n",
+             dense_mults ? 100.0 * (1.0 - double(mults) / double(dense_mults)) : 0.0, HumanBytes(compressed_bytes),
+             HumanBytes(dense_bytes), dense_bytes ? 100.0 * (1.0 - double(compressed_bytes) / double(dense_bytes)) : 0.0,
+             args.verify ? "; every slice GEMM equalled the dense reference" : "");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddSlicesCommand(CLI::App& root, std::vector<Command>& commands) {
+  auto args = std::make_shared<SlicesArgs>();
+  CLI::App* app = root.add_subcommand("slices", "Panacea/Sibia bit-slice sparsity of every layer with activations");
+  app->add_option("model", args->model, "Model file with the weights")->required();
+  app->add_option("--activations", args->activations, "safetensors file of layer inputs named <layer>.input")
+      ->required();
+  app->add_flag("--json", args->json, "Print a JSON object instead of a table");
+  app->add_flag("--verify", args->verify, "Also run every slice GEMM and check it against the dense reference");
+  app->add_option("--weight-bits", args->weight_bits, "SBR weight width: 4, 7 or 10 (default 7)");
+  app->add_option("--dbs-target", args->dbs_target, "DBS target HO slice sparsity (default 0.9)");
+  app->add_option("--calibration", args->calibration, "Activation range: minmax (default), percentile or mse")
+      ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
+  app->add_option("--percentile", args->percentile, "Percentile for --calibration percentile (default 99.99)");
+  commands.push_back({app, [args] { return RunSlices(*args); }});
+}
+
+}  // namespace tp::cli
