@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensorpress/gemm.h"
 #include "tensorpress/model.h"
 #include "tensorpress/status.h"
 #include "tensorpress/tensor.h"
@@ -119,6 +120,14 @@ struct Measurers {
 // no recorded input get M = `default_rows` (tokens, or output pixels).
 StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations,
                                  const Measurers& measurers = {}, uint64_t default_rows = 1);
+
+// Fills each layer's HO slice and HO vector sparsities from Panacea's
+// analysis of the real layers (tp::AnalyzeSlices in gemm.h: 7-bit SBR
+// weights; activations under plain asymmetric slicing, ZPM, ZPM+DBS and
+// Sibia's symmetric slicing; Panacea's 4-lane slice vectors), matched by
+// layer name. Layers the analysis did not cover keep their defaults.
+// Returns the number of layers filled.
+size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workload* workload);
 
 // ---------------------------------------------------------------------------
 // Architectures

@@ -1,0 +1,36 @@
+// Measurements from other subsystems entering the cost model's workload.
+#include <map>
+
+#include "tensorpress/sim.h"
+
+namespace tp::sim {
+namespace {
+
+SliceSparsity FromTraffic(const OperandTraffic& t) { return {t.ho_slice_sparsity, t.ho_vector_sparsity}; }
+
+}  // namespace
+
+size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workload* workload) {
+  std::map<std::string, const LayerSliceReport*> by_layer;
+  for (const auto& r : reports) by_layer[r.layer] = &r;
+  size_t filled = 0;
+  for (GemmLayer& layer : workload->layers) {
+    auto it = by_layer.find(layer.name);
+    if (it == by_layer.end()) continue;
+    const LayerSliceReport& r = *it->second;
+    const std::pair<SliceSetting, const tp::SliceSetting*> settings[] = {
+        {SliceSetting::kAsym, &r.asym}, {SliceSetting::kZpm, &r.zpm},
+        {SliceSetting::kZpmDbs, &r.zpm_dbs}, {SliceSetting::kSibia, &r.sibia}};
+    for (const auto& [setting, measured] : settings) {
+      const int i = static_cast<int>(setting);
+      layer.weights.slices[i] = FromTraffic(measured->counters.weights);
+      layer.activations.slices[i] = FromTraffic(measured->counters.activations);
+    }
+    layer.activations.lo_bits = r.zpm_dbs.lo_bits;
+    layer.weights.slices_measured = layer.activations.slices_measured = true;
+    ++filled;
+  }
+  return filled;
+}
+
+}  // namespace tp::sim
