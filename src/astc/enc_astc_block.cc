@@ -107,17 +107,17 @@ class Fit {
 
   double error() const { return s_.error; }
 
+  // Enough to rank candidates: the least-squares grid and its endpoints.
   void QuickFit() {
     InitEndpoints();
     FitGrid();
-    RefitEndpoints();
-    Descend(2);
     RefitEndpoints();
   }
 
   // Alternates weight descent and endpoint refits; then also tries a fresh
   // least-squares grid through the refitted endpoints and keeps the better.
   void Refine(int iterations) {
+    radius_ = 2;
     for (int round = 0; round < 2; ++round) {
       for (int it = 0; it < iterations; ++it) {
         double before = s_.error;
@@ -344,10 +344,10 @@ class Fit {
         int cb = cl_.nearest[std::clamp(static_cast<int>(std::lround(b)), 0, 255)];
         double best = std::numeric_limits<double>::infinity();
         int best_a = ca, best_b = cb;
-        for (int da = -1; da <= 1; ++da) {
+        for (int da = -radius_; da <= radius_; ++da) {
           int ra = cl_.rank[ca] + da;
           if (ra < 0 || ra >= cl_.count) continue;
-          for (int db = -1; db <= 1; ++db) {
+          for (int db = -radius_; db <= radius_; ++db) {
             int rb = cl_.rank[cb] + db;
             if (rb < 0 || rb >= cl_.count) continue;
             int xa = cl_.code_at_rank[ra], xb = cl_.code_at_rank[rb];
@@ -457,6 +457,7 @@ class Fit {
   int color_quant_;
   int n_ = 0, planes_ = 1, points_ = 0;
   const uint8_t* part_ = nullptr;
+  int radius_ = 1;  // quantisation levels tried either side of each LS endpoint
 
   // Everything a refinement step changes, copyable as a whole.
   struct State {
@@ -553,7 +554,7 @@ SearchEffort EffortForQuality(int quality, int channels) {
   } else if (quality < 40) {
     e = {2, 2, 2, 2, 2, false};
   } else if (quality < 80) {
-    e = {3, 4, 4, 3, 3, channels == 4};
+    e = {3, 4, 10, 3, 3, channels == 4};
   } else {
     e = {4, 16, 8, 6, 12, channels == 4};
   }
