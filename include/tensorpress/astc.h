@@ -136,9 +136,10 @@ struct TensorEncodeOptions {
   bool normalize = true;    // map min..max to 0..1; false: values are already in [0, 1]
 };
 
-// Treats `tensor` as a 2-D matrix (rank > 2: leading dims are rows, the last
-// is columns; a conv kernel flattened to [out, in*kh*kw] is the caller's
-// choice). With rgba, the column count must be a multiple of 4.
+// Treats `tensor` as a 2-D matrix: leading dimensions are rows, the last is
+// columns (a Keras conv kernel [kh, kw, in, out] becomes [kh*kw*in, out], the
+// layout of the shared vectors). With rgba, the column count must be a
+// multiple of 4, and an image [h, w, 4] is read as h rows of w texels.
 StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOptions& options);
 // The weights as decoded (decode_float16), rows * cols floats.
 StatusOr<std::vector<float>> DecodeTensorValues(const AstcTensor& astc);

@@ -71,6 +71,8 @@ StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOption
   TP_ASSIGN_OR_RETURN(Tensor f32, ToF32(tensor));
   const Shape& shape = f32.shape();
   int64_t cols = shape.empty() ? 1 : shape.back();
+  // An RGBA image [h, w, 4] packs its last two dimensions into a row.
+  if (options.rgba && shape.size() == 3 && shape[2] == 4) cols = shape[1] * 4;
   int64_t rows = cols == 0 ? 0 : static_cast<int64_t>(f32.elements()) / cols;
   if (rows <= 0 || cols <= 0) return InvalidArgumentError("tensor '" + tensor.name() + "' is empty");
   const int channels = options.rgba ? 4 : 1;

@@ -70,3 +70,35 @@ TEST(AstcEncoder, RmseAtOrBelowReferenceOnEverySharedVector) {
 
 }  // namespace
 }  // namespace tp::astc
+
+namespace tp::astc::internal {
+namespace {
+
+TEST(AstcEncoderBlock, PredictedErrorIsTheDecodedError) {
+  // The encoder's own error model must agree with the real decoder, or its
+  // search would optimise the wrong thing.
+  for (auto [bx, by] : std::vector<std::pair<int, int>>{{4, 4}, {6, 5}, {10, 8}, {12, 12}}) {
+    FootprintContext ctx(bx, by);
+    for (int channels : {1, 4}) {
+      for (int quality : {0, 60}) {
+        BlockTarget target;
+        target.channels = channels;
+        uint32_t rng = static_cast<uint32_t>(bx * 131 + channels + quality);
+        for (int i = 0; i < bx * by; ++i) {
+          target.valid[i] = (i % bx) < bx - 1 || quality == 0;  // a partial block when quality is 60
+          for (int c = 0; c < 4; ++c) {
+            rng = rng * 1664525u + 1013904223u;
+            target.value[i][c] = float((rng >> 8) & 0xffff) / 65535.0f * 0.5f + 0.25f * float(i % bx) / bx;
+          }
+        }
+        uint8_t block[16];
+        double predicted = EncodeBlock(ctx, target, EffortForQuality(quality, channels), block);
+        double actual = BlockError(ctx, target, block);
+        EXPECT_NEAR(predicted, actual, 1e-9 + 1e-9 * actual) << bx << "x" << by << " channels " << channels;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tp::astc::internal
