@@ -91,6 +91,12 @@ const Levels& ColorLevels(int quant) {
 
 inline int TexelWeight(int sum) { return (sum + 8) >> 4; }
 
+// Starting endpoint lines of one partitioning and plane split.
+struct EndpointLines {
+  bool ready = false;
+  double ef[4][4][2];
+};
+
 // One candidate encoding and its fitting state.
 class Fit {
  public:
@@ -108,8 +114,18 @@ class Fit {
   double error() const { return s_.error; }
 
   // Enough to rank candidates: the least-squares grid and its endpoints.
-  void QuickFit() {
-    InitEndpoints();
+  // `init` (same partitioning and plane split) skips recomputing the
+  // starting endpoint lines, which do not depend on the block mode.
+  void QuickFit(EndpointLines* lines = nullptr) {
+    if (lines && lines->ready) {
+      std::memcpy(s_.ef, lines->ef, sizeof(s_.ef));
+    } else {
+      InitEndpoints();
+      if (lines) {
+        std::memcpy(lines->ef, s_.ef, sizeof(s_.ef));
+        lines->ready = true;
+      }
+    }
     FitGrid();
     RefitEndpoints();
   }
@@ -315,7 +331,7 @@ class Fit {
     for (int p = 0; p < partitions_; ++p) {
       double cost[4] = {0, 0, 0, 0};
       for (int c = 0; c < nc_; ++c) {
-        double s00 = 0, s01 = 0, s11 = 0, r0 = 0, r1 = 0, sum = 0;
+        double s00 = 0, s01 = 0, s11 = 0, r0 = 0, r1 = 0, sum = 0, xx = 0;
         int n = 0;
         for (int i = 0; i < n_; ++i) {
           if (!t_.valid[i] || Part(i) != p) continue;
@@ -326,6 +342,7 @@ class Fit {
           r0 += (1 - s) * x;
           r1 += s * x;
           sum += x;
+          xx += x * x;
           ++n;
         }
         if (n == 0) {
@@ -351,7 +368,12 @@ class Fit {
             int rb = cl_.rank[cb] + db;
             if (rb < 0 || rb >= cl_.count) continue;
             int xa = cl_.code_at_rank[ra], xb = cl_.code_at_rank[rb];
-            double e = ChannelError(p, c, cl_.value[xa], cl_.value[xb]);
+            // Quick fits rank endpoint pairs by the real-valued model (the
+            // sums above); refinement uses the exact decoded error.
+            double va = cl_.value[xa], vb = cl_.value[xb];
+            double e = radius_ > 1 ? ChannelError(p, c, cl_.value[xa], cl_.value[xb])
+                                   : xx - 2 * va * r0 - 2 * vb * r1 + va * va * s00 + 2 * va * vb * s01 +
+                                         vb * vb * s11;
             if (e < best) best = e, best_a = xa, best_b = xb;
           }
         }
@@ -373,10 +395,15 @@ class Fit {
   // The direct RGBA mode swaps (and blue-contracts) the ends when end 1's
   // RGB sum is below end 0's; nudge the cheapest end until the order holds.
   void EnforceDirectOrder(int p, double* cost) {
+    bool exact_costs = false;
     for (int guard = 0; guard < 1024; ++guard) {
       int s0 = s_.ep[p][0][0] + s_.ep[p][1][0] + s_.ep[p][2][0];
       int s1 = s_.ep[p][0][1] + s_.ep[p][1][1] + s_.ep[p][2][1];
       if (s1 >= s0) return;
+      if (!exact_costs) {  // the search may have ranked with the real-valued model
+        for (int c = 0; c < 3; ++c) cost[c] = ChannelError(p, c, s_.ep[p][c][0], s_.ep[p][c][1]);
+        exact_costs = true;
+      }
       double best = std::numeric_limits<double>::infinity();
       int best_c = -1, best_end = 0, best_code = 0;
       for (int c = 0; c < 3; ++c) {
@@ -647,11 +674,12 @@ double EncodeBlock(const FootprintContext& ctx, const BlockTarget& target, const
     return picked;
   };
   auto try_modes = [&](int partitions, int seed, bool only_good_grids) {
+    EndpointLines lines[5];  // per plane-2 channel, -1..3
     for (auto [m, cq] : feasible_modes(partitions, only_good_grids)) {
       const ModeChoice& mode = ctx.modes()[static_cast<size_t>(m)];
       for (int ccs = mode.dual_plane ? 0 : -1; ccs < (mode.dual_plane ? 4 : 0); ++ccs) {
         Fit fit(ctx, target, mode, partitions, seed, ccs, cq);
-        fit.QuickFit();
+        fit.QuickFit(&lines[ccs + 1]);
         if (!fit.invalid_) quick.push_back({fit.error(), m, partitions, seed, ccs, cq});
       }
     }
