@@ -186,8 +186,10 @@ TEST(AstcMnist, ForwardPassMatchesTheShippedLogits) {
 
 // Each kernel through ASTC at one footprint (as a [rows, cols] matrix,
 // luminance or RGBA), decoded back; biases stay fp32.
-std::vector<float> ThroughAstc(const std::vector<float>& kernel, int64_t cols, int bx, int by, bool rgba,
-                               int quality, uint64_t* bytes) {
+std::vector<std::string> g_error_rows;  // per-tensor error rows, printed after the table
+
+std::vector<float> ThroughAstc(const char* name, const std::vector<float>& kernel, int64_t cols, int bx, int by,
+                               bool rgba, int quality, uint64_t* bytes) {
   auto t = Tensor::FromValues<float>("k", DType::kF32, {static_cast<int64_t>(kernel.size()) / cols, cols},
                                      std::span<const float>(kernel));
   TensorEncodeOptions opt;
@@ -200,6 +202,13 @@ std::vector<float> ThroughAstc(const std::vector<float>& kernel, int64_t cols, i
   *bytes += enc->image.blocks.size() + 16 + 8;  // blocks, header, scale and offset
   auto dec = DecodeTensorValues(*enc);
   EXPECT_TRUE(dec.ok());
+  ErrorStats err = CompareValues(kernel, *dec);
+  char row[256];
+  std::snprintf(row, sizeof(row), "| %s | %dx%d | %s | %.3f | %.1f | %.3g | %.3g | %.2f |", name, bx, by,
+                rgba ? "RGBA" : "luminance", 8.0 * double(enc->image.blocks.size() + 24) / double(kernel.size()),
+                4.0 * double(kernel.size()) / double(enc->image.blocks.size() + 24), err.rmse, err.max_abs,
+                err.snr_db);
+  g_error_rows.push_back(row);
   return *dec;
 }
 
@@ -247,11 +256,11 @@ TEST(AstcMnist, DISABLED_AccuracyTable) {
     for (auto [bx, by] : std::vector<std::pair<int, int>>{{4, 4}, {5, 5}, {6, 6}, {8, 8}, {10, 10}, {12, 12}}) {
       Weights w = base;
       uint64_t bytes = 0;
-      w.conv1_k = ThroughAstc(base.conv1_k, 32, bx, by, rgba, quality, &bytes);
-      w.conv2_k = ThroughAstc(base.conv2_k, 64, bx, by, rgba, quality, &bytes);
-      w.dense1_k = ThroughAstc(base.dense1_k, 128, bx, by, rgba, quality, &bytes);
+      w.conv1_k = ThroughAstc("conv2d_1.kernel", base.conv1_k, 32, bx, by, rgba, quality, &bytes);
+      w.conv2_k = ThroughAstc("conv2d_2.kernel", base.conv2_k, 64, bx, by, rgba, quality, &bytes);
+      w.dense1_k = ThroughAstc("dense_1.kernel", base.dense1_k, 128, bx, by, rgba, quality, &bytes);
       // dense_2 has 10 columns, not a multiple of 4: it stays luminance.
-      w.dense2_k = ThroughAstc(base.dense2_k, 10, bx, by, /*rgba=*/false, quality, &bytes);
+      w.dense2_k = ThroughAstc("dense_2.kernel", base.dense2_k, 10, bx, by, /*rgba=*/false, quality, &bytes);
       double acc = Accuracy(w, digits), ratio = double(kernel_bytes) / double(bytes);
       std::string name = "ASTC " + std::to_string(bx) + "x" + std::to_string(by) + (rgba ? " RGBA" : "");
       rows.push_back({name, ratio, acc, true});
@@ -273,6 +282,9 @@ TEST(AstcMnist, DISABLED_AccuracyTable) {
     std::printf("| %s | %.1f (%s) | %.1f (%s) |\n", astc ? "ASTC" : "quantization", none, none_name.c_str(), five,
                 five_name.c_str());
   }
+  std::printf("\n| tensor | footprint | packing | bits/weight | × smaller | RMSE | max error | SNR dB |\n"
+              "|---|---|---|---|---|---|---|---|\n");
+  for (const std::string& row : g_error_rows) std::printf("%s\n", row.c_str());
   EXPECT_GT(fp32, 0.98);
 }
 
