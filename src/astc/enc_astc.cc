@@ -36,6 +36,7 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   const internal::FootprintContext ctx(options.block_x, options.block_y);
   const internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
   std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
   auto work = [&] {
     auto target = std::make_unique<internal::BlockTarget>();
     target->channels = channels;
@@ -54,7 +55,8 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
           }
         }
       }
-      internal::EncodeBlock(ctx, *target, effort, image.blocks.data() + b * kBlockBytes);
+      double error = internal::EncodeBlock(ctx, *target, effort, image.blocks.data() + b * kBlockBytes);
+      if (!std::isfinite(error)) failed = true;
     }
   };
   unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
@@ -64,6 +66,7 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  if (failed) return InternalError("ASTC encoder found no valid encoding for a block");
   return image;
 }
 
