@@ -102,7 +102,7 @@ class Fit {
  public:
   Fit(const FootprintContext& ctx, const BlockTarget& target, const ModeChoice& mode, int partitions,
       int seed, int ccs, int color_quant)
-      : ctx_(ctx), t_(target), mode_(mode), grid_(ctx.grids()[static_cast<size_t>(mode.grid)]),
+      : t_(target), mode_(mode), grid_(ctx.grids()[static_cast<size_t>(mode.grid)]),
         partitions_(partitions), seed_(seed), ccs_(ccs), nc_(target.channels),
         wl_(WeightLevels(mode.weight_quant)), cl_(ColorLevels(color_quant)), color_quant_(color_quant) {
     n_ = ctx.texels();
@@ -474,7 +474,6 @@ class Fit {
     }
   }
 
-  const FootprintContext& ctx_;
   const BlockTarget& t_;
   const ModeChoice& mode_;
   const GridInfo& grid_;
