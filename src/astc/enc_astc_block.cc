@@ -582,7 +582,7 @@ SearchEffort EffortForQuality(int quality, int channels) {
   } else if (quality < 80) {
     e = {3, 4, 10, 3, 3, channels == 4};
   } else {
-    e = {4, 16, 8, 6, 12, channels == 4};
+    e = {4, 16, 16, 6, 12, channels == 4};
   }
   e.max_partitions = std::min(e.max_partitions, max_p);
   return e;
