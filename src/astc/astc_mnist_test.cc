@@ -252,21 +252,83 @@ TEST(AstcMnist, DISABLED_AccuracyTable) {
     std::printf("| int%d per-channel | %.2f | %.1f | %.2f%% | %+.2f |\n", bits, 32.0 / ratio, ratio, 100 * acc,
                 100 * (acc - fp32));
   }
+  // Luminance variants of each layer, kept for the per-layer analysis.
+  struct Variant {
+    std::string footprint;
+    std::vector<float> values;
+    uint64_t bytes;
+  };
+  std::vector<Variant> variants[4];
+  const std::vector<float>* base_kernels[4] = {&base.conv1_k, &base.conv2_k, &base.dense1_k, &base.dense2_k};
+  const char* layer_names[4] = {"conv2d_1.kernel", "conv2d_2.kernel", "dense_1.kernel", "dense_2.kernel"};
+  const int64_t layer_cols[4] = {32, 64, 128, 10};
+  auto kernel_of = [](Weights& w, int layer) -> std::vector<float>& {
+    return layer == 0 ? w.conv1_k : layer == 1 ? w.conv2_k : layer == 2 ? w.dense1_k : w.dense2_k;
+  };
   for (bool rgba : {false, true}) {
     for (auto [bx, by] : std::vector<std::pair<int, int>>{{4, 4}, {5, 5}, {6, 6}, {8, 8}, {10, 10}, {12, 12}}) {
       Weights w = base;
       uint64_t bytes = 0;
-      w.conv1_k = ThroughAstc("conv2d_1.kernel", base.conv1_k, 32, bx, by, rgba, quality, &bytes);
-      w.conv2_k = ThroughAstc("conv2d_2.kernel", base.conv2_k, 64, bx, by, rgba, quality, &bytes);
-      w.dense1_k = ThroughAstc("dense_1.kernel", base.dense1_k, 128, bx, by, rgba, quality, &bytes);
-      // dense_2 has 10 columns, not a multiple of 4: it stays luminance.
-      w.dense2_k = ThroughAstc("dense_2.kernel", base.dense2_k, 10, bx, by, /*rgba=*/false, quality, &bytes);
+      for (int layer = 0; layer < 4; ++layer) {
+        // dense_2 has 10 columns, not a multiple of 4: it stays luminance.
+        bool packed = rgba && layer != 3;
+        uint64_t layer_bytes = 0;
+        kernel_of(w, layer) = ThroughAstc(layer_names[layer], *base_kernels[layer], layer_cols[layer], bx, by,
+                                          packed, quality, &layer_bytes);
+        bytes += layer_bytes;
+        if (!rgba)
+          variants[layer].push_back({std::to_string(bx) + "x" + std::to_string(by), kernel_of(w, layer), layer_bytes});
+      }
       double acc = Accuracy(w, digits), ratio = double(kernel_bytes) / double(bytes);
       std::string name = "ASTC " + std::to_string(bx) + "x" + std::to_string(by) + (rgba ? " RGBA" : "");
       rows.push_back({name, ratio, acc, true});
       std::printf("| %s | %.2f | %.1f | %.2f%% | %+.2f |\n", name.c_str(), 32.0 / ratio, ratio, 100 * acc,
                   100 * (acc - fp32));
     }
+  }
+
+  // Per-layer analysis (the paper's Pareto view): each layer alone through
+  // ASTC at each footprint, the rest fp32; then, for a per-layer accuracy
+  // tolerance, every layer takes its smallest footprint within it, and the
+  // combination is evaluated.
+  std::printf("\n| layer alone | footprint | bits/weight | accuracy | Δ vs fp32 |\n|---|---|---|---|---|\n");
+  std::vector<double> alone[4];
+  for (int layer = 0; layer < 4; ++layer) {
+    for (const Variant& v : variants[layer]) {
+      Weights w = base;
+      kernel_of(w, layer) = v.values;
+      double acc = Accuracy(w, digits);
+      alone[layer].push_back(acc);
+      std::printf("| %s | %s | %.2f | %.2f%% | %+.2f |\n", layer_names[layer], v.footprint.c_str(),
+                  8.0 * double(v.bytes) / double(base_kernels[layer]->size()), 100 * acc, 100 * (acc - fp32));
+    }
+  }
+  std::printf("\n| per-layer tolerance | footprints (conv1, conv2, dense1, dense2) | bits/weight | × smaller | "
+              "accuracy | Δ vs fp32 |\n|---|---|---|---|---|---|\n");
+  for (double tolerance : {0.001, 0.005, 0.01}) {
+    Weights w = base;
+    uint64_t bytes = 0;
+    std::string chosen;
+    for (int layer = 0; layer < 4; ++layer) {
+      int pick = -1;
+      for (size_t k = 0; k < variants[layer].size(); ++k)
+        if (fp32 - alone[layer][k] <= tolerance + 1e-9 &&
+            (pick < 0 || variants[layer][k].bytes < variants[layer][static_cast<size_t>(pick)].bytes))
+          pick = static_cast<int>(k);
+      if (pick >= 0) {
+        kernel_of(w, layer) = variants[layer][static_cast<size_t>(pick)].values;
+        bytes += variants[layer][static_cast<size_t>(pick)].bytes;
+        chosen += (chosen.empty() ? "" : ", ") + variants[layer][static_cast<size_t>(pick)].footprint;
+      } else {
+        bytes += 4 * base_kernels[layer]->size();
+        chosen += chosen.empty() ? "fp32" : ", fp32";
+      }
+    }
+    double acc = Accuracy(w, digits), ratio = double(kernel_bytes) / double(bytes);
+    std::string name = "ASTC per-layer (" + chosen + ")";
+    rows.push_back({name, ratio, acc, true});
+    std::printf("| %.1f pt | %s | %.2f | %.1f | %.2f%% | %+.2f |\n", 100 * tolerance, chosen.c_str(), 32.0 / ratio,
+                ratio, 100 * acc, 100 * (acc - fp32));
   }
   // The paper's summary: the best ratio with no loss (within 0.1 points) and
   // with under 5% loss, for each family.
