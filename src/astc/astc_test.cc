@@ -71,7 +71,6 @@ TEST(AstcIse, EncodeDecodeRoundTripsEveryRangeAndLength) {
       IseDecode(bits, 0, count, q, back);
       for (int i = 0; i < count; ++i) ASSERT_EQ(back[i], values[i]) << "quant " << q << " count " << count;
       // Nothing is written past the sequence's bit count.
-      Bits128 mask;
       int used = IseBitCount(count, q);
       EXPECT_EQ(bits.Read(used, std::min(32, 128 - used)), 0u);
     }
