@@ -20,6 +20,7 @@ struct Command {
 void AddInspectCommand(CLI::App& root, std::vector<Command>& commands);
 void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands);
 void AddSlicesCommand(CLI::App& root, std::vector<Command>& commands);
+void AddAstcCommand(CLI::App& root, std::vector<Command>& commands);
 
 // Exit statuses (documented in README): 0 success; 1 bad usage or an
 // impossible request; 2 bad input (unreadable, corrupt or unsupported file);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tp::cli::AddInspectCommand(app, commands);
   tp::cli::AddSimulateCommand(app, commands);
   tp::cli::AddSlicesCommand(app, commands);
+  tp::cli::AddAstcCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,153 @@
+// ASTC: weight matrices stored as Adaptive Scalable Texture Compression
+// textures.
+//
+// Why ASTC for weights
+// ====================
+// ASTC is the texture format that GPU texture units decode in hardware. Every
+// block is 128 bits whatever its footprint, so the footprint alone sets the
+// rate: 8 bits per texel at 4x4 down to 0.89 at 12x12, and a quarter of that
+// per weight when four weights share an RGBA texel. Blocks are independent,
+// so any weight can be fetched without touching its neighbours. A weight
+// matrix becomes a texture by an affine map of its values to [0, 1] (scale
+// and offset kept beside the blocks); one weight per texel is stored as
+// luminance (R = G = B), or four consecutive weights as RGBA.
+//
+// Decoding
+// ========
+// The decoder follows the Khronos Data Format Specification's ASTC chapter
+// for the 2-D LDR profile: every block mode, 1-4 partitions with the
+// specification's partition hash, the LDR colour endpoint modes, bounded
+// integer sequence encoding, bilinear weight infill, dual planes, void-extent
+// and error blocks (magenta). It offers the two LDR decode modes that
+// hardware exposes:
+//   - decode_float16: the 16-bit interpolated value as a half float, rounded
+//     toward zero (0xFFFF is exactly 1.0);
+//   - decode_unorm8: the top 8 bits of the same 16-bit interpolation.
+// Both are bit-exact against the Arm reference decoder (astc-encoder 5.x) on
+// the conformance vectors in ../shared/vectors/astc. Blocks using an HDR
+// endpoint mode (or an HDR void extent) are recognised: image decoding fails
+// with kUnsupported rather than guessing, and single-block decoding reports
+// them so a caller may choose the specification's error colour instead.
+//
+// Encoding
+// ========
+// The encoder is written for weights rather than images: it minimises plain
+// squared error on the channels that carry weights (R for luminance, RGBA
+// for packed weights), searching weight grids and weight ranges that fit the
+// 128-bit block, partition counts and seeds, and endpoint modes, and fits
+// grid weights by least squares through the infill rather than by
+// resampling. `quality` (0..100) trades search breadth for time.
+//
+// Files
+// =====
+// A `.astc` file is a 16-byte header (magic 0x5CA1AB13, block x/y/z in one
+// byte each, image x/y/z as 24-bit little-endian) followed by the blocks row
+// by row. The reader validates the magic, the footprint (one of the 14 2-D
+// ASTC footprints; 3-D files are kUnsupported), nonzero image dimensions
+// and that the file holds exactly the blocks those dimensions need.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tensorpress/buffer.h"
+#include "tensorpress/status.h"
+#include "tensorpress/tensor.h"
+
+namespace tp::astc {
+
+inline constexpr int kBlockBytes = 16;
+
+// True for the 14 2-D footprints ASTC defines (4x4, 5x4, 5x5, ... 12x12).
+bool IsValidFootprint(int block_x, int block_y);
+
+// A 2-D ASTC image: its footprint, size in texels and blocks (row by row).
+struct AstcImage {
+  int block_x = 4, block_y = 4;
+  int width = 0, height = 0;
+  std::vector<uint8_t> blocks;  // blocks_x() * blocks_y() * 16 bytes
+
+  int blocks_x() const { return (width + block_x - 1) / block_x; }
+  int blocks_y() const { return (height + block_y - 1) / block_y; }
+};
+
+// Parses a .astc file held in memory; kCorruptData on a bad header or size,
+// kUnsupported for 3-D images.
+StatusOr<AstcImage> ParseAstcFile(std::span<const uint8_t> bytes);
+StatusOr<AstcImage> ReadAstcFile(const std::string& path);
+std::vector<uint8_t> SerializeAstcFile(const AstcImage& image);
+Status WriteAstcFile(const std::string& path, const AstcImage& image, const WriteOptions& options = {});
+
+enum class DecodeMode { kFloat16, kUnorm8 };
+
+// What one block turned out to be.
+enum class BlockKind {
+  kNormal,      // weights and endpoints
+  kVoidExtent,  // a constant colour
+  kError,       // an illegal encoding: decoded as magenta, as the specification says
+  kHdr,         // an HDR endpoint mode or HDR void extent: decoded as magenta
+};
+
+// Decodes one block to block_x * block_y RGBA texels (row by row): half
+// floats (`out_f16`) or bytes (`out_u8`). The footprint must be valid.
+BlockKind DecodeBlockFloat16(const uint8_t* block, int block_x, int block_y, uint16_t* out_f16);
+BlockKind DecodeBlockUnorm8(const uint8_t* block, int block_x, int block_y, uint8_t* out_u8);
+
+// Decodes a whole image to width * height RGBA texels. Error blocks decode
+// to magenta; HDR blocks fail with kUnsupported naming the block.
+StatusOr<std::vector<uint16_t>> DecodeFloat16(const AstcImage& image);
+StatusOr<std::vector<uint8_t>> DecodeUnorm8(const AstcImage& image);
+
+// Per-image block census (for reports and tests).
+struct BlockCensus {
+  uint64_t normal = 0, void_extent = 0, error = 0, hdr = 0;
+  uint64_t partitions[5] = {0, 0, 0, 0, 0};
+  uint64_t dual_plane = 0;
+};
+BlockCensus CountBlocks(const AstcImage& image);
+
+// --- Encoding -------------------------------------------------------------
+
+struct EncodeOptions {
+  int block_x = 6, block_y = 6;
+  int quality = 60;  // 0 fastest .. 100 exhaustive
+  int threads = 0;   // 0: all cores
+};
+
+// Encodes width * height texels of `channels` (1: luminance, 4: RGBA) values
+// in [0, 1], row by row. Values outside [0, 1] are clamped.
+StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int height, int channels,
+                                const EncodeOptions& options);
+
+// A weight tensor as an ASTC texture and the affine map back to weights:
+// weight = offset + scale * texel_value.
+struct AstcTensor {
+  AstcImage image;
+  int channels = 1;       // weights per texel (1 or 4)
+  Shape shape;            // the 2-D shape [rows, cols] the texels cover
+  float scale = 1, offset = 0;
+};
+
+struct TensorEncodeOptions {
+  EncodeOptions encode;
+  bool rgba = false;        // four consecutive weights per texel
+  bool normalize = true;    // map min..max to 0..1; false: values are already in [0, 1]
+};
+
+// Treats `tensor` as a 2-D matrix: leading dimensions are rows, the last is
+// columns (a Keras conv kernel [kh, kw, in, out] becomes [kh*kw*in, out], the
+// layout of the shared vectors). With rgba, the column count must be a
+// multiple of 4, and an image [h, w, 4] is read as h rows of w texels.
+StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOptions& options);
+// The weights as decoded (decode_float16), rows * cols floats.
+StatusOr<std::vector<float>> DecodeTensorValues(const AstcTensor& astc);
+
+// Errors between a tensor and its decoded values, in the weight domain.
+struct ErrorStats {
+  double rmse = 0, max_abs = 0, snr_db = 0;
+};
+ErrorStats CompareValues(std::span<const float> reference, std::span<const float> decoded);
+
+}  // namespace tp::astc
