@@ -23,25 +23,14 @@ struct DecodeArgs {
   bool force = false;
 };
 
-// TODO(lead): replace with tp::WriteNpy (include/tensorpress/model.h) once
-// it lands; this private writer exists only so the verb works before then.
-Status WriteNpyBytes(const std::string& path, const char* descr, const std::vector<int64_t>& shape,
-                     std::span<const uint8_t> data, bool force) {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  if (shape.size() > 1) dims.resize(dims.size() - 2);  // numpy writes (2, 3) but (2,)
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
-  out.push_back(static_cast<uint8_t>(header.size() & 0xff));
-  out.push_back(static_cast<uint8_t>(header.size() >> 8));
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+// Writes decoded texels as a [h, w, 4] .npy through the library's writer.
+template <typename T>
+Status WriteTexels(const std::string& path, DType dtype, const std::vector<int64_t>& shape,
+                   const std::vector<T>& texels, bool force) {
+  TP_ASSIGN_OR_RETURN(Tensor t, Tensor::FromValues<T>("texels", dtype, shape, texels));
   WriteOptions options;
   options.overwrite = force;
-  return WriteFileAtomically(path, out, options);
+  return WriteNpy(path, t, options);
 }
 
 Status ParseBlock(const std::string& text, int* bx, int* by) {
@@ -108,12 +97,10 @@ Status RunDecode(const DecodeArgs& args) {
   std::vector<int64_t> shape = {image.height, image.width, 4};
   if (args.mode == "f16") {
     TP_ASSIGN_OR_RETURN(std::vector<uint16_t> texels, astc::DecodeFloat16(image));
-    TP_RETURN_IF_ERROR(WriteNpyBytes(args.output, "<f2", shape,
-                                     {reinterpret_cast<const uint8_t*>(texels.data()), texels.size() * 2},
-                                     args.force));
+    TP_RETURN_IF_ERROR(WriteTexels<uint16_t>(args.output, DType::kF16, shape, texels, args.force));
   } else {
     TP_ASSIGN_OR_RETURN(std::vector<uint8_t> texels, astc::DecodeUnorm8(image));
-    TP_RETURN_IF_ERROR(WriteNpyBytes(args.output, "|u1", shape, texels, args.force));
+    TP_RETURN_IF_ERROR(WriteTexels<uint8_t>(args.output, DType::kU8, shape, texels, args.force));
   }
   astc::BlockCensus census = astc::CountBlocks(image);
   fmt::print("{}: {}x{} texels, {}x{} blocks ({} void-extent, {} error) -> {} [{}, {}, 4] {}\n", args.input,
