@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tensorpress/status.h"
+#include "tensorpress/tensor.h"
 
 namespace tp {
 
@@ -109,5 +110,35 @@ StatusOr<AtalantaTable> ProfileAtalanta(std::span<const uint8_t> codes, const Co
 void SignedToCodes(std::span<const int8_t> values, std::span<uint8_t> codes);
 // Order-0 empirical entropy of the codes, in bits per value.
 double EntropyBitsPerValue(std::span<const uint8_t> codes);
+
+
+// ---- From tensors to codes ----
+
+struct PrepareOptions {
+  // Quantize float tensors to 8 bits first (otherwise they are rejected):
+  // weights symmetric int8 per output channel, activations asymmetric uint8
+  // per tensor (min/max of the tensor itself). See tensorpress/quant.h.
+  bool quantize_int8 = false;
+  // Treat every float tensor as an activation (else only names ending ".input").
+  bool all_activations = false;
+  // The file is a Keras-layout safetensors file: 2-D/4-D tensors named
+  // "*kernel*" keep output channels on their last axis.
+  bool keras_safetensors = false;
+};
+
+// A tensor's values as codes, with what the codecs need to know about them.
+struct TensorCodes {
+  std::vector<uint8_t> codes;
+  bool signed_codes = false;  // code = value + 128
+  int zero_code = 0;          // code of real zero
+  uint64_t rows = 1;          // CSR/CSC view: shape[0] x (the rest); 1 row below rank 2
+  std::string coded_dtype;    // "i8" or "u8"
+  bool quantized = false;     // a lossy quantization step produced the codes
+};
+
+// Integer tensors of any width whose values fit in int8 (signed codes) or
+// uint8 are taken as they are; bool as 0/1; float tensors only with
+// quantize_int8. Anything else is kUnsupported, naming the tensor.
+StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& options);
 
 }  // namespace tp

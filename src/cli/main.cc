@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tensorpress 0.1.0");
   std::vector<tp::cli::Command> commands;
   tp::cli::AddInspectCommand(app, commands);
+  tp::cli::AddAnalyzeCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <bit>
+#include <memory>
 #include <string>
 
 #include "codec/codec_format.h"
@@ -268,7 +269,9 @@ Status DecodeLzChunk(const DecodeModel& m, std::span<const uint8_t> in, std::spa
     if (n < 0 || static_cast<size_t>(n) != out.size()) return CorruptDataError("lz4 chunk is corrupt");
     return Status::Ok();
   }
-  const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!dctx) return InternalError("zstd: out of memory");
+  const size_t n = ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(n)) return CorruptDataError(std::string("zstd chunk is corrupt: ") + ZSTD_getErrorName(n));
   if (n != out.size()) return CorruptDataError("zstd chunk decodes to the wrong size");
   return Status::Ok();

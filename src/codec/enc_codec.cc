@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "codec/codec_format.h"
@@ -211,8 +212,11 @@ Status EncodeLzChunk(const Model& m, std::span<const uint8_t> codes, std::vector
     buf.resize(static_cast<size_t>(std::max(n, 0)));
   } else {
     buf.resize(ZSTD_compressBound(codes.size()));
-    const size_t n = ZSTD_compress(buf.data(), buf.size(), codes.data(), codes.size(),
-                                   m.codec == Codec::kZstd3 ? 3 : 19);
+    // One context per thread: creating one per chunk costs more than level 3 coding.
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    if (!cctx) return InternalError("zstd: out of memory");
+    const size_t n = ZSTD_compressCCtx(cctx.get(), buf.data(), buf.size(), codes.data(), codes.size(),
+                                       m.codec == Codec::kZstd3 ? 3 : 19);
     if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
     buf.resize(n);
   }

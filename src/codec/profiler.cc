@@ -32,10 +32,15 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int t
   const int kmax = std::max(1, std::min(max_ranges, a));
   std::vector<uint64_t> prefix(a + 1, 0);
   for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
-  auto range_cost = [&](int i, int j) {
-    const uint64_t c = prefix[j] - prefix[i];
-    return -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i)) + table_bits_per_range;
-  };
+  // cost(i, j) of range [i, j), computed once for all K (A^2/2 logarithms).
+  std::vector<double> cost(size_t(a + 1) * (a + 1), 0.0);
+  for (int i = 0; i < a; ++i)
+    for (int j = i + 1; j <= a; ++j) {
+      const uint64_t c = prefix[j] - prefix[i];
+      cost[size_t(i) * (a + 1) + j] =
+          -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i)) + table_bits_per_range;
+    }
+  auto range_cost = [&](int i, int j) { return cost[size_t(i) * (a + 1) + j]; };
   const double inf = std::numeric_limits<double>::infinity();
   // best[k][j], from[k][j]: k ranges covering [0, j).
   std::vector<std::vector<double>> best(kmax + 1, std::vector<double>(a + 1, inf));
