@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   std::vector<tp::cli::Command> commands;
   tp::cli::AddInspectCommand(app, commands);
   tp::cli::AddAnalyzeCommand(app, commands);
+  tp::cli::AddBenchCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <bit>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -138,6 +139,49 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
   }
 }
 
+// Turns the decoded range symbols in `out` into codes by adding each one's
+// raw offset. This pass runs once per value, so it keeps its bit buffer in
+// registers and refills 8 bytes at a time from a zero-padded copy.
+Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, std::span<uint8_t> out) {
+  const size_t ranges = m.range_start.size();
+  uint16_t start[codec::kMaxAtalantaRanges], size[codec::kMaxAtalantaRanges];
+  uint8_t bits[codec::kMaxAtalantaRanges];
+  for (size_t r = 0; r < ranges; ++r) {
+    start[r] = m.range_start[r];
+    size[r] = static_cast<uint16_t>((r + 1 < ranges ? m.range_start[r + 1] : 256) - m.range_start[r]);
+    bits[r] = m.offset_bits[r];
+  }
+  thread_local std::vector<uint8_t> padded;
+  padded.assign(raw.begin(), raw.end());
+  padded.resize(raw.size() + 16, 0);
+  const uint8_t* p = padded.data();
+  const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
+  uint64_t acc = 0, consumed = 0;
+  int fill = 0;
+  for (uint8_t& v : out) {
+    const uint8_t s = v;
+    if (s >= ranges) return CorruptDataError("Atalanta symbol outside the table");
+    const int b = bits[s];
+    if (fill < b) {
+      if (p > limit) return CorruptDataError("Atalanta offset stream is truncated");
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      acc |= word >> fill;
+      p += (63 - fill) >> 3;
+      fill |= 56;
+    }
+    const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
+    acc <<= b;
+    fill -= b;
+    consumed += static_cast<uint64_t>(b);
+    if (off >= size[s]) return CorruptDataError("Atalanta offset outside its range");
+    v = static_cast<uint8_t>(start[s] + off);
+  }
+  if ((consumed + 7) / 8 != raw.size()) return CorruptDataError("Atalanta offset stream size mismatch");
+  return Status::Ok();
+}
+
 Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   io::ByteReader r(in);
   uint32_t coded_size = 0;
@@ -150,20 +194,7 @@ Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, st
   } else {
     TP_RETURN_IF_ERROR(entropy::ArithDecode(coded, m.arith_table, m.arith, out));
   }
-  const size_t ranges = m.range_start.size();
-  BitReader offsets(raw);
-  for (uint8_t& v : out) {
-    const uint8_t s = v;
-    if (s >= ranges) return CorruptDataError("Atalanta symbol outside the table");
-    const uint32_t off = offsets.Read(m.offset_bits[s]);
-    const uint32_t code = m.range_start[s] + off;
-    const uint32_t end = s + 1u < ranges ? m.range_start[s + 1] : 256u;
-    if (code >= end) return CorruptDataError("Atalanta offset outside its range");
-    v = static_cast<uint8_t>(code);
-  }
-  if (offsets.overrun() || (offsets.consumed_bits() + 7) / 8 != raw.size())
-    return CorruptDataError("Atalanta offset stream size mismatch");
-  return Status::Ok();
+  return AddOffsets(m, raw, out);
 }
 
 Status DecodeZeroRleChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {

@@ -6,7 +6,9 @@
 // needed more bits than it carries (overrun()) instead of reading garbage.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -74,8 +76,21 @@ class BitReader {
   uint64_t overrun() const { return consumed_ > total_bits() ? consumed_ - total_bits() : 0; }
 
  private:
-  // Keeps at least 32 valid (or zero-padding) bits in acc_.
+  // Keeps at least 32 valid (or zero-padding) bits in acc_. Away from the
+  // end, one unaligned 8-byte load tops acc_ up to 56..63 bits; the bits
+  // loaded beyond the whole bytes counted are the stream's own next bits, so
+  // the next load ORs identical values over them.
   void Refill() {
+    if (fill_ > 56) return;
+    if (pos_ + 8 <= bytes_.size()) {
+      uint64_t word;
+      std::memcpy(&word, bytes_.data() + pos_, 8);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      acc_ |= word >> fill_;
+      pos_ += static_cast<uint64_t>(63 - fill_) >> 3;
+      fill_ |= 56;
+      return;
+    }
     while (fill_ <= 56) {
       uint64_t byte = pos_ < bytes_.size() ? bytes_[pos_] : 0;
       ++pos_;

@@ -38,13 +38,31 @@ Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, 
     if (s < kRansLow) return CorruptDataError("rANS state below its lower bound");
   }
   const uint32_t mask = (uint32_t(1) << P) - 1;
-  const RansSlot* slots = table.slots.data();
-  uint8_t* o = out.data();
+  const RansSlot* __restrict slots = table.slots.data();
+  uint8_t* __restrict o = out.data();
   const size_t n = out.size();
-  auto step = [&](uint32_t& state, uint8_t* dst) -> bool {
+  static_assert(kRansLanes == 4, "the unrolled loop below assumes 4 lanes");
+  // Locals, not an array: the output stores (uint8_t, which may alias
+  // anything) must not force the states back to memory.
+  uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+  auto decode = [&](uint32_t& state, size_t i) {
     const RansSlot e = slots[state & mask];
-    *dst = e.symbol;
+    o[i] = e.symbol;
     state = uint32_t(e.freq) * (state >> P) + e.bias;
+  };
+  // A decode step leaves state >= 2^(23-P) >= 2^8, so one lane reads at most
+  // two bytes per symbol: with 8 bytes left, a whole group needs no checks.
+  // Branch-free: whether a lane needs a byte is data-dependent and would
+  // mispredict often.
+  auto refill_unchecked = [&](uint32_t& state) {
+    for (int round = 0; round < 2; ++round) {
+      const bool need = state < kRansLow;
+      const uint32_t shifted = (state << 8) | *p;
+      state = need ? shifted : state;
+      p += need;
+    }
+  };
+  auto refill_checked = [&](uint32_t& state) {
     while (state < kRansLow) {
       if (p == end) return false;
       state = (state << 8) | *p++;
@@ -53,12 +71,25 @@ Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, 
   };
   size_t i = 0;
   for (; i + kRansLanes <= n; i += kRansLanes) {
-    bool ok = true;
-    for (int lane = 0; lane < kRansLanes; ++lane) ok &= step(x[lane], o + i + lane);
-    if (!ok) return CorruptDataError("rANS stream is truncated");
+    decode(x0, i);
+    decode(x1, i + 1);
+    decode(x2, i + 2);
+    decode(x3, i + 3);
+    if (end - p >= 8) {
+      refill_unchecked(x0);
+      refill_unchecked(x1);
+      refill_unchecked(x2);
+      refill_unchecked(x3);
+    } else if (!(refill_checked(x0) && refill_checked(x1) && refill_checked(x2) && refill_checked(x3))) {
+      return CorruptDataError("rANS stream is truncated");
+    }
   }
-  for (int lane = 0; i < n; ++i, ++lane)
-    if (!step(x[lane], o + i)) return CorruptDataError("rANS stream is truncated");
+  uint32_t* lanes[kRansLanes] = {&x0, &x1, &x2, &x3};
+  for (int lane = 0; i < n; ++i, ++lane) {
+    decode(*lanes[lane], i);
+    if (!refill_checked(*lanes[lane])) return CorruptDataError("rANS stream is truncated");
+  }
+  x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
   for (uint32_t s : x)
     if (s != kRansLow) return CorruptDataError("rANS stream is corrupt (final state mismatch)");
   if (p != end) return CorruptDataError("rANS stream has " + std::to_string(end - p) + " trailing bytes");
