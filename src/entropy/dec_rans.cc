@@ -41,17 +41,17 @@ Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, 
   const RansSlot* __restrict slots = table.slots.data();
   uint8_t* __restrict o = out.data();
   const size_t n = out.size();
-  static_assert(kRansLanes == 4, "the unrolled loop below assumes 4 lanes");
-  // Locals, not an array: the output stores (uint8_t, which may alias
-  // anything) must not force the states back to memory.
-  uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+  // A local copy the compiler keeps in registers: the output pointer is
+  // __restrict, so its byte stores do not force the states back to memory.
+  uint32_t xs[kRansLanes];
+  for (int l = 0; l < kRansLanes; ++l) xs[l] = x[l];
   auto decode = [&](uint32_t& state, size_t i) {
     const RansSlot e = slots[state & mask];
     o[i] = e.symbol;
     state = uint32_t(e.freq) * (state >> P) + e.bias;
   };
   // A decode step leaves state >= 2^(23-P) >= 2^8, so one lane reads at most
-  // two bytes per symbol: with 8 bytes left, a whole group needs no checks.
+  // two bytes per symbol: with 2*lanes bytes left, a whole group needs no checks.
   // Branch-free: whether a lane needs a byte is data-dependent and would
   // mispredict often.
   auto refill_unchecked = [&](uint32_t& state) {
@@ -71,25 +71,21 @@ Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, 
   };
   size_t i = 0;
   for (; i + kRansLanes <= n; i += kRansLanes) {
-    decode(x0, i);
-    decode(x1, i + 1);
-    decode(x2, i + 2);
-    decode(x3, i + 3);
-    if (end - p >= 8) {
-      refill_unchecked(x0);
-      refill_unchecked(x1);
-      refill_unchecked(x2);
-      refill_unchecked(x3);
-    } else if (!(refill_checked(x0) && refill_checked(x1) && refill_checked(x2) && refill_checked(x3))) {
-      return CorruptDataError("rANS stream is truncated");
+#pragma GCC unroll 16
+    for (int l = 0; l < kRansLanes; ++l) decode(xs[l], i + l);
+    if (end - p >= 2 * kRansLanes) {
+#pragma GCC unroll 16
+      for (int l = 0; l < kRansLanes; ++l) refill_unchecked(xs[l]);
+    } else {
+      for (int l = 0; l < kRansLanes; ++l)
+        if (!refill_checked(xs[l])) return CorruptDataError("rANS stream is truncated");
     }
   }
-  uint32_t* lanes[kRansLanes] = {&x0, &x1, &x2, &x3};
   for (int lane = 0; i < n; ++i, ++lane) {
-    decode(*lanes[lane], i);
-    if (!refill_checked(*lanes[lane])) return CorruptDataError("rANS stream is truncated");
+    decode(xs[lane], i);
+    if (!refill_checked(xs[lane])) return CorruptDataError("rANS stream is truncated");
   }
-  x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+  for (int l = 0; l < kRansLanes; ++l) x[l] = xs[l];
   for (uint32_t s : x)
     if (s != kRansLow) return CorruptDataError("rANS stream is corrupt (final state mismatch)");
   if (p != end) return CorruptDataError("rANS stream has " + std::to_string(end - p) + " trailing bytes");
