@@ -76,6 +76,13 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
         auto t = entropy::BuildRansDecodeTable(freqs, p);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
         m.rans_table = std::move(*t);
+        for (entropy::RansSlot& slot : m.rans_table.slots) {
+          const int r = slot.symbol;
+          const int end = r + 1 < ranges ? m.range_start[r + 1] : 256;
+          slot.user[0] = static_cast<uint8_t>(m.range_start[r]);
+          slot.user[1] = m.offset_bits[r];
+          slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
+        }
       } else {
         auto t = entropy::BuildDecodeTable(freqs, p);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
@@ -182,6 +189,47 @@ Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, std::span<
   return Status::Ok();
 }
 
+// atalanta-rans in one pass: each rANS slot carries its range's start,
+// offset width and size-1 (RansSlot::user), so the value is finished as soon
+// as its symbol is known, from a bit buffer kept in registers.
+Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> coded, std::span<const uint8_t> raw,
+                             std::span<uint8_t> out) {
+  thread_local std::vector<uint8_t> padded;
+  padded.assign(raw.begin(), raw.end());
+  padded.resize(raw.size() + 16, 0);
+  const uint8_t* p = padded.data();
+  const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
+  uint64_t acc = 0, consumed = 0;
+  int fill = 0;
+  bool bad = false;
+  uint8_t* __restrict o = out.data();
+  Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), [&](size_t i, const entropy::RansSlot& e) {
+    const int b = e.user[1];
+    if (fill < b) {
+      if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
+        bad = true;
+        p = padded.data();
+      }
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      acc |= word >> fill;
+      p += (63 - fill) >> 3;
+      fill |= 56;
+    }
+    const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
+    acc <<= b;
+    fill -= b;
+    consumed += static_cast<uint64_t>(b);
+    bad |= off > e.user[2];
+    o[i] = static_cast<uint8_t>(e.user[0] + off);
+  });
+  TP_RETURN_IF_ERROR(st);
+  if (bad) return CorruptDataError("Atalanta offset outside its range");
+  if ((consumed + 7) / 8 != raw.size()) return CorruptDataError("Atalanta offset stream size mismatch");
+  return Status::Ok();
+}
+
 Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   io::ByteReader r(in);
   uint32_t coded_size = 0;
@@ -189,11 +237,8 @@ Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, st
   std::span<const uint8_t> coded, raw;
   TP_RETURN_IF_ERROR(r.ReadSpan(coded_size, &coded, "Atalanta symbol stream"));
   TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &raw, "Atalanta offsets"));
-  if (m.codec == Codec::kAtalantaRans) {
-    TP_RETURN_IF_ERROR(entropy::RansDecode(coded, m.rans_table, out));
-  } else {
-    TP_RETURN_IF_ERROR(entropy::ArithDecode(coded, m.arith_table, m.arith, out));
-  }
+  if (m.codec == Codec::kAtalantaRans) return DecodeRansWithOffsets(m, coded, raw, out);
+  TP_RETURN_IF_ERROR(entropy::ArithDecode(coded, m.arith_table, m.arith, out));
   return AddOffsets(m, raw, out);
 }
 

@@ -2,17 +2,21 @@
 // of ryg_rans), built so that decoding runs near memory speed.
 //
 // ---- Read me first: the invariant ----
-// Each of kRansLanes 32-bit states x stays in I = [L, 256*L), L = 2^23,
+// Each of kRansLanes 32-bit states x stays in I = [L, 2^32), L = 2^16,
 // between symbols. Coding symbol s (start c, frequency f, total M = 2^P) maps
 //     x -> (x / f) * M + (x % f) + c,
 // which multiplies x by about M/f; decoding inverts it exactly from the low P
 // bits of x (the slot, which identifies s) and x >> P:
 //     x -> f * (x >> P) + (x & (M-1)) - c.
-// For the encoded state to stay below 256*L, the encoder first shifts bytes
-// out of x while x >= x_max(s) = ((L >> P) << 8) * f; the decoder shifts the
-// same bytes back in while x < L. rANS is last-in-first-out, so the encoder
-// walks the symbols backwards, writing bytes from the end of its buffer
-// towards the front; the decoder then reads forwards. Lanes are interleaved
+// For the encoded state to stay below 2^32, the encoder first shifts a 16-bit
+// word out of x if x >= x_max(s) = 2^(32-P) * f; the decoder shifts the same
+// word back in if x < L. Since a decoded state is >= 2^(16-P) >= 2, one word
+// always restores x >= L: at most one word per symbol, which the decoder
+// reads without a branch. rANS is last-in-first-out, so the encoder walks the
+// symbols backwards, writing words from the end of its buffer towards the
+// front; the decoder then reads forwards.
+// (This is ryg_rans's 32-bit state with 16-bit renormalisation rather than
+// its byte-wise one: fewer, branch-free refills.) Lanes are interleaved
 // (symbol i belongs to lane i % kRansLanes) and share one byte stream: every
 // lane's operations are mirrored in exactly reverse order, which is all the
 // shared stream needs. The encoder starts every lane at L and finally stores
@@ -38,7 +42,7 @@ StatusOr<std::vector<uint8_t>> RansEncode(std::span<const uint8_t> symbols,
     if (s >= freqs.size() || freqs[s] == 0)
       return InvalidArgumentError("rANS encoder: symbol " + std::to_string(s) + " has no frequency");
 
-  // Worst case: P bits per symbol plus the states; bytes grow downwards.
+  // Worst case: one word per symbol plus the states; bytes grow downwards.
   const size_t capacity = symbols.size() * 2 + 4 * kRansLanes + 16;
   std::vector<uint8_t> buf(capacity);
   size_t pos = capacity;
@@ -47,10 +51,12 @@ StatusOr<std::vector<uint8_t>> RansEncode(std::span<const uint8_t> symbols,
   for (size_t i = symbols.size(); i-- > 0;) {
     uint32_t& state = x[i % kRansLanes];
     const uint32_t f = freqs[symbols[i]];
-    const uint32_t x_max = ((kRansLow >> P) << 8) * f;
-    while (state >= x_max) {
-      buf[--pos] = static_cast<uint8_t>(state & 0xff);
-      state >>= 8;
+    const uint64_t x_max = (uint64_t(1) << (32 - P)) * f;
+    if (state >= x_max) {
+      pos -= 2;
+      buf[pos] = static_cast<uint8_t>(state & 0xff);
+      buf[pos + 1] = static_cast<uint8_t>((state >> 8) & 0xff);
+      state >>= 16;
     }
     state = ((state / f) << P) + (state % f) + start[symbols[i]];
   }

@@ -9,8 +9,8 @@ namespace tp::entropy {
 // Symbol i is coded by state i % kRansLanes; independent states let the
 // decoder's multiplies and table loads of neighbouring symbols overlap.
 inline constexpr int kRansLanes = 4;
-// States live in [kRansLow, kRansLow << 8) between symbols; byte-wise
-// renormalisation keeps them there.
-inline constexpr uint32_t kRansLow = uint32_t(1) << 23;
+// States live in [kRansLow, 2^32) between symbols; renormalisation moves
+// 16-bit words (little-endian), at most one per symbol and lane.
+inline constexpr uint32_t kRansLow = uint32_t(1) << 16;
 
 }  // namespace tp::entropy
