@@ -34,7 +34,9 @@ struct CodecResult {
 
 struct TensorReport {
   const Tensor* tensor = nullptr;
-  TensorCodes codes;
+  // One plane for 8-bit codes; one per byte for float tensors coded losslessly.
+  std::vector<TensorCodes> planes;
+  uint64_t plane_bytes = 0;
   double entropy = 0;
   std::vector<CodecResult> results;  // per selected codec
   AtalantaTable table;
@@ -95,8 +97,24 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   }
   if (selected.empty() && !args.globs.empty()) return NotFoundError(args.file + ": no tensor matches --tensor");
 
-  std::vector<StatusOr<TensorCodes>> prepared(selected.size(), Status(StatusCode::kInternal, "not run"));
-  ForAll(selected.size(), [&](size_t i) { prepared[i] = PrepareCodes(*selected[i], prep); });
+  // Float tensors without --quantize are coded losslessly by byte planes.
+  std::vector<StatusOr<std::vector<TensorCodes>>> prepared(selected.size(),
+                                                           Status(StatusCode::kInternal, "not run"));
+  ForAll(selected.size(), [&](size_t i) {
+    const Tensor& t = *selected[i];
+    if (!prep.quantize_int8 && Traits(t.dtype()).is_float && !Traits(t.dtype()).is_quantized_block) {
+      prepared[i] = PrepareBytePlanes(t);
+      return;
+    }
+    auto codes = PrepareCodes(t, prep);
+    if (codes.ok()) {
+      std::vector<TensorCodes> one;
+      one.push_back(std::move(*codes));
+      prepared[i] = std::move(one);
+    } else {
+      prepared[i] = codes.status();
+    }
+  });
   std::vector<TensorReport> reports;
   std::vector<std::pair<std::string, std::string>> skipped;
   for (size_t i = 0; i < selected.size(); ++i) {
@@ -107,7 +125,8 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     }
     TensorReport r;
     r.tensor = selected[i];
-    r.codes = std::move(*prepared[i]);
+    r.planes = std::move(*prepared[i]);
+    for (const auto& p : r.planes) r.plane_bytes += p.codes.size();
     r.results.resize(codecs.size());
     reports.push_back(std::move(r));
   }
@@ -120,40 +139,48 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   ForAll(status.size(), [&](size_t job) {
     TensorReport& r = reports[job / codecs.size()];
     const size_t ci = job % codecs.size();
-    CodecOptions o = base;
-    o.signed_codes = r.codes.signed_codes;
-    o.zero_code = r.codes.zero_code;
-    o.rows = r.codes.rows;
-    auto enc = EncodeCodes(codecs[ci], r.codes.codes, o);
-    if (!enc.ok()) {
-      status[job] = enc.status().WithContext(r.tensor->name());
-      return;
-    }
-    std::vector<uint8_t> back(r.codes.codes.size());
-    Status st = DecodeCodes(enc->bytes, back);
-    if (!st.ok() || back != r.codes.codes) {
-      status[job] = InternalError(std::string(CodecName(codecs[ci])) + " did not round-trip tensor '" +
-                                  r.tensor->name() + "'" + (st.ok() ? "" : ": " + st.message()));
-      return;
-    }
-    r.results[ci] = {enc->payload_bits, enc->bytes.size()};
-    if (codecs[ci] == Codec::kAtalanta) {
-      auto t = ProfileAtalanta(r.codes.codes, o);
-      if (t.ok()) r.table = std::move(*t);
+    for (const TensorCodes& plane : r.planes) {
+      CodecOptions o = base;
+      o.signed_codes = plane.signed_codes;
+      o.zero_code = plane.zero_code;
+      o.rows = plane.rows;
+      auto enc = EncodeCodes(codecs[ci], plane.codes, o);
+      if (!enc.ok()) {
+        status[job] = enc.status().WithContext(r.tensor->name());
+        return;
+      }
+      std::vector<uint8_t> back(plane.codes.size());
+      Status st = DecodeCodes(enc->bytes, back);
+      if (!st.ok() || back != plane.codes) {
+        status[job] = InternalError(std::string(CodecName(codecs[ci])) + " did not round-trip tensor '" +
+                                    r.tensor->name() + "'" + (st.ok() ? "" : ": " + st.message()));
+        return;
+      }
+      r.results[ci].payload_bits += enc->payload_bits;
+      r.results[ci].total_bytes += enc->bytes.size();
+      // The table reported is the last plane's: the only one for 8-bit
+      // codes, the sign/exponent byte for floats.
+      if (codecs[ci] == Codec::kAtalanta && &plane == &r.planes.back()) {
+        auto t = ProfileAtalanta(plane.codes, o);
+        if (t.ok()) r.table = std::move(*t);
+      }
     }
     std::lock_guard lock(mu);
     progress.Update(++done);
   });
   for (const Status& st : status) TP_RETURN_IF_ERROR(st);
-  for (auto& r : reports) r.entropy = EntropyBitsPerValue(r.codes.codes);
+  // The limit of a float tensor is the sum of its byte planes' entropies.
+  for (auto& r : reports)
+    for (const auto& p : r.planes) r.entropy += EntropyBitsPerValue(p.codes);
 
   // Totals over all coded tensors.
-  uint64_t total_elements = 0;
+  uint64_t total_elements = 0, total_plane_bytes = 0;
   double total_entropy_bits = 0;
   std::vector<CodecResult> totals(codecs.size());
   for (const auto& r : reports) {
-    total_elements += r.codes.codes.size();
-    total_entropy_bits += r.entropy * double(r.codes.codes.size());
+    total_elements += r.tensor->elements();
+    total_plane_bytes += r.plane_bytes;
+    total_entropy_bits += r.entropy * double(r.tensor->elements());
     for (size_t c = 0; c < codecs.size(); ++c) {
       totals[c].payload_bits += r.results[c].payload_bits;
       totals[c].total_bytes += r.results[c].total_bytes;
@@ -184,10 +211,11 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       nlohmann::ordered_json row;
       row["name"] = t.name();
       row["dtype"] = std::string(DTypeName(t.dtype()));
-      row["coded_dtype"] = r.codes.coded_dtype;
-      row["quantized"] = r.codes.quantized;
+      row["coded_dtype"] = r.planes.front().coded_dtype;
+      row["quantized"] = r.planes.front().quantized;
       row["shape"] = t.shape();
       row["elements"] = t.elements();
+      row["bytes"] = r.plane_bytes;
       row["entropy_bits_per_value"] = r.entropy;
       row["codecs"] = codec_json(r.results, t.elements());
       for (size_t c = 0; c < codecs.size(); ++c)
@@ -203,6 +231,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     }
     j["totals"] = {{"tensors", reports.size()},
                    {"elements", total_elements},
+                   {"bytes", total_plane_bytes},
                    {"entropy_bits_per_value", total_elements ? total_entropy_bits / double(total_elements) : 0.0},
                    {"codecs", codec_json(totals, total_elements)},
                    {"best", totals.empty() ? "" : std::string(CodecName(codecs[best_of(totals)]))}};
@@ -217,30 +246,33 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   name_w = std::min<size_t>(name_w, 40);
   fmt::print("{} ({} tensors coded{})\n", args.file, reports.size(),
              skipped.empty() ? "" : fmt::format(", {} skipped", skipped.size()));
-  fmt::print("compression ratio against 8-bit codes (* = best); H = order-0 entropy in bits/value\n");
+  fmt::print("compression ratio against the uncoded bytes (* = best); H = order-0 entropy in bits/value "
+             "(float tensors: byte planes, H summed over planes)\n");
   fmt::print("{:<{}} {:>3} {:>10} {:>6}", "name", name_w, "dt", "values", "H");
   for (Codec c : codecs) fmt::print(" {:>9}", ShortName(c));
   fmt::print("\n");
-  auto print_row = [&](const std::string& name, const std::string& dt, uint64_t n, double h,
+  auto print_row = [&](const std::string& name, const std::string& dt, uint64_t n, uint64_t bytes, double h,
                        const std::vector<CodecResult>& res) {
     std::string shown = name.size() > name_w ? "…" + name.substr(name.size() - name_w + 1) : name;
     fmt::print("{:<{}} {:>3} {:>10} {:>6.3f}", shown, name_w, dt, n, h);
     const size_t best = best_of(res);
     for (size_t c = 0; c < res.size(); ++c) {
-      const double ratio = res[c].total_bytes ? double(n) / double(res[c].total_bytes) : 0;
+      const double ratio = res[c].total_bytes ? double(bytes) / double(res[c].total_bytes) : 0;
       fmt::print(" {:>9}", Ratio(ratio) + (c == best ? "*" : " "));
     }
     fmt::print("\n");
   };
   for (const auto& r : reports)
-    print_row(r.tensor->name(), r.codes.coded_dtype, r.codes.codes.size(), r.entropy, r.results);
+    print_row(r.tensor->name(), r.planes.size() == 1 ? r.planes[0].coded_dtype : std::string(DTypeName(r.tensor->dtype())),
+              r.tensor->elements(), r.plane_bytes, r.entropy, r.results);
   if (!reports.empty()) {
     const double h = total_elements ? total_entropy_bits / double(total_elements) : 0;
-    print_row("total", "", total_elements, h, totals);
+    print_row("total", "", total_elements, total_plane_bytes, h, totals);
     fmt::print("{:<{}} {:>3} {:>10} {:>6}", "bits/value", name_w, "", "", "");
     for (const auto& t : totals)
       fmt::print(" {:>9}", fmt::format("{:.3f} ", total_elements ? 8.0 * double(t.total_bytes) / double(total_elements) : 0));
-    fmt::print("\nentropy limit: {:.3f} bits/value (ratio {:.3f})\n", h, h > 0 ? 8.0 / h : 0.0);
+    fmt::print("\nentropy limit: {:.3f} bits/value (ratio {:.3f})\n", h,
+               h > 0 ? 8.0 * double(total_plane_bytes) / (h * double(total_elements)) : 0.0);
   }
   fmt::print("atal-o0 = atalanta-order0, atal-rans = atalanta-rans; sizes include tables, headers and chunk index\n");
   for (const auto& [name, why] : skipped) fmt::print(stderr, "skipped: {}\n", why);

@@ -43,13 +43,24 @@ TEST(AnalyzeCli, JsonHasTheIssuesFieldsForEveryCodec) {
   EXPECT_EQ(j["tensors"][0]["name"], "dense_2.kernel");
 }
 
-TEST(AnalyzeCli, FloatTensorsNeedQuantizeAndBadOptionsFail) {
+TEST(AnalyzeCli, FloatTensorsAreCodedByBytePlanesAndBadOptionsFail) {
   testing::TempDir dir;
-  auto r = testing::RunCli("analyze " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") + " --json", dir);
+  auto r = testing::RunCli("analyze " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") +
+                               " --tensor 'conv2d_2.kernel' --json",
+                           dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["tensors"].size(), 0u);
-  EXPECT_EQ(j["skipped"].size(), 8u);
+  ASSERT_EQ(j["tensors"].size(), 1u);
+  EXPECT_EQ(j["skipped"].size(), 0u);
+  for (const auto& t : j["tensors"]) {
+    EXPECT_EQ(t["coded_dtype"], "f32 byte planes");
+    EXPECT_EQ(t["bytes"].get<uint64_t>(), 4 * t["elements"].get<uint64_t>());
+    // Trained weights: the sign/exponent plane is redundant, so the best
+    // codec beats the 32 raw bits, and no plane coder beats the planes' entropy.
+    const double best = t["codecs"][t["best"].get<std::string>()]["bits_per_value"];
+    EXPECT_LT(best, 32.0);
+    EXPECT_GE(double(t["codecs"]["atalanta-order0"]["bits_per_value"]), double(t["entropy_bits_per_value"]));
+  }
   r = testing::RunCli("analyze " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") + " --quantize int4", dir);
   EXPECT_EQ(r.exit_code, 1);
   r = testing::RunCli("analyze " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") +

@@ -77,4 +77,23 @@ StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& o
   return out;
 }
 
+StatusOr<std::vector<TensorCodes>> PrepareBytePlanes(const Tensor& tensor) {
+  const DTypeTraits& traits = Traits(tensor.dtype());
+  if (!traits.is_float || traits.block_elements != 1 || traits.bits % 8 != 0)
+    return UnsupportedError("tensor '" + tensor.name() + "' is not a plain float tensor");
+  const size_t width = static_cast<size_t>(traits.bits / 8);
+  const uint64_t n = tensor.elements();
+  if (tensor.nbytes() != n * width) return InternalError("tensor '" + tensor.name() + "' has a bad size");
+  std::vector<TensorCodes> planes(width);
+  const uint8_t* bytes = tensor.bytes().data();
+  for (size_t k = 0; k < width; ++k) {
+    TensorCodes& p = planes[k];
+    p.codes.resize(n);
+    for (uint64_t i = 0; i < n; ++i) p.codes[i] = bytes[i * width + k];
+    p.rows = RowsOf(tensor);
+    p.coded_dtype = std::string(traits.name) + " byte planes";
+  }
+  return planes;
+}
+
 }  // namespace tp
