@@ -58,7 +58,7 @@ TEST(AnalyzeCli, FloatTensorsAreCodedByBytePlanesAndBadOptionsFail) {
     // Trained weights: the sign/exponent plane is redundant, so the best
     // codec beats the 32 raw bits, and no plane coder beats the planes' entropy.
     const double best = t["codecs"][t["best"].get<std::string>()]["bits_per_value"];
-    EXPECT_LT(best, 32.0);
+    EXPECT_LT(best, 32.0) << t.dump();
     EXPECT_GE(double(t["codecs"]["atalanta-order0"]["bits_per_value"]), double(t["entropy_bits_per_value"]));
   }
   r = testing::RunCli("analyze " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") + " --quantize int4", dir);
