@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tp::cli::AddInspectCommand(app, commands);
   tp::cli::AddAnalyzeCommand(app, commands);
   tp::cli::AddBenchCommand(app, commands);
+  tp::cli::AddCompressCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,47 @@
+// The .tpz container: a whole model, every tensor coded losslessly.
+//
+// Layout (little-endian):
+//   "TPZ1"        magic
+//   u32           format version (1)
+//   u64           header bytes H
+//   u64           XXH3-64 of the header
+//   H bytes       header, UTF-8 JSON:
+//                   {"metadata": {key: value, ...},
+//                    "tensors": [{"name", "dtype", "shape",
+//                                 "planes": [{"codec", "offset", "size", "xxh3"}, ...]}, ...]}
+//   data          the planes' codec streams (include/tensorpress/codec.h), each at
+//                 `offset` bytes from the start of the data, `size` bytes long,
+//                 with its XXH3-64 in hex. Each stream carries its own chunk index.
+// A tensor of 1-byte elements is one plane (int8 as value + 128); wider
+// whole-byte dtypes are split into byte planes (plane k = byte k of every
+// element); packed and block-quantized dtypes are one plane of raw bytes.
+// Decoding checks the header checksum, every stream's checksum and the codec
+// streams' own structure, and names the tensor and plane that failed.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "tensorpress/buffer.h"
+#include "tensorpress/codec.h"
+#include "tensorpress/model.h"
+
+namespace tp {
+
+struct TpzOptions {
+  std::optional<Codec> codec;  // nullopt: "auto", the smallest codec per plane
+  CodecOptions codec_options = DefaultCodecOptions();
+};
+
+// The container's bytes for these tensors.
+StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
+                                         const TpzOptions& options);
+Status WriteTpz(const std::string& path, std::span<const Tensor> tensors, const Metadata& metadata,
+                const TpzOptions& options, const WriteOptions& write);
+
+// Decodes a container; `name` names the source in messages.
+StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads = 0);
+StatusOr<Model> ReadTpz(const std::string& path, int threads = 0);
+
+}  // namespace tp
