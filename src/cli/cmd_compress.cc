@@ -3,6 +3,8 @@
 // container (include/tensorpress/tpz.h).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cli.h"
 #include "tensorpress/model.h"
 #include "tensorpress/tpz.h"
@@ -29,11 +31,21 @@ Status RunCompress(const CompressArgs& args) {
   TP_RETURN_IF_ERROR(WriteTpz(args.out, model.tensors, model.metadata, options, write));
   uint64_t in_bytes = 0;
   for (const Tensor& t : model.tensors) in_bytes += t.nbytes();
+  // Read the file back and compare: a container is only reported once it
+  // is known to reproduce every tensor byte for byte.
   TP_ASSIGN_OR_RETURN(Model back, ReadTpz(args.out));
+  if (back.tensors.size() != model.tensors.size()) return InternalError(args.out + ": tensor count differs on read-back");
+  for (size_t i = 0; i < model.tensors.size(); ++i) {
+    const auto a = model.tensors[i].bytes(), b = back.tensors[i].bytes();
+    if (back.tensors[i].name() != model.tensors[i].name() || back.tensors[i].dtype() != model.tensors[i].dtype() ||
+        back.tensors[i].shape() != model.tensors[i].shape() || !std::equal(a.begin(), a.end(), b.begin(), b.end()))
+      return InternalError(args.out + ": tensor '" + model.tensors[i].name() + "' differs on read-back");
+  }
   uint64_t out_bytes = 0;
   if (auto f = MappedFile::Open(args.out); f.ok()) out_bytes = (*f)->size();
-  fmt::print("{}: {} tensors, {} of tensor data -> {} ({:.3f}x)\n", args.out, model.tensors.size(),
-             HumanBytes(in_bytes), HumanBytes(out_bytes), out_bytes ? double(in_bytes) / double(out_bytes) : 0.0);
+  fmt::print("{}: {} tensors, {} ({} bytes) of tensor data -> {} ({} bytes), ratio {:.3f}, verified byte-identical\n",
+             args.out, model.tensors.size(), HumanBytes(in_bytes), in_bytes, HumanBytes(out_bytes), out_bytes,
+             out_bytes ? double(in_bytes) / double(out_bytes) : 0.0);
   return Status::Ok();
 }
 
