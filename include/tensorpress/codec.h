@@ -95,6 +95,14 @@ Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, in
 // The codec a stream was written with (its first byte), without decoding.
 StatusOr<Codec> StreamCodec(std::span<const uint8_t> stream);
 
+// Where a stream's parts lie, after checking its header and chunk index:
+// the first span is the header (with tables and chunk index), then one span
+// per chunk, in order. Containers checksum these.
+struct StreamSpan {
+  uint64_t offset = 0, size = 0;
+};
+StatusOr<std::vector<StreamSpan>> StreamChunkSpans(std::span<const uint8_t> stream);
+
 // Atalanta's table for these codes, as the profiler chooses it.
 struct AtalantaTable {
   std::vector<uint16_t> range_start;  // first code of each range; ranges tile 0..255

@@ -8,15 +8,17 @@
 //   H bytes       header, UTF-8 JSON:
 //                   {"metadata": {key: value, ...},
 //                    "tensors": [{"name", "dtype", "shape",
-//                                 "planes": [{"codec", "offset", "size", "xxh3"}, ...]}, ...]}
+//                                 "planes": [{"codec", "offset", "size", "xxh3": [...]}, ...]}, ...]}
 //   data          the planes' codec streams (include/tensorpress/codec.h), each at
-//                 `offset` bytes from the start of the data, `size` bytes long,
-//                 with its XXH3-64 in hex. Each stream carries its own chunk index.
+//                 `offset` bytes from the start of the data, `size` bytes long.
+//                 Each stream carries its own chunk index; "xxh3" lists the XXH3-64
+//                 (hex) of the stream's header, then of each chunk (StreamChunkSpans).
 // A tensor of 1-byte elements is one plane (int8 as value + 128); wider
 // whole-byte dtypes are split into byte planes (plane k = byte k of every
 // element); packed and block-quantized dtypes are one plane of raw bytes.
-// Decoding checks the header checksum, every stream's checksum and the codec
-// streams' own structure, and names the tensor and plane that failed.
+// Decoding checks the header checksum, every stream header's and chunk's
+// checksum and the codec streams' own structure, and names the tensor, plane
+// and chunk that failed.
 #pragma once
 
 #include <optional>

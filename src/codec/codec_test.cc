@@ -150,6 +150,26 @@ TEST(Codec, AtalantaMatchesItsEstimateAndOrder0TheEntropy) {
   EXPECT_GT(8.0 * order0->bytes.size(), entropy);
 }
 
+TEST(Codec, ChunkSpansTileTheStream) {
+  auto v = Sample(Dist::kLaplace, 10000, 21);
+  CodecOptions o;
+  o.chunk_values = 3000;
+  for (Codec c : AllCodecs()) {
+    auto enc = EncodeCodes(c, v, o);
+    ASSERT_TRUE(enc.ok());
+    auto spans = StreamChunkSpans(enc->bytes);
+    ASSERT_TRUE(spans.ok()) << spans.status().message();
+    const bool whole = c == Codec::kCsr || c == Codec::kCsc;
+    ASSERT_EQ(spans->size(), whole ? 2u : 5u) << CodecName(c);  // header + 4 chunks
+    uint64_t next = 0;
+    for (const auto& s : *spans) {
+      EXPECT_EQ(s.offset, next);
+      next += s.size;
+    }
+    EXPECT_EQ(next, enc->bytes.size());
+  }
+}
+
 // --- The profiler ---
 
 // Greedy boundary sliding from K uniform ranges: move any boundary by one

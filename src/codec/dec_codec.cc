@@ -376,50 +376,83 @@ Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<
 
 }  // namespace
 
-Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, int threads) {
-  TP_ASSIGN_OR_RETURN(Codec codec, StreamCodec(stream));
-  io::ByteReader r(stream);
-  uint8_t id = 0, version = 0, flags = 0, zero_code = 0;
+namespace {
+
+// A stream's header fields and chunk index, checked against each other and
+// against the stream's size (but not the codec's parameters).
+struct Layout {
+  Codec codec;
+  uint8_t flags = 0, zero_code = 0;
   uint64_t values = 0;
-  uint32_t chunk_values = 0, chunks = 0, params_size = 0;
+  uint32_t chunk_values = 0, chunks = 0;
+  std::span<const uint8_t> params;
+  uint64_t body_offset = 0;
+  std::vector<uint64_t> offset;  // chunk c is body[offset[c], offset[c+1])
+};
+
+StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
+  Layout l;
+  TP_ASSIGN_OR_RETURN(l.codec, StreamCodec(stream));
+  io::ByteReader r(stream);
+  uint8_t id = 0, version = 0;
+  uint32_t params_size = 0;
   TP_RETURN_IF_ERROR(r.Read(&id, "codec id"));
   TP_RETURN_IF_ERROR(r.Read(&version, "format version"));
-  TP_RETURN_IF_ERROR(r.Read(&flags, "flags"));
-  TP_RETURN_IF_ERROR(r.Read(&zero_code, "zero code"));
-  TP_RETURN_IF_ERROR(r.Read(&values, "value count"));
-  TP_RETURN_IF_ERROR(r.Read(&chunk_values, "chunk size"));
-  TP_RETURN_IF_ERROR(r.Read(&chunks, "chunk count"));
+  TP_RETURN_IF_ERROR(r.Read(&l.flags, "flags"));
+  TP_RETURN_IF_ERROR(r.Read(&l.zero_code, "zero code"));
+  TP_RETURN_IF_ERROR(r.Read(&l.values, "value count"));
+  TP_RETURN_IF_ERROR(r.Read(&l.chunk_values, "chunk size"));
+  TP_RETURN_IF_ERROR(r.Read(&l.chunks, "chunk count"));
   TP_RETURN_IF_ERROR(r.Read(&params_size, "parameter size"));
   if (version != codec::kStreamVersion)
     return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported");
-  if (flags & ~codec::kFlagSignedCodes) return CorruptDataError("codec stream has unknown flags");
-  if (values != codes.size())
-    return CorruptDataError("codec stream holds " + std::to_string(values) + " values, expected " +
-                            std::to_string(codes.size()));
-  if (chunk_values == 0 || chunk_values > codec::kMaxChunkValues)
-    return CorruptDataError("chunk size " + std::to_string(chunk_values) + " is out of range");
-  if (chunks != (values + chunk_values - 1) / chunk_values)
-    return CorruptDataError("chunk count " + std::to_string(chunks) + " does not match the value count");
-  if ((codec == Codec::kCsr || codec == Codec::kCsc) && chunks > 1)
+  if (l.flags & ~codec::kFlagSignedCodes) return CorruptDataError("codec stream has unknown flags");
+  if (l.chunk_values == 0 || l.chunk_values > codec::kMaxChunkValues)
+    return CorruptDataError("chunk size " + std::to_string(l.chunk_values) + " is out of range");
+  if (l.chunks != (l.values + l.chunk_values - 1) / l.chunk_values)
+    return CorruptDataError("chunk count " + std::to_string(l.chunks) + " does not match the value count");
+  if ((l.codec == Codec::kCsr || l.codec == Codec::kCsc) && l.chunks > 1)
     return CorruptDataError("sparse matrix stream has more than one chunk");
-  std::span<const uint8_t> params;
-  TP_RETURN_IF_ERROR(r.ReadSpan(params_size, &params, "codec parameters"));
-  DecodeModel m;
-  m.codec = codec;
-  m.is_signed = flags & codec::kFlagSignedCodes;
-  m.zero_code = zero_code;
-  TP_RETURN_IF_ERROR(ParseParams(m, params, values));
-  if (r.remaining() / 4 < chunks) return CorruptDataError("truncated chunk index");
-  std::vector<uint64_t> offset(chunks + 1, 0);
-  for (uint32_t c = 0; c < chunks; ++c) {
+  TP_RETURN_IF_ERROR(r.ReadSpan(params_size, &l.params, "codec parameters"));
+  if (r.remaining() / 4 < l.chunks) return CorruptDataError("truncated chunk index");
+  l.offset.assign(size_t(l.chunks) + 1, 0);
+  for (uint32_t c = 0; c < l.chunks; ++c) {
     uint32_t size = 0;
     TP_RETURN_IF_ERROR(r.Read(&size, "chunk size"));
-    offset[c + 1] = offset[c] + size;
+    l.offset[c + 1] = l.offset[c] + size;
   }
-  if (offset[chunks] != r.remaining())
+  if (l.offset[l.chunks] != r.remaining())
     return CorruptDataError("chunks hold " + std::to_string(r.remaining()) + " bytes but the index says " +
-                            std::to_string(offset[chunks]));
-  const std::span<const uint8_t> body = stream.subspan(r.offset());
+                            std::to_string(l.offset[l.chunks]));
+  l.body_offset = r.offset();
+  return l;
+}
+
+}  // namespace
+
+StatusOr<std::vector<StreamSpan>> StreamChunkSpans(std::span<const uint8_t> stream) {
+  TP_ASSIGN_OR_RETURN(Layout l, ParseLayout(stream));
+  std::vector<StreamSpan> spans;
+  spans.push_back({0, l.body_offset});
+  for (uint32_t c = 0; c < l.chunks; ++c)
+    spans.push_back({l.body_offset + l.offset[c], l.offset[c + 1] - l.offset[c]});
+  return spans;
+}
+
+Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, int threads) {
+  TP_ASSIGN_OR_RETURN(Layout l, ParseLayout(stream));
+  if (l.values != codes.size())
+    return CorruptDataError("codec stream holds " + std::to_string(l.values) + " values, expected " +
+                            std::to_string(codes.size()));
+  const uint64_t values = l.values;
+  const uint32_t chunks = l.chunks, chunk_values = l.chunk_values;
+  const std::vector<uint64_t>& offset = l.offset;
+  DecodeModel m;
+  m.codec = l.codec;
+  m.is_signed = l.flags & codec::kFlagSignedCodes;
+  m.zero_code = l.zero_code;
+  TP_RETURN_IF_ERROR(ParseParams(m, l.params, values));
+  const std::span<const uint8_t> body = stream.subspan(l.body_offset);
   std::vector<Status> status(chunks);
   codec::ParallelFor(chunks, threads, [&](size_t c) {
     const uint64_t begin = c * uint64_t(chunk_values), end = std::min<uint64_t>(begin + chunk_values, values);

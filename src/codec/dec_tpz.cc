@@ -21,7 +21,7 @@ std::string Hex64(uint64_t v) {
 
 struct PlaneRef {
   std::span<const uint8_t> stream;
-  std::string checksum;
+  std::vector<std::string> checksums;  // stream header, then each chunk
 };
 
 }  // namespace
@@ -88,12 +88,17 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
       return bad("expected " + std::to_string(count) + " planes");
     for (const auto& pj : tj["planes"]) {
       if (!pj.is_object() || !pj.contains("offset") || !pj.contains("size") || !pj.contains("xxh3") ||
-          !pj["offset"].is_number_unsigned() || !pj["size"].is_number_unsigned() || !pj["xxh3"].is_string())
+          !pj["offset"].is_number_unsigned() || !pj["size"].is_number_unsigned() || !pj["xxh3"].is_array())
         return bad("malformed plane entry");
+      std::vector<std::string> sums;
+      for (const auto& h : pj["xxh3"]) {
+        if (!h.is_string()) return bad("malformed checksum");
+        sums.push_back(h.get<std::string>());
+      }
       const uint64_t off = pj["offset"].get<uint64_t>(), size = pj["size"].get<uint64_t>();
       if (off > data.size() || size > data.size() - off) return bad("plane runs past the end of the file");
       if (p.plane_values / tpz::kMaxExpansion > size) return bad("plane is too small for its tensor");
-      p.planes.push_back({data.subspan(off, size), pj["xxh3"].get<std::string>()});
+      p.planes.push_back({data.subspan(off, size), std::move(sums)});
     }
     pending.push_back(std::move(p));
   }
@@ -117,10 +122,29 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     const Pending& p = pending[jobs[j].tensor];
     const PlaneRef& ref = p.planes[jobs[j].plane];
     const std::string where = "tensor '" + p.name + "' plane " + std::to_string(jobs[j].plane);
-    if (Hex64(XXH3_64bits(ref.stream.data(), ref.stream.size())) != ref.checksum) {
-      status[j] = corrupt(where + ": checksum mismatch");
+    // The stream's header first (it locates the chunks), then every chunk.
+    auto spans = StreamChunkSpans(ref.stream);
+    if (ref.checksums.empty() ||
+        (spans.ok() && !spans->empty() &&
+         Hex64(XXH3_64bits(ref.stream.data(), (*spans)[0].size)) != ref.checksums[0]) ||
+        (!spans.ok() && Hex64(XXH3_64bits(ref.stream.data(), ref.stream.size())) != ref.checksums[0])) {
+      status[j] = corrupt(where + ": stream header checksum mismatch");
       return;
     }
+    if (!spans.ok()) {
+      status[j] = corrupt(where + ": " + spans.status().message());
+      return;
+    }
+    if (spans->size() != ref.checksums.size()) {
+      status[j] = corrupt(where + ": " + std::to_string(ref.checksums.size() - 1) + " chunk checksums for " +
+                          std::to_string(spans->size() - 1) + " chunks");
+      return;
+    }
+    for (size_t c = 1; c < spans->size(); ++c)
+      if (Hex64(XXH3_64bits(ref.stream.data() + (*spans)[c].offset, (*spans)[c].size)) != ref.checksums[c]) {
+        status[j] = corrupt(where + " chunk " + std::to_string(c - 1) + ": checksum mismatch");
+        return;
+      }
     Status st = DecodeCodes(ref.stream, planes[jobs[j].tensor][jobs[j].plane], 1);
     if (!st.ok()) status[j] = CorruptDataError(name + ": " + where + ": " + st.message());
   });

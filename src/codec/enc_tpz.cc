@@ -105,10 +105,13 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
     for (; j < jobs.size() && jobs[j].tensor == i; ++j) {
       TP_RETURN_IF_ERROR(jobs[j].status);
       const auto& s = jobs[j].best.bytes;
+      TP_ASSIGN_OR_RETURN(std::vector<StreamSpan> spans, StreamChunkSpans(s));
+      nlohmann::ordered_json sums = nlohmann::ordered_json::array();
+      for (const StreamSpan& sp : spans) sums.push_back(Hex64(XXH3_64bits(s.data() + sp.offset, sp.size)));
       tj["planes"].push_back({{"codec", std::string(CodecName(jobs[j].best.codec))},
                               {"offset", offset},
                               {"size", s.size()},
-                              {"xxh3", Hex64(XXH3_64bits(s.data(), s.size()))}});
+                              {"xxh3", std::move(sums)}});
       offset += s.size();
     }
     header["tensors"].push_back(std::move(tj));
