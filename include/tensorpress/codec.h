@@ -149,6 +149,10 @@ struct TensorCodes {
 // quantize_int8. Anything else is kUnsupported, naming the tensor.
 StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& options);
 
+// The quantization PrepareCodes applies to a float tensor (the lossy step),
+// as a tensor carrying its QuantParams.
+StatusOr<Tensor> QuantizeForCoding(const Tensor& tensor, const PrepareOptions& options);
+
 // Lossless coding of float tensors (f64, f32, f16, bf16): byte plane k holds
 // byte k (little-endian) of every element, so the last plane carries the sign
 // and the high exponent bits, where trained weights are most redundant. Each

@@ -13,6 +13,8 @@
 //                 `offset` bytes from the start of the data, `size` bytes long.
 //                 Each stream carries its own chunk index; "xxh3" lists the XXH3-64
 //                 (hex) of the stream's header, then of each chunk (StreamChunkSpans).
+//                 A quantized tensor also has "quantization": {"scale": [...],
+//                 "zero_point": [...], "axis", "original_dtype"} (real = scale * (q - zero_point)).
 // A tensor of 1-byte elements is one plane (int8 as value + 128); wider
 // whole-byte dtypes are split into byte planes (plane k = byte k of every
 // element); packed and block-quantized dtypes are one plane of raw bytes.
@@ -34,6 +36,9 @@ namespace tp {
 struct TpzOptions {
   std::optional<Codec> codec;  // nullopt: "auto", the smallest codec per plane
   CodecOptions codec_options = DefaultCodecOptions();
+  // Tensors that a lossy quantization produced: name -> dtype before it. A
+  // tensor carrying QuantParams has them recorded in the header either way.
+  std::vector<std::pair<std::string, std::string>> original_dtype;
 };
 
 // The container's bytes for these tensors.

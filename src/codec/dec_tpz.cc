@@ -3,7 +3,9 @@
 // plane. Never includes the encoder.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "codec/parallel.h"
@@ -62,6 +64,7 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     Shape shape;
     std::vector<PlaneRef> planes;
     uint64_t plane_values = 0;
+    std::optional<QuantParams> quant;
   };
   std::vector<Pending> pending;
   for (const auto& tj : header["tensors"]) {
@@ -84,6 +87,25 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     if (!nbytes) return bad("size overflows or is not a whole number of blocks");
     const int count = tpz::PlaneCount(p.dtype);
     p.plane_values = *nbytes / count;
+    if (tj.contains("quantization")) {
+      const auto& q = tj["quantization"];
+      if (!q.is_object() || !q.contains("scale") || !q["scale"].is_array() || !q.contains("zero_point") ||
+          !q["zero_point"].is_array() || !q.contains("axis") || !q["axis"].is_number_integer())
+        return bad("malformed quantization record");
+      QuantParams qp;
+      qp.axis = static_cast<int>(std::clamp<int64_t>(q["axis"].get<int64_t>(), -1, 64));
+      if (q["scale"].size() > std::max<uint64_t>(*elements, 1) || q["scale"].size() != q["zero_point"].size())
+        return bad("quantization record does not fit the tensor");
+      for (const auto& v : q["scale"]) {
+        if (!v.is_number()) return bad("quantization scale is not a number");
+        qp.scale.push_back(v.get<float>());
+      }
+      for (const auto& v : q["zero_point"]) {
+        if (!v.is_number_integer()) return bad("quantization zero point is not an integer");
+        qp.zero_point.push_back(v.get<int64_t>());
+      }
+      p.quant = std::move(qp);
+    }
     if (!tj.contains("planes") || !tj["planes"].is_array() || tj["planes"].size() != size_t(count))
       return bad("expected " + std::to_string(count) + " planes");
     for (const auto& pj : tj["planes"]) {
@@ -160,6 +182,7 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
       for (uint8_t& b : bytes) b ^= 0x80;  // codes back to values
     planes[i].clear();
     TP_ASSIGN_OR_RETURN(Tensor t, Tensor::FromBytes(p.name, p.dtype, p.shape, std::move(bytes)));
+    if (p.quant) t.set_quant(std::move(*p.quant));
     model.tensors.push_back(std::move(t));
   }
   return model;

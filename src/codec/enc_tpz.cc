@@ -2,6 +2,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "codec/parallel.h"
@@ -45,6 +46,7 @@ std::vector<Plane> PlanesOf(const Tensor& t) {
 
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
                                          const TpzOptions& options) {
+  std::map<std::string, std::string> original_dtype(options.original_dtype.begin(), options.original_dtype.end());
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options.codec_options));
   struct Job {
     size_t tensor;
@@ -101,6 +103,14 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
     tj["name"] = t.name();
     tj["dtype"] = std::string(DTypeName(t.dtype()));
     tj["shape"] = t.shape();
+    if (t.quant()) {
+      // So that `decompress --dequantize` can restore real values.
+      tj["quantization"] = {{"scale", t.quant()->scale},
+                            {"zero_point", t.quant()->zero_point},
+                            {"axis", t.quant()->axis}};
+      if (auto it = original_dtype.find(t.name()); it != original_dtype.end())
+        tj["quantization"]["original_dtype"] = it->second;
+    }
     tj["planes"] = nlohmann::ordered_json::array();
     for (; j < jobs.size() && jobs[j].tensor == i; ++j) {
       TP_RETURN_IF_ERROR(jobs[j].status);

@@ -60,21 +60,22 @@ StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& o
   if (!options.quantize_int8)
     return UnsupportedError("tensor '" + tensor.name() + "' is " + std::string(traits.name) +
                             "; pass --quantize int8 to code it");
-  const bool activation = options.all_activations || EndsWith(tensor.name(), ".input");
-  Tensor q;
-  if (activation) {
-    TP_ASSIGN_OR_RETURN(q, QuantizeActivationsMinMax(tensor));
-  } else {
-    const bool keras = options.keras_safetensors && (tensor.rank() == 2 || tensor.rank() == 4) &&
-                       tensor.name().find("kernel") != std::string::npos;
-    WeightQuantOptions w;
-    w.bits = 8;
-    w.channel_axis = OutputChannelAxis(tensor, keras);
-    TP_ASSIGN_OR_RETURN(q, QuantizeWeightsSymmetric(tensor, w));
-  }
+  TP_ASSIGN_OR_RETURN(Tensor q, QuantizeForCoding(tensor, options));
   TP_ASSIGN_OR_RETURN(TensorCodes out, IntegerCodes(q));
   out.quantized = true;
   return out;
+}
+
+StatusOr<Tensor> QuantizeForCoding(const Tensor& tensor, const PrepareOptions& options) {
+  if (!Traits(tensor.dtype()).is_float || Traits(tensor.dtype()).is_quantized_block)
+    return InvalidArgumentError("tensor '" + tensor.name() + "' is not a float tensor");
+  if (options.all_activations || EndsWith(tensor.name(), ".input")) return QuantizeActivationsMinMax(tensor);
+  const bool keras = options.keras_safetensors && (tensor.rank() == 2 || tensor.rank() == 4) &&
+                     tensor.name().find("kernel") != std::string::npos;
+  WeightQuantOptions w;
+  w.bits = 8;
+  w.channel_axis = OutputChannelAxis(tensor, keras);
+  return QuantizeWeightsSymmetric(tensor, w);
 }
 
 StatusOr<std::vector<TensorCodes>> PrepareBytePlanes(const Tensor& tensor) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "tensorpress/model.h"
@@ -108,6 +110,33 @@ TEST(Tpz, CliCompressDecompressIsLossless) {
   testing::WriteBytes(dir.File("bad.tpz"), bytes);
   r = testing::RunCli("decompress " + dir.File("bad.tpz") + " -o " + dir.File("bad.safetensors"), dir);
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST(Tpz, QuantizedCompressRecordsParametersForDequantization) {
+  testing::TempDir dir;
+  const std::string in = testing::SharedModel("mnist-cnn/mnist_cnn.safetensors");
+  auto r = testing::RunCli("compress " + in + " -o " + dir.File("q.tpz") + " --quantize int8", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto q = ReadTpz(dir.File("q.tpz"));
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  for (const Tensor& t : q->tensors) {
+    EXPECT_EQ(t.dtype(), DType::kI8) << t.name();
+    ASSERT_TRUE(t.quant().has_value()) << t.name();
+  }
+  r = testing::RunCli("decompress " + dir.File("q.tpz") + " -o " + dir.File("real.safetensors") + " --dequantize", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto a = ReadModel(in);
+  auto b = ReadModel(dir.File("real.safetensors"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->tensors.size(), b->tensors.size());
+  for (size_t i = 0; i < a->tensors.size(); ++i) {
+    ASSERT_EQ(b->tensors[i].dtype(), DType::kF32);
+    ASSERT_EQ(a->tensors[i].shape(), b->tensors[i].shape());
+    // Symmetric int8: every value within half a step of the largest scale.
+    const float step = *std::max_element(q->tensors[i].quant()->scale.begin(), q->tensors[i].quant()->scale.end());
+    auto x = a->tensors[i].values<float>(), y = b->tensors[i].values<float>();
+    for (size_t k = 0; k < x.size(); ++k) ASSERT_LE(std::abs(x[k] - y[k]), step * 0.5001f) << a->tensors[i].name();
+  }
 }
 
 }  // namespace
