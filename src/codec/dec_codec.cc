@@ -203,9 +203,12 @@ Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> code
   int fill = 0;
   bool bad = false;
   uint8_t* __restrict o = out.data();
+  // Offsets are at most 8 bits, so one refill to >= 56 bits serves a whole
+  // group of kRansLanes (<= 7) values; (i % kRansLanes == 0) is a constant in
+  // the unrolled lane loop, so the refill costs no data-dependent branch.
+  static_assert(entropy::kRansLanes * 8 <= 56);
   Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), [&](size_t i, const entropy::RansSlot& e) {
-    const int b = e.user[1];
-    if (fill < b) {
+    if (i % entropy::kRansLanes == 0) {
       if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
         bad = true;
         p = padded.data();
@@ -217,6 +220,7 @@ Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> code
       p += (63 - fill) >> 3;
       fill |= 56;
     }
+    const int b = e.user[1];
     const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
     acc <<= b;
     fill -= b;
