@@ -21,6 +21,9 @@ void AddInspectCommand(CLI::App& root, std::vector<Command>& commands);
 void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands);
 void AddSlicesCommand(CLI::App& root, std::vector<Command>& commands);
 void AddAstcCommand(CLI::App& root, std::vector<Command>& commands);
+void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands);
+void AddBenchCommand(CLI::App& root, std::vector<Command>& commands);
+void AddCompressCommand(CLI::App& root, std::vector<Command>& commands);
 
 // Exit statuses (documented in README): 0 success; 1 bad usage or an
 // impossible request; 2 bad input (unreadable, corrupt or unsupported file);

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   tp::cli::AddSimulateCommand(app, commands);
   tp::cli::AddSlicesCommand(app, commands);
   tp::cli::AddAstcCommand(app, commands);
+  tp::cli::AddAnalyzeCommand(app, commands);
+  tp::cli::AddBenchCommand(app, commands);
+  tp::cli::AddCompressCommand(app, commands);
 
   try {
     app.parse(argc, argv);

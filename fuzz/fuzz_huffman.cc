@@ -1,0 +1,37 @@
+// Fuzzes the Huffman decoder: hostile code lengths and streams fail cleanly;
+// symbols round-trip through encoder+decoder.
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "entropy/dec_huffman.h"
+#include "entropy/enc_huffman.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const size_t alphabet = 1 + data[0];
+  const size_t count = data[1] * 8;
+  data += 2, size -= 2;
+  // 1. The first bytes as code lengths, the rest as a stream.
+  const size_t nlen = std::min(alphabet, size);
+  std::vector<uint8_t> lengths(data, data + nlen);
+  for (auto& l : lengths) l %= 16;
+  auto table = tp::entropy::BuildHuffmanDecodeTable(lengths);
+  if (table.ok()) {
+    std::vector<uint8_t> out(count);
+    (void)tp::entropy::HuffmanDecode({data + nlen, size - nlen}, *table, out);
+  }
+  // 2. Round trip.
+  std::vector<uint8_t> symbols(data, data + size);
+  std::vector<uint64_t> hist(alphabet, 0);
+  for (auto& s : symbols) ++hist[s %= alphabet];
+  if (symbols.empty()) return 0;
+  auto lens = tp::entropy::HuffmanCodeLengths(hist);
+  if (!lens.ok()) abort();
+  auto enc = tp::entropy::HuffmanEncode(symbols, *lens);
+  auto t = tp::entropy::BuildHuffmanDecodeTable(*lens);
+  if (!enc.ok() || !t.ok()) abort();
+  std::vector<uint8_t> back(symbols.size());
+  if (!tp::entropy::HuffmanDecode(*enc, *t, back).ok() || back != symbols) abort();
+  return 0;
+}

@@ -1,0 +1,300 @@
+// `tensorpress analyze FILE`: the size of every tensor under every lossless
+// codec (include/tensorpress/codec.h) against the order-0 entropy limit.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli.h"
+#include "tensorpress/codec.h"
+#include "tensorpress/model.h"
+
+namespace tp::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::string file;
+  std::vector<std::string> globs;
+  std::string quantize;
+  bool activations = false;
+  bool json = false;
+  std::vector<std::string> codecs;
+  int ranges = 16;
+  int precision = 10;
+  int register_bits = 16;
+  uint32_t chunk = 32768;
+};
+
+struct CodecResult {
+  uint64_t payload_bits = 0;
+  uint64_t total_bytes = 0;
+};
+
+struct TensorReport {
+  const Tensor* tensor = nullptr;
+  // One plane for 8-bit codes; one per byte for float tensors coded losslessly.
+  std::vector<TensorCodes> planes;
+  uint64_t plane_bytes = 0;
+  double entropy = 0;
+  std::vector<CodecResult> results;  // per selected codec
+  AtalantaTable table;
+};
+
+template <typename Fn>
+void ForAll(size_t n, Fn&& fn) {
+  std::atomic<size_t> next{0};
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), n));
+  auto work = [&] {
+    for (size_t i; (i = next++) < n;) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
+std::string Ratio(double r) { return fmt::format("{:.3f}", r); }
+
+// Column labels short enough for a 10-character column.
+std::string_view ShortName(Codec c) {
+  switch (c) {
+    case Codec::kAtalantaOrder0: return "atal-o0";
+    case Codec::kAtalantaRans: return "atal-rans";
+    default: return CodecName(c);
+  }
+}
+
+Status RunAnalyze(const AnalyzeArgs& args) {
+  if (!args.quantize.empty() && args.quantize != "int8")
+    return InvalidArgumentError("--quantize supports only int8");
+  std::vector<Codec> codecs;
+  for (const auto& name : args.codecs) {
+    auto c = CodecFromName(name);
+    if (!c) return InvalidArgumentError("unknown codec '" + name + "'");
+    codecs.push_back(*c);
+  }
+  if (codecs.empty()) codecs.assign(AllCodecs().begin(), AllCodecs().end());
+  CodecOptions base = DefaultCodecOptions();
+  base.atalanta_ranges = args.ranges;
+  base.precision_bits = args.precision;
+  base.register_bits = args.register_bits;
+  base.chunk_values = args.chunk;
+  TP_RETURN_IF_ERROR(ValidateCodecOptions(base));
+
+  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.file));
+  PrepareOptions prep;
+  prep.quantize_int8 = args.quantize == "int8";
+  prep.all_activations = args.activations;
+  prep.keras_safetensors = model.format == ModelFormat::kSafetensors;
+
+  std::vector<const Tensor*> selected;
+  for (const Tensor& t : model.tensors) {
+    bool keep = args.globs.empty();
+    for (const auto& g : args.globs) keep = keep || GlobMatch(g, t.name());
+    if (keep) selected.push_back(&t);
+  }
+  if (selected.empty() && !args.globs.empty()) return NotFoundError(args.file + ": no tensor matches --tensor");
+
+  // Float tensors without --quantize are coded losslessly by byte planes.
+  std::vector<StatusOr<std::vector<TensorCodes>>> prepared(selected.size(),
+                                                           Status(StatusCode::kInternal, "not run"));
+  ForAll(selected.size(), [&](size_t i) {
+    const Tensor& t = *selected[i];
+    if (!prep.quantize_int8 && Traits(t.dtype()).is_float && !Traits(t.dtype()).is_quantized_block) {
+      prepared[i] = PrepareBytePlanes(t);
+      return;
+    }
+    auto codes = PrepareCodes(t, prep);
+    if (codes.ok()) {
+      std::vector<TensorCodes> one;
+      one.push_back(std::move(*codes));
+      prepared[i] = std::move(one);
+    } else {
+      prepared[i] = codes.status();
+    }
+  });
+  std::vector<TensorReport> reports;
+  std::vector<std::pair<std::string, std::string>> skipped;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (!prepared[i].ok()) {
+      if (prepared[i].status().code() != StatusCode::kUnsupported) return prepared[i].status();
+      skipped.push_back({selected[i]->name(), prepared[i].status().message()});
+      continue;
+    }
+    TensorReport r;
+    r.tensor = selected[i];
+    r.planes = std::move(*prepared[i]);
+    for (const auto& p : r.planes) r.plane_bytes += p.codes.size();
+    r.results.resize(codecs.size());
+    reports.push_back(std::move(r));
+  }
+
+  // Every (tensor, codec) pair is one job: encode, decode, compare.
+  std::vector<Status> status(reports.size() * codecs.size());
+  Progress progress("analyze", status.size());
+  std::mutex mu;
+  std::atomic<size_t> done{0};
+  ForAll(status.size(), [&](size_t job) {
+    TensorReport& r = reports[job / codecs.size()];
+    const size_t ci = job % codecs.size();
+    for (const TensorCodes& plane : r.planes) {
+      CodecOptions o = base;
+      o.signed_codes = plane.signed_codes;
+      o.zero_code = plane.zero_code;
+      o.rows = plane.rows;
+      auto enc = EncodeCodes(codecs[ci], plane.codes, o);
+      if (!enc.ok()) {
+        status[job] = enc.status().WithContext(r.tensor->name());
+        return;
+      }
+      std::vector<uint8_t> back(plane.codes.size());
+      Status st = DecodeCodes(enc->bytes, back);
+      if (!st.ok() || back != plane.codes) {
+        status[job] = InternalError(std::string(CodecName(codecs[ci])) + " did not round-trip tensor '" +
+                                    r.tensor->name() + "'" + (st.ok() ? "" : ": " + st.message()));
+        return;
+      }
+      r.results[ci].payload_bits += enc->payload_bits;
+      r.results[ci].total_bytes += enc->bytes.size();
+      // The table reported is the last plane's: the only one for 8-bit
+      // codes, the sign/exponent byte for floats.
+      if (codecs[ci] == Codec::kAtalanta && &plane == &r.planes.back()) {
+        auto t = ProfileAtalanta(plane.codes, o);
+        if (t.ok()) r.table = std::move(*t);
+      }
+    }
+    std::lock_guard lock(mu);
+    progress.Update(++done);
+  });
+  for (const Status& st : status) TP_RETURN_IF_ERROR(st);
+  // The limit of a float tensor is the sum of its byte planes' entropies.
+  for (auto& r : reports)
+    for (const auto& p : r.planes) r.entropy += EntropyBitsPerValue(p.codes);
+
+  // Totals over all coded tensors.
+  uint64_t total_elements = 0, total_plane_bytes = 0;
+  double total_entropy_bits = 0;
+  std::vector<CodecResult> totals(codecs.size());
+  for (const auto& r : reports) {
+    total_elements += r.tensor->elements();
+    total_plane_bytes += r.plane_bytes;
+    total_entropy_bits += r.entropy * double(r.tensor->elements());
+    for (size_t c = 0; c < codecs.size(); ++c) {
+      totals[c].payload_bits += r.results[c].payload_bits;
+      totals[c].total_bytes += r.results[c].total_bytes;
+    }
+  }
+  auto best_of = [&](const std::vector<CodecResult>& res) {
+    size_t b = 0;
+    for (size_t c = 1; c < res.size(); ++c)
+      if (res[c].total_bytes < res[b].total_bytes) b = c;
+    return b;
+  };
+  auto codec_json = [&](const std::vector<CodecResult>& res, uint64_t elements) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (size_t c = 0; c < codecs.size(); ++c)
+      j[std::string(CodecName(codecs[c]))] = {
+          {"payload_bits", res[c].payload_bits},
+          {"total_bytes", res[c].total_bytes},
+          {"bits_per_value", elements ? 8.0 * double(res[c].total_bytes) / double(elements) : 0.0}};
+    return j;
+  };
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["file"] = args.file;
+    j["tensors"] = nlohmann::ordered_json::array();
+    for (const auto& r : reports) {
+      const Tensor& t = *r.tensor;
+      nlohmann::ordered_json row;
+      row["name"] = t.name();
+      row["dtype"] = std::string(DTypeName(t.dtype()));
+      row["coded_dtype"] = r.planes.front().coded_dtype;
+      row["quantized"] = r.planes.front().quantized;
+      row["shape"] = t.shape();
+      row["elements"] = t.elements();
+      row["bytes"] = r.plane_bytes;
+      row["entropy_bits_per_value"] = r.entropy;
+      row["codecs"] = codec_json(r.results, t.elements());
+      for (size_t c = 0; c < codecs.size(); ++c)
+        if (codecs[c] == Codec::kAtalanta)
+          row["codecs"]["atalanta"]["table"] = {{"range_start", r.table.range_start},
+                                                {"offset_bits", r.table.offset_bits},
+                                                {"frequency", r.table.frequency},
+                                                {"precision_bits", r.table.precision_bits},
+                                                {"table_bits", r.table.table_bits},
+                                                {"estimated_bits", r.table.estimated_bits}};
+      row["best"] = r.results.empty() ? "" : std::string(CodecName(codecs[best_of(r.results)]));
+      j["tensors"].push_back(std::move(row));
+    }
+    j["totals"] = {{"tensors", reports.size()},
+                   {"elements", total_elements},
+                   {"bytes", total_plane_bytes},
+                   {"entropy_bits_per_value", total_elements ? total_entropy_bits / double(total_elements) : 0.0},
+                   {"codecs", codec_json(totals, total_elements)},
+                   {"best", totals.empty() ? "" : std::string(CodecName(codecs[best_of(totals)]))}};
+    j["skipped"] = nlohmann::ordered_json::array();
+    for (const auto& [name, why] : skipped) j["skipped"].push_back({{"name", name}, {"reason", why}});
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+
+  size_t name_w = 5;
+  for (const auto& r : reports) name_w = std::max(name_w, r.tensor->name().size());
+  name_w = std::min<size_t>(name_w, 40);
+  fmt::print("{} ({} tensors coded{})\n", args.file, reports.size(),
+             skipped.empty() ? "" : fmt::format(", {} skipped", skipped.size()));
+  fmt::print("compression ratio against the uncoded bytes (* = best); H = order-0 entropy in bits/value "
+             "(float tensors: byte planes, H summed over planes)\n");
+  fmt::print("{:<{}} {:>3} {:>10} {:>6}", "name", name_w, "dt", "values", "H");
+  for (Codec c : codecs) fmt::print(" {:>9}", ShortName(c));
+  fmt::print("\n");
+  auto print_row = [&](const std::string& name, const std::string& dt, uint64_t n, uint64_t bytes, double h,
+                       const std::vector<CodecResult>& res) {
+    std::string shown = name.size() > name_w ? "…" + name.substr(name.size() - name_w + 1) : name;
+    fmt::print("{:<{}} {:>3} {:>10} {:>6.3f}", shown, name_w, dt, n, h);
+    const size_t best = best_of(res);
+    for (size_t c = 0; c < res.size(); ++c) {
+      const double ratio = res[c].total_bytes ? double(bytes) / double(res[c].total_bytes) : 0;
+      fmt::print(" {:>9}", Ratio(ratio) + (c == best ? "*" : " "));
+    }
+    fmt::print("\n");
+  };
+  for (const auto& r : reports)
+    print_row(r.tensor->name(), r.planes.size() == 1 ? r.planes[0].coded_dtype : std::string(DTypeName(r.tensor->dtype())),
+              r.tensor->elements(), r.plane_bytes, r.entropy, r.results);
+  if (!reports.empty()) {
+    const double h = total_elements ? total_entropy_bits / double(total_elements) : 0;
+    print_row("total", "", total_elements, total_plane_bytes, h, totals);
+    fmt::print("{:<{}} {:>3} {:>10} {:>6}", "bits/value", name_w, "", "", "");
+    for (const auto& t : totals)
+      fmt::print(" {:>9}", fmt::format("{:.3f} ", total_elements ? 8.0 * double(t.total_bytes) / double(total_elements) : 0));
+    fmt::print("\nentropy limit: {:.3f} bits/value (ratio {:.3f})\n", h,
+               h > 0 ? 8.0 * double(total_plane_bytes) / (h * double(total_elements)) : 0.0);
+  }
+  fmt::print("atal-o0 = atalanta-order0, atal-rans = atalanta-rans; sizes include tables, headers and chunk index\n");
+  for (const auto& [name, why] : skipped) fmt::print(stderr, "skipped: {}\n", why);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  CLI::App* app = root.add_subcommand("analyze", "Lossless size of every tensor under every codec");
+  app->add_option("file", args->file, "Model file")->required();
+  app->add_option("--tensor", args->globs, "Only tensors whose name matches this glob (repeatable)");
+  app->add_option("--quantize", args->quantize, "Quantize float tensors first: int8");
+  app->add_flag("--activations", args->activations, "Quantize every float tensor as an activation (uint8)");
+  app->add_option("--codec", args->codecs, "Only these codecs (repeatable)");
+  app->add_option("--ranges", args->ranges, "Atalanta ranges K (default 16)");
+  app->add_option("--precision", args->precision, "Atalanta table precision P in bits (default 10)");
+  app->add_option("--register-bits", args->register_bits, "Arithmetic coder register width (default 16)");
+  app->add_option("--chunk", args->chunk, "Values per independent chunk (default 32768)");
+  app->add_flag("--json", args->json, "Print a JSON object instead of a table");
+  commands.push_back({app, [args] { return RunAnalyze(*args); }});
+}
+
+}  // namespace tp::cli

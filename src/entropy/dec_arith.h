@@ -1,0 +1,17 @@
+// Internal: decoder of enc_arith's streams. Never includes the encoder.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "entropy/arith_common.h"
+
+namespace tp::entropy {
+
+// Decodes out.size() symbols. `table` comes from BuildDecodeTable and must
+// have config.precision_bits. Untrusted bytes give symbols or a
+// CorruptDataError (stream far too short), never a read out of bounds.
+Status ArithDecode(std::span<const uint8_t> bytes, const DecodeTable& table,
+                   const ArithConfig& config, std::span<uint8_t> out);
+
+}  // namespace tp::entropy

@@ -1,0 +1,25 @@
+// Internal: table-driven decoder of canonical Huffman streams. Never includes
+// the encoder.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "entropy/huffman_common.h"
+
+namespace tp::entropy {
+
+struct HuffmanDecodeTable {
+  // 2^kHuffmanMaxBits entries indexed by the next bits: symbol | length << 8;
+  // length 0 marks a bit pattern no code starts with.
+  std::vector<uint16_t> entries;
+};
+StatusOr<HuffmanDecodeTable> BuildHuffmanDecodeTable(std::span<const uint8_t> lengths);
+
+// Decodes out.size() symbols; an unused code or a stream that ends early is
+// CorruptDataError.
+Status HuffmanDecode(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table,
+                     std::span<uint8_t> out);
+
+}  // namespace tp::entropy

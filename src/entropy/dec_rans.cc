@@ -1,0 +1,32 @@
+// Decoder of the interleaved rANS streams; the invariant is explained at the
+// top of enc_rans.cc and the loop (RansDecodeWith, in the header so callers
+// can fuse their per-value work into it) does one 8-byte table load, one
+// multiply and a branch-free refill per symbol, with kRansLanes independent
+// chains.
+#include "entropy/dec_rans.h"
+
+#include <string>
+
+namespace tp::entropy {
+
+StatusOr<RansDecodeTable> BuildRansDecodeTable(std::span<const uint32_t> freqs, int precision_bits) {
+  TP_RETURN_IF_ERROR(ValidateFrequencies(freqs, precision_bits).WithContext("rANS table"));
+  RansDecodeTable t;
+  t.precision_bits = precision_bits;
+  t.slots.resize(size_t(1) << precision_bits);
+  uint32_t cum = 0;
+  for (size_t s = 0; s < freqs.size(); ++s) {
+    for (uint32_t i = 0; i < freqs[s]; ++i)
+      t.slots[cum + i] = RansSlot{static_cast<uint16_t>(freqs[s]), static_cast<uint16_t>(i),
+                                  static_cast<uint8_t>(s), {0, 0, 0}};
+    cum += freqs[s];
+  }
+  return t;
+}
+
+Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, std::span<uint8_t> out) {
+  uint8_t* __restrict o = out.data();
+  return RansDecodeWith(bytes, table, out.size(), [o](size_t i, const RansSlot& e) { o[i] = e.symbol; });
+}
+
+}  // namespace tp::entropy

@@ -1,0 +1,103 @@
+// Internal: decoder of enc_rans's interleaved streams. Never includes the
+// encoder.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "entropy/frequency.h"
+#include "entropy/rans_common.h"
+
+namespace tp::entropy {
+
+// One 8-byte entry per slot of the 2^P range: everything a decode step needs
+// in a single load.
+struct RansSlot {
+  uint16_t freq;
+  uint16_t bias;  // slot - start of the symbol
+  uint8_t symbol;
+  uint8_t user[3];  // free for the caller: Atalanta keeps its range's start, offset width, size-1
+};
+static_assert(sizeof(RansSlot) == 8);
+
+struct RansDecodeTable {
+  int precision_bits = 0;
+  std::vector<RansSlot> slots;
+};
+// Validates `freqs` and builds the slot table.
+StatusOr<RansDecodeTable> BuildRansDecodeTable(std::span<const uint32_t> freqs, int precision_bits);
+
+// Decodes out.size() symbols. Every byte read is bounds-checked and the final
+// states must equal the encoder's initial ones, so truncated or corrupt input
+// gives CorruptDataError.
+Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, std::span<uint8_t> out);
+
+// The decoding loop, handing symbol i's slot to sink(i, slot) instead of
+// storing the symbol, so that a caller can finish each value in the same pass
+// (Atalanta adds the offset there). The invariant is explained at the top of
+// enc_rans.cc.
+template <typename Sink>
+Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& table, size_t n, Sink&& sink) {
+  const int P = table.precision_bits;
+  if (P < kMinPrecisionBits || P > kMaxPrecisionBits || table.slots.size() != (size_t(1) << P))
+    return InvalidArgumentError("rANS decoder: invalid table");
+  if (bytes.size() < 4 * kRansLanes)
+    return CorruptDataError("rANS stream of " + std::to_string(bytes.size()) + " bytes is shorter than its states");
+  const uint8_t* p = bytes.data();
+  const uint8_t* const end = p + bytes.size();
+  // Locals the compiler keeps in registers.
+  uint32_t xs[kRansLanes];
+  for (uint32_t& s : xs) {
+    s = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+    p += 4;
+    if (s < kRansLow) return CorruptDataError("rANS state below its lower bound");
+  }
+  const uint32_t mask = (uint32_t(1) << P) - 1;
+  const RansSlot* __restrict slots = table.slots.data();
+  auto decode = [&](uint32_t& state, size_t i) {
+    const RansSlot e = slots[state & mask];
+    sink(i, e);
+    state = uint32_t(e.freq) * (state >> P) + e.bias;
+  };
+  // A decode step leaves state >= 2^(16-P) >= 2, so one 16-bit word restores
+  // state >= L: with 2*lanes bytes left, a whole group reads without checks.
+  // Branch-free: whether a lane needs a word is data-dependent and would
+  // mispredict often.
+  auto refill_unchecked = [&](uint32_t& state) {
+    const bool need = state < kRansLow;
+    const uint32_t shifted = (state << 16) | uint32_t(p[0]) | uint32_t(p[1]) << 8;
+    state = need ? shifted : state;
+    p += 2 * need;
+  };
+  auto refill_checked = [&](uint32_t& state) {
+    if (state >= kRansLow) return true;
+    if (end - p < 2) return false;
+    state = (state << 16) | uint32_t(p[0]) | uint32_t(p[1]) << 8;
+    p += 2;
+    return true;
+  };
+  size_t i = 0;
+  for (; i + kRansLanes <= n; i += kRansLanes) {
+#pragma GCC unroll 16
+    for (int l = 0; l < kRansLanes; ++l) decode(xs[l], i + l);
+    if (end - p >= 2 * kRansLanes) {
+#pragma GCC unroll 16
+      for (int l = 0; l < kRansLanes; ++l) refill_unchecked(xs[l]);
+    } else {
+      for (int l = 0; l < kRansLanes; ++l)
+        if (!refill_checked(xs[l])) return CorruptDataError("rANS stream is truncated");
+    }
+  }
+  for (int lane = 0; i < n; ++i, ++lane) {
+    decode(xs[lane], i);
+    if (!refill_checked(xs[lane])) return CorruptDataError("rANS stream is truncated");
+  }
+  for (uint32_t s : xs)
+    if (s != kRansLow) return CorruptDataError("rANS stream is corrupt (final state mismatch)");
+  if (p != end) return CorruptDataError("rANS stream has " + std::to_string(end - p) + " trailing bytes");
+  return Status::Ok();
+}
+
+}  // namespace tp::entropy
