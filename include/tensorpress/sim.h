@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensorpress/codec.h"
 #include "tensorpress/gemm.h"
 #include "tensorpress/model.h"
 #include "tensorpress/status.h"
@@ -120,6 +121,12 @@ struct Measurers {
 // no recorded input get M = `default_rows` (tokens, or output pixels).
 StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations,
                                  const Measurers& measurers = {}, uint64_t default_rows = 1);
+
+// A lossless_ratio measurer that codes each quantized operand with `codec`
+// (Atalanta by default, tensorpress/codec.h) on all cores and returns its
+// real coded size, tables and headers included, over the int8 size.
+std::function<StatusOr<double>(const Tensor& quantized)> LosslessRatioMeasurer(
+    Codec codec = Codec::kAtalanta, CodecOptions options = DefaultCodecOptions());
 
 // Fills each layer's HO slice and HO vector sparsities from Panacea's
 // analysis of the real layers (tp::AnalyzeSlices in gemm.h: 7-bit SBR

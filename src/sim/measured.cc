@@ -10,6 +10,22 @@ SliceSparsity FromTraffic(const OperandTraffic& t) { return {t.ho_slice_sparsity
 
 }  // namespace
 
+std::function<StatusOr<double>(const Tensor& quantized)> LosslessRatioMeasurer(Codec codec,
+                                                                                 CodecOptions options) {
+  return [codec, options](const Tensor& quantized) -> StatusOr<double> {
+    TP_ASSIGN_OR_RETURN(TensorCodes codes, PrepareCodes(quantized, {}));
+    if (codes.codes.empty()) return 1.0;
+    CodecOptions o = options;
+    o.signed_codes = codes.signed_codes;
+    o.zero_code = codes.zero_code;
+    o.rows = codes.rows;
+    o.threads = 0;
+    TP_RETURN_IF_ERROR(ValidateCodecOptions(o));
+    TP_ASSIGN_OR_RETURN(EncodedStream stream, EncodeCodes(codec, codes.codes, o));
+    return static_cast<double>(stream.bytes.size()) / static_cast<double>(codes.codes.size());
+  };
+}
+
 size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workload* workload) {
   std::map<std::string, const LayerSliceReport*> by_layer;
   for (const auto& r : reports) by_layer[r.layer] = &r;
