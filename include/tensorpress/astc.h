@@ -48,11 +48,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "tensorpress/buffer.h"
+#include "tensorpress/model.h"
 #include "tensorpress/status.h"
 #include "tensorpress/tensor.h"
 
@@ -117,9 +119,11 @@ struct EncodeOptions {
 };
 
 // Encodes width * height texels of `channels` (1: luminance, 4: RGBA) values
-// in [0, 1], row by row. Values outside [0, 1] are clamped.
+// in [0, 1], row by row. Values outside [0, 1] are clamped. If
+// `squared_error` is given it receives the encoder's own account of the
+// squared error it left (summed over texels and carried channels).
 StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int height, int channels,
-                                const EncodeOptions& options);
+                                const EncodeOptions& options, double* squared_error = nullptr);
 
 // A weight tensor as an ASTC texture and the affine map back to weights:
 // weight = offset + scale * texel_value.
@@ -128,6 +132,10 @@ struct AstcTensor {
   int channels = 1;       // weights per texel (1 or 4)
   Shape shape;            // the 2-D shape [rows, cols] the texels cover
   float scale = 1, offset = 0;
+  // The weight-domain RMSE the encoder reports from its own error model
+  // (scale * sqrt(texel squared error / weights)); tests hold it to the
+  // error of the real decode.
+  double encoder_rmse = 0;
 };
 
 struct TensorEncodeOptions {
@@ -149,5 +157,89 @@ struct ErrorStats {
   double rmse = 0, max_abs = 0, snr_db = 0;
 };
 ErrorStats CompareValues(std::span<const float> reference, std::span<const float> decoded);
+
+// --- Footprint sweeps and rate selection -----------------------------------
+
+struct Footprint {
+  int x = 6, y = 6;
+  std::string Name() const { return std::to_string(x) + "x" + std::to_string(y); }
+  bool operator==(const Footprint&) const = default;
+};
+// The 14 2-D footprints, most bits per texel first (4x4 .. 12x12).
+const std::vector<Footprint>& AllFootprints();
+// "4x4,6x6,12x12" -> footprints; "all" -> AllFootprints().
+StatusOr<std::vector<Footprint>> ParseFootprints(const std::string& list);
+
+// True for a float tensor of rank >= 2: what EncodeTensor turns into a
+// texture (leading dimensions are rows).
+bool IsWeightMatrix(const Tensor& tensor);
+
+// One tensor at one footprint, luminance (one weight per texel).
+struct FootprintResult {
+  Footprint footprint;
+  uint64_t weights = 0;
+  uint64_t bytes = 0;            // the blocks, partial edge blocks included, plus the 8-byte affine map
+  double bits_per_weight = 0;    // 8 * bytes / weights
+  double ratio = 0;              // against fp32: 32 / bits_per_weight
+  ErrorStats error;              // weight domain, of the real decode_float16 output
+  double squared_error() const { return error.rmse * error.rmse * double(weights); }
+};
+// `decoded`, if given, receives the decoded weights.
+StatusOr<FootprintResult> MeasureFootprint(const Tensor& tensor, Footprint footprint, int quality,
+                                           int threads = 0, std::vector<float>* decoded = nullptr);
+
+// Rate selection over layers (the seed paper's per-layer Pareto analysis).
+// Each layer lists its candidate footprints; a plan picks one per layer.
+struct LayerCandidates {
+  std::string name;
+  uint64_t weights = 0;
+  std::vector<FootprintResult> candidates;
+};
+struct RatePlan {
+  std::vector<size_t> choice;   // per layer: index into candidates
+  std::vector<bool> met;        // per layer: the constraint held (tolerance plans)
+  uint64_t bits = 0;            // total
+  double rmse = 0;              // over all weights of all layers
+};
+// Per layer, the fewest bits whose RMSE is at most `rmse_tolerance`; a layer
+// no candidate satisfies gets its most accurate one and met = false.
+RatePlan PlanForTolerance(const std::vector<LayerCandidates>& layers, double rmse_tolerance);
+// The same with a floor on each layer's SNR in dB: a tolerance relative to
+// each layer's own scale, what accuracy-driven selection sweeps.
+RatePlan PlanForSnr(const std::vector<LayerCandidates>& layers, double min_snr_db);
+// Least total squared error within `bit_budget` bits: starts every layer at
+// its cheapest point on its (bits, squared error) lower convex hull and
+// greedily takes the upgrade with the most error removed per extra bit.
+// Fails when even the cheapest choice exceeds the budget.
+StatusOr<RatePlan> PlanForBudget(const std::vector<LayerCandidates>& layers, uint64_t bit_budget);
+// Bits and RMSE of a given choice.
+RatePlan EvaluatePlan(const std::vector<LayerCandidates>& layers, std::vector<size_t> choice);
+
+// --- The shared MNIST CNN, for accuracy-driven rate selection ---------------
+// Keras layout (../shared/README.md): conv 3x3x1x32, conv 3x3x32x64, 2x2
+// max-pool, dense 9216x128, dense 128x10; HWIO kernels, channels-last, no
+// padding, stride 1.
+
+struct MnistDigits {
+  std::vector<float> pixels;  // n * 784, in [0, 1]
+  std::vector<uint8_t> labels;
+};
+// Reads gzip'd IDX image and label files (the first `limit` digits).
+StatusOr<MnistDigits> ReadMnistDigits(const std::string& images_idx_gz, const std::string& labels_idx_gz,
+                                      size_t limit = SIZE_MAX);
+
+struct MnistCnnWeights {
+  std::vector<float> conv1_k, conv1_b, conv2_k, conv2_b, dense1_k, dense1_b, dense2_k, dense2_b;
+};
+// The weights from a model holding the shared CNN's tensor names
+// (conv2d_1.kernel ... dense_2.bias); kInvalidArgument on a missing tensor
+// or a wrong shape.
+StatusOr<MnistCnnWeights> MnistCnnWeightsFromModel(const Model& model);
+// Replaces one tensor (by its model name) with other values of its size.
+Status SetMnistCnnTensor(MnistCnnWeights& weights, const std::string& name, std::vector<float> values);
+// Logits of one 28x28 image.
+void MnistCnnForward(const MnistCnnWeights& weights, const float* image, float* logits);
+// Top-1 accuracy over `digits` (all cores).
+double MnistCnnAccuracy(const MnistCnnWeights& weights, const MnistDigits& digits);
 
 }  // namespace tp::astc

@@ -8,14 +8,11 @@
 // test that scripts/astc-table runs; ASTC_MNIST_IMAGES and
 // ASTC_MNIST_QUALITY shrink or deepen it.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <map>
-#include <thread>
 
 #include "tensorpress/astc.h"
 #include "tensorpress/model.h"
@@ -25,9 +22,9 @@
 namespace tp::astc {
 namespace {
 
-struct Weights {
-  std::vector<float> conv1_k, conv1_b, conv2_k, conv2_b, dense1_k, dense1_b, dense2_k, dense2_b;
-};
+// The forward pass and digit reader are the library's (src/astc/mnist_cnn.cc).
+using Weights = MnistCnnWeights;
+using Digits = MnistDigits;
 
 std::vector<float> Values(const Model& m, const std::string& name) {
   for (const Tensor& t : m.tensors)
@@ -44,126 +41,21 @@ std::vector<float> Values(const Model& m, const std::string& name) {
 Weights LoadWeights() {
   auto m = ReadModel(tp::testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
   EXPECT_TRUE(m.ok());
-  Weights w;
-  w.conv1_k = Values(*m, "conv2d_1.kernel");
-  w.conv1_b = Values(*m, "conv2d_1.bias");
-  w.conv2_k = Values(*m, "conv2d_2.kernel");
-  w.conv2_b = Values(*m, "conv2d_2.bias");
-  w.dense1_k = Values(*m, "dense_1.kernel");
-  w.dense1_b = Values(*m, "dense_1.bias");
-  w.dense2_k = Values(*m, "dense_2.kernel");
-  w.dense2_b = Values(*m, "dense_2.bias");
-  return w;
+  auto w = MnistCnnWeightsFromModel(*m);
+  EXPECT_TRUE(w.ok()) << w.status().message();
+  return w.ok() ? *w : Weights{};
 }
 
-// Logits of one 28x28 image (pixels in [0, 1]).
-void Forward(const Weights& w, const float* image, float* logits) {
-  static thread_local std::vector<float> a1(26 * 26 * 32), a2(24 * 24 * 64), pooled(9216), h(128);
-  for (int y = 0; y < 26; ++y)
-    for (int x = 0; x < 26; ++x) {
-      float* out = &a1[(y * 26 + x) * 32];
-      for (int o = 0; o < 32; ++o) out[o] = w.conv1_b[o];
-      for (int ky = 0; ky < 3; ++ky)
-        for (int kx = 0; kx < 3; ++kx) {
-          float v = image[(y + ky) * 28 + x + kx];
-          const float* k = &w.conv1_k[(ky * 3 + kx) * 32];
-          for (int o = 0; o < 32; ++o) out[o] += v * k[o];
-        }
-      for (int o = 0; o < 32; ++o) out[o] = std::max(out[o], 0.0f);
-    }
-  for (int y = 0; y < 24; ++y)
-    for (int x = 0; x < 24; ++x) {
-      float acc[64];
-      for (int o = 0; o < 64; ++o) acc[o] = w.conv2_b[o];
-      for (int ky = 0; ky < 3; ++ky)
-        for (int kx = 0; kx < 3; ++kx) {
-          const float* in = &a1[((y + ky) * 26 + x + kx) * 32];
-          const float* k = &w.conv2_k[(ky * 3 + kx) * 32 * 64];
-          for (int i = 0; i < 32; ++i) {
-            float v = in[i];
-            for (int o = 0; o < 64; ++o) acc[o] += v * k[i * 64 + o];
-          }
-        }
-      for (int o = 0; o < 64; ++o) a2[(y * 24 + x) * 64 + o] = std::max(acc[o], 0.0f);
-    }
-  for (int y = 0; y < 12; ++y)
-    for (int x = 0; x < 12; ++x)
-      for (int c = 0; c < 64; ++c) {
-        float m = a2[((2 * y) * 24 + 2 * x) * 64 + c];
-        m = std::max(m, a2[((2 * y) * 24 + 2 * x + 1) * 64 + c]);
-        m = std::max(m, a2[((2 * y + 1) * 24 + 2 * x) * 64 + c]);
-        m = std::max(m, a2[((2 * y + 1) * 24 + 2 * x + 1) * 64 + c]);
-        pooled[(y * 12 + x) * 64 + c] = m;
-      }
-  for (int o = 0; o < 128; ++o) h[o] = w.dense1_b[o];
-  for (int i = 0; i < 9216; ++i) {
-    float v = pooled[i];
-    if (v == 0) continue;
-    const float* k = &w.dense1_k[static_cast<size_t>(i) * 128];
-    for (int o = 0; o < 128; ++o) h[o] += v * k[o];
-  }
-  for (float& v : h) v = std::max(v, 0.0f);
-  for (int o = 0; o < 10; ++o) {
-    float s = w.dense2_b[o];
-    for (int i = 0; i < 128; ++i) s += h[i] * w.dense2_k[i * 10 + o];
-    logits[o] = s;
-  }
-}
-
-std::vector<uint8_t> Gunzip(const std::string& path) {
-  std::vector<uint8_t> out;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return out;
-  uint8_t buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof(buf))) > 0) out.insert(out.end(), buf, buf + n);
-  gzclose(f);
-  return out;
-}
-
-uint32_t BigEndian32(const uint8_t* p) { return uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
-
-struct Digits {
-  std::vector<float> pixels;  // n * 784
-  std::vector<uint8_t> labels;
-};
+void Forward(const Weights& w, const float* image, float* logits) { MnistCnnForward(w, image, logits); }
 
 Digits LoadDigits(size_t limit) {
   std::string dir = tp::testing::SharedDir() + "/data/datasets/mnist-10k/";
-  std::vector<uint8_t> images = Gunzip(dir + "images-idx3-ubyte.gz"), labels = Gunzip(dir + "labels-idx1-ubyte.gz");
-  Digits d;
-  if (images.size() < 16 || labels.size() < 8 || BigEndian32(images.data()) != 0x803 ||
-      BigEndian32(labels.data()) != 0x801) {
-    ADD_FAILURE() << "bad MNIST files";
-    return d;
-  }
-  size_t n = std::min<size_t>({BigEndian32(images.data() + 4), BigEndian32(labels.data() + 4), limit});
-  if (images.size() < 16 + n * 784 || labels.size() < 8 + n) return d;
-  d.pixels.resize(n * 784);
-  for (size_t i = 0; i < n * 784; ++i) d.pixels[i] = images[16 + i] / 255.0f;
-  d.labels.assign(labels.begin() + 8, labels.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-  return d;
+  auto d = ReadMnistDigits(dir + "images-idx3-ubyte.gz", dir + "labels-idx1-ubyte.gz", limit);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  return d.ok() ? *d : Digits{};
 }
 
-double Accuracy(const Weights& w, const Digits& d) {
-  const size_t n = d.labels.size();
-  std::vector<int> correct(n, 0);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    float logits[10];
-    for (size_t i; (i = next++) < n;) {
-      Forward(w, &d.pixels[i * 784], logits);
-      correct[i] = (std::max_element(logits, logits + 10) - logits) == d.labels[i];
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  size_t sum = 0;
-  for (int c : correct) sum += c;
-  return n ? double(sum) / double(n) : 0;
-}
+double Accuracy(const Weights& w, const Digits& d) { return MnistCnnAccuracy(w, d); }
 
 TEST(AstcMnist, ForwardPassMatchesTheShippedLogits) {
   Weights w = LoadWeights();

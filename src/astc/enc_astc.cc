@@ -15,7 +15,7 @@
 namespace tp::astc {
 
 StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int height, int channels,
-                                const EncodeOptions& options) {
+                                const EncodeOptions& options, double* squared_error) {
   if (channels != 1 && channels != 4) return InvalidArgumentError("ASTC encoding takes 1 or 4 channels");
   if (!IsValidFootprint(options.block_x, options.block_y))
     return InvalidArgumentError("block " + std::to_string(options.block_x) + "x" + std::to_string(options.block_y) +
@@ -37,6 +37,7 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   const internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
+  std::vector<double> block_error(bx * by);
   auto work = [&] {
     auto target = std::make_unique<internal::BlockTarget>();
     target->channels = channels;
@@ -57,6 +58,7 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
       }
       double error = internal::EncodeBlock(ctx, *target, effort, image.blocks.data() + b * kBlockBytes);
       if (!std::isfinite(error)) failed = true;
+      block_error[b] = error;
     }
   };
   unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
@@ -67,6 +69,10 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   work();
   for (auto& t : pool) t.join();
   if (failed) return InternalError("ASTC encoder found no valid encoding for a block");
+  if (squared_error) {
+    *squared_error = 0;
+    for (double e : block_error) *squared_error += e;  // in block order: the same sum on any thread count
+  }
   return image;
 }
 
@@ -106,8 +112,10 @@ StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOption
   }
   std::vector<float> texels(values.size());
   for (size_t i = 0; i < values.size(); ++i) texels[i] = (values[i] - out.offset) / out.scale;
+  double texel_squared_error = 0;
   TP_ASSIGN_OR_RETURN(out.image, EncodeImage(texels, static_cast<int>(width), static_cast<int>(rows), channels,
-                                             options.encode));
+                                             options.encode, &texel_squared_error));
+  out.encoder_rmse = double(out.scale) * std::sqrt(texel_squared_error / double(values.size()));
   return out;
 }
 

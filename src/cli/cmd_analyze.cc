@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "tensorpress/astc.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
 
@@ -25,6 +26,9 @@ struct AnalyzeArgs {
   int precision = 10;
   int register_bits = 16;
   uint32_t chunk = 32768;
+  bool astc = false;
+  std::string astc_blocks = "4x4,6x6,8x8,12x12";
+  int astc_quality = 20;
 };
 
 struct CodecResult {
@@ -40,6 +44,7 @@ struct TensorReport {
   double entropy = 0;
   std::vector<CodecResult> results;  // per selected codec
   AtalantaTable table;
+  std::vector<astc::FootprintResult> astc;  // --astc: per footprint, for weight matrices
 };
 
 template <typename Fn>
@@ -67,6 +72,11 @@ std::string_view ShortName(Codec c) {
 }
 
 Status RunAnalyze(const AnalyzeArgs& args) {
+  std::vector<astc::Footprint> footprints;
+  if (args.astc) {
+    TP_ASSIGN_OR_RETURN(footprints, astc::ParseFootprints(args.astc_blocks));
+    if (args.astc_quality < 0 || args.astc_quality > 100) return InvalidArgumentError("--astc-quality must be 0..100");
+  }
   if (!args.quantize.empty() && args.quantize != "int8")
     return InvalidArgumentError("--quantize supports only int8");
   std::vector<Codec> codecs;
@@ -169,6 +179,22 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     progress.Update(++done);
   });
   for (const Status& st : status) TP_RETURN_IF_ERROR(st);
+  // ASTC rows: lossy, so measured on the float weights whatever --quantize
+  // says. The encoder spreads blocks over all cores itself.
+  if (args.astc) {
+    size_t jobs = 0;
+    for (const auto& r : reports) jobs += astc::IsWeightMatrix(*r.tensor) ? footprints.size() : 0;
+    Progress astc_progress("astc", jobs);
+    size_t finished = 0;
+    for (auto& r : reports) {
+      if (!astc::IsWeightMatrix(*r.tensor)) continue;
+      for (const astc::Footprint& f : footprints) {
+        TP_ASSIGN_OR_RETURN(astc::FootprintResult res, astc::MeasureFootprint(*r.tensor, f, args.astc_quality));
+        r.astc.push_back(res);
+        astc_progress.Update(++finished);
+      }
+    }
+  }
   // The limit of a float tensor is the sum of its byte planes' entropies.
   for (auto& r : reports)
     for (const auto& p : r.planes) r.entropy += EntropyBitsPerValue(p.codes);
@@ -227,6 +253,14 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                                                 {"table_bits", r.table.table_bits},
                                                 {"estimated_bits", r.table.estimated_bits}};
       row["best"] = r.results.empty() ? "" : std::string(CodecName(codecs[best_of(r.results)]));
+      if (!r.astc.empty()) {
+        nlohmann::ordered_json a = nlohmann::ordered_json::object();
+        for (const auto& f : r.astc)
+          a[f.footprint.Name()] = {{"bits_per_weight", f.bits_per_weight}, {"ratio", f.ratio},
+                                   {"rmse", f.error.rmse},         {"max_error", f.error.max_abs},
+                                   {"snr_db", f.error.snr_db}};
+        row["astc"] = std::move(a);
+      }
       j["tensors"].push_back(std::move(row));
     }
     j["totals"] = {{"tensors", reports.size()},
@@ -275,6 +309,20 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                h > 0 ? 8.0 * double(total_plane_bytes) / (h * double(total_elements)) : 0.0);
   }
   fmt::print("atal-o0 = atalanta-order0, atal-rans = atalanta-rans; sizes include tables, headers and chunk index\n");
+  if (args.astc) {
+    fmt::print("\nASTC (lossy; one weight per texel, quality {}): bits per weight include partial edge blocks and "
+               "the 8-byte affine map; ratio against fp32; errors in the weight domain\n",
+               args.astc_quality);
+    fmt::print("{:<{}} {:>7} {:>9} {:>8} {:>11} {:>11} {:>8}\n", "name", name_w, "block", "bits/w", "ratio",
+               "RMSE", "max error", "SNR dB");
+    for (const auto& r : reports) {
+      const std::string& name = r.tensor->name();
+      std::string shown = name.size() > name_w ? "…" + name.substr(name.size() - name_w + 1) : name;
+      for (const auto& f : r.astc)
+        fmt::print("{:<{}} {:>7} {:>9.3f} {:>8.2f} {:>11.4g} {:>11.4g} {:>8.2f}\n", shown, name_w, f.footprint.Name(),
+                   f.bits_per_weight, f.ratio, f.error.rmse, f.error.max_abs, f.error.snr_db);
+    }
+  }
   for (const auto& [name, why] : skipped) fmt::print(stderr, "skipped: {}\n", why);
   return Status::Ok();
 }
@@ -294,6 +342,9 @@ void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--register-bits", args->register_bits, "Arithmetic coder register width (default 16)");
   app->add_option("--chunk", args->chunk, "Values per independent chunk (default 32768)");
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
+  app->add_flag("--astc", args->astc, "Add lossy ASTC rows per footprint for float tensors of rank >= 2");
+  app->add_option("--astc-blocks", args->astc_blocks, "ASTC footprints, comma-separated or 'all' (default 4x4,6x6,8x8,12x12)");
+  app->add_option("--astc-quality", args->astc_quality, "ASTC encoder quality 0..100 (default 20)");
   commands.push_back({app, [args] { return RunAnalyze(*args); }});
 }
 

@@ -1,7 +1,11 @@
-// `tensorpress astc encode|decode`: weight tensors as ASTC textures.
+// `tensorpress astc encode|decode|plan`: weight tensors as ASTC textures, and
+// per-layer footprint selection.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +20,17 @@ struct EncodeArgs {
   std::string input, output, block = "6x6", tensor;
   bool rgba = false, no_normalize = false, force = false;
   int quality = 60;
+};
+
+struct PlanArgs {
+  std::string model;
+  std::vector<std::string> globs;
+  std::string blocks = "all";
+  int quality = 20;
+  double tolerance = -1, budget = -1, accuracy_floor = -1;
+  std::string digits = "../shared/data/datasets/mnist-10k";
+  size_t images = 10000;
+  bool json = false;
 };
 
 struct DecodeArgs {
@@ -109,6 +124,210 @@ Status RunDecode(const DecodeArgs& args) {
   return Status::Ok();
 }
 
+
+// The choice for --accuracy-floor: per-layer SNR floors are swept (a
+// tolerance relative to each layer's scale) and the cheapest plan whose
+// measured accuracy holds is kept. Accuracy rises with the floor, so a
+// binary search over the distinct SNR values needs ~log2(candidates) runs
+// of the forward pass; every plan reported was measured.
+struct AccuracyOutcome {
+  astc::RatePlan plan;
+  double accuracy = 0, fp32_accuracy = 0;
+  int evaluations = 0;
+  size_t images = 0;
+  bool met = false;
+};
+
+StatusOr<AccuracyOutcome> PlanForAccuracy(const Model& model, const PlanArgs& args,
+                                          const std::vector<astc::LayerCandidates>& layers,
+                                          const std::vector<std::vector<std::vector<float>>>& decoded) {
+  TP_ASSIGN_OR_RETURN(astc::MnistCnnWeights fp32, astc::MnistCnnWeightsFromModel(model));
+  TP_ASSIGN_OR_RETURN(astc::MnistDigits digits,
+                      astc::ReadMnistDigits(args.digits + "/images-idx3-ubyte.gz",
+                                            args.digits + "/labels-idx1-ubyte.gz", args.images));
+  AccuracyOutcome out;
+  out.images = digits.labels.size();
+  out.fp32_accuracy = astc::MnistCnnAccuracy(fp32, digits);
+  auto accuracy_of = [&](const astc::RatePlan& plan) -> StatusOr<double> {
+    astc::MnistCnnWeights w = fp32;
+    for (size_t l = 0; l < layers.size(); ++l)
+      TP_RETURN_IF_ERROR(astc::SetMnistCnnTensor(w, layers[l].name, decoded[l][plan.choice[l]]));
+    ++out.evaluations;
+    return astc::MnistCnnAccuracy(w, digits);
+  };
+  std::vector<double> floors;
+  for (const auto& layer : layers)
+    for (const auto& c : layer.candidates) floors.push_back(c.error.snr_db);
+  std::sort(floors.begin(), floors.end());
+  floors.erase(std::unique(floors.begin(), floors.end()), floors.end());
+  const double target = args.accuracy_floor / 100.0;
+  // The most accurate plan first: if it fails, nothing will pass.
+  Progress progress("accuracy", 1 + static_cast<uint64_t>(std::ceil(std::log2(double(floors.size()) + 1))));
+  out.plan = astc::PlanForSnr(layers, floors.back());
+  TP_ASSIGN_OR_RETURN(out.accuracy, accuracy_of(out.plan));
+  progress.Update(static_cast<uint64_t>(out.evaluations));
+  if (out.accuracy < target) return out;
+  out.met = true;
+  size_t lo = 0, hi = floors.size() - 1;  // floors[hi] is known to pass
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    astc::RatePlan plan = astc::PlanForSnr(layers, floors[mid]);
+    TP_ASSIGN_OR_RETURN(double acc, accuracy_of(plan));
+    progress.Update(static_cast<uint64_t>(out.evaluations));
+    if (acc >= target) {
+      hi = mid;
+      if (plan.bits <= out.plan.bits) {
+        out.plan = plan;
+        out.accuracy = acc;
+      }
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return out;
+}
+
+Status RunPlan(const PlanArgs& args) {
+  const int modes = (args.tolerance >= 0) + (args.budget >= 0) + (args.accuracy_floor >= 0);
+  if (modes > 1) return InvalidArgumentError("give at most one of --tolerance, --budget, --accuracy-floor");
+  if (args.quality < 0 || args.quality > 100) return InvalidArgumentError("--quality must be 0..100");
+  if (args.accuracy_floor > 100) return InvalidArgumentError("--accuracy-floor is a percentage, 0..100");
+  TP_ASSIGN_OR_RETURN(std::vector<astc::Footprint> footprints, astc::ParseFootprints(args.blocks));
+  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
+  std::vector<const Tensor*> selected;
+  for (const Tensor& t : model.tensors) {
+    bool keep = args.globs.empty();
+    for (const auto& g : args.globs) keep = keep || GlobMatch(g, t.name());
+    if (keep && astc::IsWeightMatrix(t)) selected.push_back(&t);
+  }
+  if (selected.empty()) return NotFoundError(args.model + ": no float weight tensor of rank >= 2 selected");
+
+  const bool keep_decoded = args.accuracy_floor >= 0;
+  std::vector<astc::LayerCandidates> layers(selected.size());
+  std::vector<std::vector<std::vector<float>>> decoded(selected.size());
+  Progress progress("encode", selected.size() * footprints.size());
+  uint64_t done = 0;
+  for (size_t l = 0; l < selected.size(); ++l) {
+    layers[l].name = selected[l]->name();
+    layers[l].weights = selected[l]->elements();
+    for (const astc::Footprint& f : footprints) {
+      std::vector<float> values;
+      TP_ASSIGN_OR_RETURN(astc::FootprintResult r,
+                          astc::MeasureFootprint(*selected[l], f, args.quality, 0, keep_decoded ? &values : nullptr));
+      layers[l].candidates.push_back(r);
+      if (keep_decoded) decoded[l].push_back(std::move(values));
+      progress.Update(++done);
+    }
+  }
+
+  std::string mode = "none";
+  std::optional<astc::RatePlan> plan;
+  std::optional<AccuracyOutcome> accuracy;
+  if (args.tolerance >= 0) {
+    mode = "tolerance";
+    plan = astc::PlanForTolerance(layers, args.tolerance);
+  } else if (args.budget >= 0) {
+    mode = "budget";
+    TP_ASSIGN_OR_RETURN(plan, astc::PlanForBudget(layers, static_cast<uint64_t>(args.budget)));
+  } else if (args.accuracy_floor >= 0) {
+    mode = "accuracy_floor";
+    TP_ASSIGN_OR_RETURN(accuracy, PlanForAccuracy(model, args, layers, decoded));
+    plan = accuracy->plan;
+  }
+  uint64_t total_weights = 0;
+  for (const auto& l : layers) total_weights += l.weights;
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["model"] = args.model;
+    j["quality"] = args.quality;
+    j["layers"] = nlohmann::ordered_json::array();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      nlohmann::ordered_json row;
+      row["name"] = layers[l].name;
+      row["shape"] = selected[l]->shape();
+      row["weights"] = layers[l].weights;
+      nlohmann::ordered_json fps = nlohmann::ordered_json::object();
+      for (const auto& c : layers[l].candidates)
+        fps[c.footprint.Name()] = {{"bits_per_weight", c.bits_per_weight}, {"ratio", c.ratio},
+                                   {"rmse", c.error.rmse},         {"max_error", c.error.max_abs},
+                                   {"snr_db", c.error.snr_db}};
+      row["astc"] = std::move(fps);
+      if (plan) {
+        row["choice"] = layers[l].candidates[plan->choice[l]].footprint.Name();
+        row["met"] = bool(plan->met[l]);
+      }
+      j["layers"].push_back(std::move(row));
+    }
+    nlohmann::ordered_json p;
+    p["mode"] = mode;
+    if (args.tolerance >= 0) p["tolerance"] = args.tolerance;
+    if (args.budget >= 0) p["budget_bits"] = args.budget;
+    if (plan) {
+      p["bits"] = plan->bits;
+      p["bits_per_weight"] = double(plan->bits) / double(total_weights);
+      p["ratio"] = 32.0 * double(total_weights) / double(plan->bits);
+      p["rmse"] = plan->rmse;
+    }
+    if (accuracy) {
+      p["accuracy_floor"] = args.accuracy_floor;
+      p["met"] = accuracy->met;
+      p["accuracy"] = 100 * accuracy->accuracy;
+      p["fp32_accuracy"] = 100 * accuracy->fp32_accuracy;
+      p["images"] = accuracy->images;
+      p["evaluations"] = accuracy->evaluations;
+    }
+    j["plan"] = std::move(p);
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+
+  size_t name_w = 5;
+  for (const auto& l : layers) name_w = std::min<size_t>(40, std::max(name_w, l.name.size()));
+  fmt::print("{}: Pareto table, one weight per texel, quality {} (bits include partial edge blocks and the "
+             "8-byte affine map; errors in the weight domain; * = Pareto-optimal within "
+             "the layer{})\n",
+             args.model, args.quality, plan ? "; < = chosen" : "");
+  fmt::print("{:<{}} {:>7} {:>9} {:>8} {:>11} {:>11} {:>8}\n", "layer", name_w, "block", "bits/w", "ratio", "RMSE",
+             "max error", "SNR dB");
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const auto& cands = layers[l].candidates;
+    std::string shown = layers[l].name.size() > name_w ? "…" + layers[l].name.substr(layers[l].name.size() - name_w + 1)
+                                                       : layers[l].name;
+    for (size_t i = 0; i < cands.size(); ++i) {
+      const auto& c = cands[i];
+      // Pareto-optimal: no other footprint is as cheap and as accurate, and strictly better in one.
+      bool pareto = true;
+      for (const auto& o : cands)
+        if (&o != &c && o.bytes <= c.bytes && o.squared_error() <= c.squared_error() &&
+            (o.bytes < c.bytes || o.squared_error() < c.squared_error()))
+          pareto = false;
+      const bool chosen = plan && plan->choice[l] == i;
+      fmt::print("{:<{}} {:>7} {:>9.3f} {:>8.2f} {:>11.4g} {:>11.4g} {:>8.2f} {}{}\n", i == 0 ? shown : "", name_w,
+                 c.footprint.Name(), c.bits_per_weight, c.ratio, c.error.rmse, c.error.max_abs, c.error.snr_db,
+                 pareto ? "*" : " ", chosen ? "<" : "");
+    }
+  }
+  if (!plan) return Status::Ok();
+  fmt::print("\nplan ({}):\n", mode);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const auto& c = layers[l].candidates[plan->choice[l]];
+    fmt::print("  {:<{}} {:>7} {:>7.3f} bits/w  RMSE {:.4g}{}\n", layers[l].name, name_w, c.footprint.Name(),
+               c.bits_per_weight, c.error.rmse, plan->met[l] ? "" : "  (tolerance not met: most accurate taken)");
+  }
+  fmt::print("total: {} bits for {} weights = {:.3f} bits/weight, {:.2f}x smaller than fp32, RMSE {:.4g}\n",
+             plan->bits, total_weights, double(plan->bits) / double(total_weights),
+             32.0 * double(total_weights) / double(plan->bits), plan->rmse);
+  if (accuracy) {
+    fmt::print("accuracy on {} digits: {:.2f}% (fp32 {:.2f}%, floor {:.2f}%){}; {} forward-pass runs\n",
+               accuracy->images, 100 * accuracy->accuracy, 100 * accuracy->fp32_accuracy,
+               args.accuracy_floor,
+               accuracy->met ? "" : " -- not met even by the most accurate plan, which is shown",
+               accuracy->evaluations);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddAstcCommand(CLI::App& root, std::vector<Command>& commands) {
@@ -134,6 +353,21 @@ void AddAstcCommand(CLI::App& root, std::vector<Command>& commands) {
   d->add_option("--mode", dec->mode, "f16 (decode_float16, default) or unorm8 (decode_unorm8)");
   d->add_flag("--force", dec->force, "Overwrite existing output");
   commands.push_back({d, [dec] { return RunDecode(*dec); }});
+
+  auto plan = std::make_shared<PlanArgs>();
+  CLI::App* p = astc->add_subcommand("plan", "Per-layer Pareto table of footprints and a rate choice");
+  p->add_option("model", plan->model, "Model file")->required();
+  p->add_option("--tensor", plan->globs, "Only tensors whose name matches this glob (repeatable)");
+  p->add_option("--blocks", plan->blocks, "Footprints, comma-separated or 'all' (default all)");
+  p->add_option("--quality", plan->quality, "Encoder quality 0..100 (default 20)");
+  p->add_option("--tolerance", plan->tolerance, "Per-layer RMSE tolerance: the largest footprint meeting it");
+  p->add_option("--budget", plan->budget, "Total bit budget: least squared error within it");
+  p->add_option("--accuracy-floor", plan->accuracy_floor,
+                "Top-1 accuracy floor in percent (the shared MNIST CNN only)");
+  p->add_option("--digits", plan->digits, "Folder of the MNIST IDX files (default ../shared/data/datasets/mnist-10k)");
+  p->add_option("--images", plan->images, "Digits evaluated for --accuracy-floor (default 10000)");
+  p->add_flag("--json", plan->json, "Print a JSON object instead of a table");
+  commands.push_back({p, [plan] { return RunPlan(*plan); }});
 }
 
 }  // namespace tp::cli
