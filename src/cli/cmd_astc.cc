@@ -129,7 +129,8 @@ Status RunDecode(const DecodeArgs& args) {
 // tolerance relative to each layer's scale) and the cheapest plan whose
 // measured accuracy holds is kept. Accuracy rises with the floor, so a
 // binary search over the distinct SNR values needs ~log2(candidates) runs
-// of the forward pass; every plan reported was measured.
+// of the forward pass; a per-layer refinement follows. Every plan reported
+// was measured.
 struct AccuracyOutcome {
   astc::RatePlan plan;
   double accuracy = 0, fp32_accuracy = 0;
@@ -182,6 +183,49 @@ StatusOr<AccuracyOutcome> PlanForAccuracy(const Model& model, const PlanArgs& ar
       }
     } else {
       lo = mid + 1;
+    }
+  }
+  // One floor for every layer is coarse (layers differ in sensitivity), so
+  // then each layer in turn steps down to its most accurate cheaper
+  // footprint while the measured accuracy holds; a layer whose step fails
+  // is left where it is, which bounds the runs by candidates + layers.
+  std::vector<bool> frozen(layers.size(), false);
+  uint64_t total_candidates = 0;
+  for (const auto& layer : layers) total_candidates += layer.candidates.size();
+  Progress refine("refine", total_candidates + layers.size());
+  for (;;) {
+    size_t layer = layers.size(), step = 0;
+    uint64_t saved = 0;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (frozen[l]) continue;
+      const auto& cands = layers[l].candidates;
+      const auto& now = cands[out.plan.choice[l]];
+      size_t next = cands.size();
+      for (size_t i = 0; i < cands.size(); ++i)
+        if (cands[i].bytes < now.bytes &&
+            (next == cands.size() || cands[i].squared_error() < cands[next].squared_error()))
+          next = i;
+      if (next == cands.size()) {
+        frozen[l] = true;
+        continue;
+      }
+      if (now.bytes - cands[next].bytes > saved) {
+        saved = now.bytes - cands[next].bytes;
+        layer = l;
+        step = next;
+      }
+    }
+    if (layer == layers.size()) break;
+    std::vector<size_t> choice = out.plan.choice;
+    choice[layer] = step;
+    astc::RatePlan plan = astc::EvaluatePlan(layers, std::move(choice));
+    TP_ASSIGN_OR_RETURN(double acc, accuracy_of(plan));
+    refine.Update(static_cast<uint64_t>(out.evaluations));
+    if (acc >= target) {
+      out.plan = plan;
+      out.accuracy = acc;
+    } else {
+      frozen[layer] = true;
     }
   }
   return out;
