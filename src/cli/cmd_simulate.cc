@@ -91,6 +91,10 @@ nlohmann::ordered_json CostJson(const sim::LayerCost& c) {
   j["compute_cycles"] = c.compute_cycles;
   j["memory_cycles"] = c.memory_cycles;
   j["dram_bytes"] = c.dram_bytes;
+  j["dram_bytes_by_tensor"] = {{"weights", c.dram_wire.weights},
+                                {"activations", c.dram_wire.activations},
+                                {"outputs", c.dram_wire.outputs},
+                                {"psums", c.dram_wire.psums}};
   j["sram_bytes"] = c.SramBytes();
   j["mults_4b"] = c.mults_4b;
   j["mults_8b"] = c.mults_8b;
