@@ -585,6 +585,21 @@ TEST(SimWorkload, LayoutsByNameAndRank) {
   EXPECT_EQ(BuildWorkload(none, nullptr).status().code(), StatusCode::kUnsupported);
 }
 
+TEST(SimWorkload, TfliteFiltersAndMatMuls) {
+  // resnet8_cifar10_int8.tflite: 9 int8 Conv2D filters [out, kh, kw, in] and
+  // one MatMul [10, 64]; the fused biases share the ops' names at rank 1.
+  auto model = ReadModel(testing::SharedModel("mlperf-tiny/resnet8_cifar10_int8.tflite"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto wl = BuildWorkload(*model, nullptr);
+  ASSERT_TRUE(wl.ok()) << wl.status().message();
+  ASSERT_EQ(wl->layers.size(), 10u);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> kn;
+  for (const GemmLayer& l : wl->layers) kn[l.name] = {l.k, l.n};
+  EXPECT_EQ(kn["model/conv2d_1"], std::make_pair(uint64_t(3 * 3 * 16), uint64_t(16)));
+  EXPECT_EQ(kn["model/conv2d_8"], std::make_pair(uint64_t(32), uint64_t(64)));
+  EXPECT_EQ(kn["model/dense"], std::make_pair(uint64_t(64), uint64_t(10)));
+}
+
 TEST(SimWorkload, MeasurersSeamFillsRatioAndSparsity) {
   auto model = ReadModel(testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
   auto acts = ReadModel(testing::SharedModel("mnist-cnn/activations_first64.safetensors"));
