@@ -674,6 +674,13 @@ TEST(SimCli, SimulateMnistJson) {
     EXPECT_TRUE(res["energy_pj"].contains(key)) << key;
   EXPECT_EQ(res["mults_8b"], 36864.0 * 288 * 64);
   const auto& total = j["total"]["panacea"];
+  // Per-tensor wire bytes add up to the total, and Panacea's measured
+  // compressed activations undercut Sibia's uncompressed slices.
+  double by_tensor = 0;
+  for (const auto& [key, bytes] : total["dram_bytes_by_tensor"].items()) by_tensor += bytes.get<double>();
+  EXPECT_NEAR(by_tensor, total["dram_bytes"].get<double>(), 1e-6 * by_tensor);
+  EXPECT_LT(total["dram_bytes_by_tensor"]["activations"].get<double>(),
+            j["total"]["sibia"]["dram_bytes_by_tensor"]["activations"].get<double>());
   EXPECT_GT(total["tops_per_watt"].get<double>(), 0);
   EXPECT_GT(total["throughput_ops_per_cycle"].get<double>(), 0);
   EXPECT_EQ(j["total"]["sa-ws"]["ratio_to_first"]["energy"], 1.0);
