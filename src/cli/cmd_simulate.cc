@@ -69,8 +69,8 @@ std::vector<std::string> ProvenanceLines(const Provenance& p) {
                         "operands of {}; default 1.0 elsewhere",
                         frac(p.weight_ratio_measured), frac(p.ratio_measured)),
       p.slices_measured == p.layers
-          ? std::string("HO slice/vector sparsity: measured (Panacea slice analysis, 4-lane vectors)")
-          : fmt::format("HO slice/vector sparsity: measured (Panacea slice analysis) for {}; default 0 elsewhere (no activations recorded)",
+          ? std::string("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis, 4-lane vectors)")
+          : fmt::format("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis) for {}; default 0 and int8 bytes elsewhere (no activations recorded)",
                         frac(p.slices_measured)),
   };
   if (p.skipped)

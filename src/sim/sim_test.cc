@@ -694,7 +694,7 @@ TEST(SimCli, TableNamesWhatIsMeasured) {
                            tmp);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("lossless ratio: measured (Atalanta"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("HO slice/vector sparsity: measured (Panacea slice analysis) for 35/36 layers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis) for 35/36 layers"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3072"), std::string::npos);
   auto bad = testing::RunCli("simulate " + testing::SharedModel("stories260k/stories260K.bin") + " --arch tpu", tmp);
   EXPECT_EQ(bad.exit_code, 2);
