@@ -58,6 +58,17 @@ struct SliceSparsity {
   double ho_vector = 0;  // fraction of HO vectors (vector_length slices along K) that are skipped
 };
 
+// An operand's bytes per element in a bit-slice design's memory format, as a
+// multiple of its int8 byte: `dense` is Sibia's uncompressed slice format
+// (every HO and LO slice, padding lanes of the last vector included),
+// `compressed` Panacea's (stored HO vectors, their 4-bit run-length indices,
+// every LO slice). Measured from the slice analysis's OperandTraffic; 1.0
+// (the int8 size) until then.
+struct SliceBytes {
+  double dense = 1.0;
+  double compressed = 1.0;
+};
+
 struct OperandStats {
   uint64_t elements = 0;    // distinct elements in memory (a conv input before im2col)
   uint64_t int8_bytes = 0;  // bytes at 8 bits per element
@@ -67,6 +78,7 @@ struct OperandStats {
   // activations: q == zero point). Drives zero gating.
   double zero_fraction = 0.0;
   std::array<SliceSparsity, kNumSliceSettings> slices{};
+  std::array<SliceBytes, kNumSliceSettings> slice_bytes{};  // measured with slices[]
   int lo_bits = 4;  // bits of the low-order slice (8-bit operands: 4 + 4)
   // Which numbers come from data; the rest are defaults.
   bool quant_measured = false;   // int8 bytes and zero fraction
@@ -294,7 +306,8 @@ struct LayerCost {
   double compensation_ops = 0;     // Panacea's compensator multiply-adds
   double dense_ops = 0;            // 2·M·K·N
   DramTraffic dram_raw;            // before the codec
-  double dram_bytes = 0;           // on the wire, after the codec
+  DramTraffic dram_wire;           // per tensor on the wire: memory format or codec applied
+  double dram_bytes = 0;           // on the wire: dram_wire.Total()
   double sram_read_bytes = 0, sram_write_bytes = 0;
   double compute_cycles = 0, memory_cycles = 0, cycles = 0;
   EnergyBreakdown energy_pj;

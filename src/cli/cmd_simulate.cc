@@ -69,8 +69,8 @@ std::vector<std::string> ProvenanceLines(const Provenance& p) {
                         "operands of {}; default 1.0 elsewhere",
                         frac(p.weight_ratio_measured), frac(p.ratio_measured)),
       p.slices_measured == p.layers
-          ? std::string("HO slice/vector sparsity: measured (Panacea slice analysis, 4-lane vectors)")
-          : fmt::format("HO slice/vector sparsity: measured (Panacea slice analysis) for {}; default 0 elsewhere (no activations recorded)",
+          ? std::string("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis, 4-lane vectors)")
+          : fmt::format("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis) for {}; default 0 and int8 bytes elsewhere (no activations recorded)",
                         frac(p.slices_measured)),
   };
   if (p.skipped)
@@ -91,6 +91,10 @@ nlohmann::ordered_json CostJson(const sim::LayerCost& c) {
   j["compute_cycles"] = c.compute_cycles;
   j["memory_cycles"] = c.memory_cycles;
   j["dram_bytes"] = c.dram_bytes;
+  j["dram_bytes_by_tensor"] = {{"weights", c.dram_wire.weights},
+                                {"activations", c.dram_wire.activations},
+                                {"outputs", c.dram_wire.outputs},
+                                {"psums", c.dram_wire.psums}};
   j["sram_bytes"] = c.SramBytes();
   j["mults_4b"] = c.mults_4b;
   j["mults_8b"] = c.mults_8b;

@@ -123,17 +123,33 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
   // --- DRAM, with the codec scaling the operands it carries.
   c.dram_raw = DataflowDramTraffic(arch.dataflow, m, k, n, t, x_pass, pb);
   const DramTraffic& raw = c.dram_raw;
+  const SliceSetting setting = arch.EffectiveSliceSetting();
+  const int si = static_cast<int>(setting);
+  // Bytes per int8 byte of each operand in the design's memory format: bit-
+  // slice designs hold slices, Sibia uncompressed, Panacea with its HO
+  // vectors run-length coded where it skips them (measured, 1.0 otherwise).
+  double fw = 1.0, fx = 1.0;
+  if (IsBitSlice(arch)) {
+    const SliceBytes& bw = layer.weights.slice_bytes[si];
+    const SliceBytes& bx = layer.activations.slice_bytes[si];
+    const bool panacea = arch.kind == ArchKind::kPanacea;
+    fw = panacea && arch.slicing.skip_weight_ho ? bw.compressed : bw.dense;
+    fx = panacea && arch.panacea.rle_activations ? bx.compressed : bx.dense;
+  }
+  // Without the codec operands cross the DRAM interface in the memory
+  // format. With it they cross as Atalanta-coded int8 (the form whose ratio
+  // is measured) and a bit-slice design slices them after decoding: the two
+  // compressions are alternatives, not stacked (docs/simulate.md).
   const bool codec = arch.atalanta.enabled;
-  const double rw = codec ? layer.weights.compressed_ratio : 1.0;
-  const double rx = codec ? layer.activations.compressed_ratio : 1.0;
+  const double rw = codec ? layer.weights.compressed_ratio : fw;
+  const double rx = codec ? layer.activations.compressed_ratio : fx;
   const double ro = codec ? layer.output_compressed_ratio : 1.0;
-  c.dram_bytes = raw.weights * rw + raw.activations * rx + raw.outputs * ro + raw.psums;
+  c.dram_wire = {raw.weights * rw, raw.activations * rx, raw.outputs * ro, raw.psums};
+  c.dram_bytes = c.dram_wire.Total();
 
   // --- Executed multiplies and the spatial mapping.
   const double A = arch.pe_arrays, R = arch.array_rows, C = arch.array_cols;
   const double per_pe = arch.multipliers_per_pe;
-  const SliceSetting setting = arch.EffectiveSliceSetting();
-  const int si = static_cast<int>(setting);
   const double s_a = arch.slicing.skip_activation_ho ? layer.activations.slices[si].ho_vector : 0.0;
   const double s_w = arch.slicing.skip_weight_ho ? layer.weights.slices[si].ho_vector : 0.0;
   const double z_w = layer.weights.zero_fraction, z_a = layer.activations.zero_fraction;
@@ -211,12 +227,14 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
       partials = Ceil(K, double(t.tk));
       break;
   }
-  if (arch.kind == ArchKind::kPanacea && arch.panacea.rle_activations)
-    x_reads *= 0.5 + 0.5 * (1 - s_a);  // the HO half of a compressed vector is not read
+  // Operands sit in SRAM in the memory format: a compressed HO vector is
+  // neither stored nor read.
+  w_reads *= fw;
+  x_reads *= fx;
   const double psum_writes = M * N * partials * pb;
   const double psum_reads = M * N * (partials - 1) * pb;
   const double out_drain = M * N;  // int8 outputs read out to DRAM
-  const double w_fill = raw.weights, x_fill = raw.activations;
+  const double w_fill = raw.weights * fw, x_fill = raw.activations * fx;
   const double spill_each_way = raw.psums / 2;
   c.sram_read_bytes = w_reads + x_reads + psum_reads + out_drain + spill_each_way;
   c.sram_write_bytes = w_fill + x_fill + psum_writes + spill_each_way;
@@ -275,6 +293,10 @@ StatusOr<ModelCost> SimulateWorkload(const Workload& workload, const ArchConfig&
     s.dram_raw.activations += c.dram_raw.activations;
     s.dram_raw.outputs += c.dram_raw.outputs;
     s.dram_raw.psums += c.dram_raw.psums;
+    s.dram_wire.weights += c.dram_wire.weights;
+    s.dram_wire.activations += c.dram_wire.activations;
+    s.dram_wire.outputs += c.dram_wire.outputs;
+    s.dram_wire.psums += c.dram_wire.psums;
     s.dram_bytes += c.dram_bytes;
     s.sram_read_bytes += c.sram_read_bytes;
     s.sram_write_bytes += c.sram_write_bytes;

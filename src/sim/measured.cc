@@ -8,6 +8,11 @@ namespace {
 
 SliceSparsity FromTraffic(const OperandTraffic& t) { return {t.ho_slice_sparsity, t.ho_vector_sparsity}; }
 
+SliceBytes BytesPerElement(const OperandTraffic& t, double elements) {
+  if (elements <= 0) return {};
+  return {double(t.dense_bytes()) / elements, double(t.compressed_bytes()) / elements};
+}
+
 }  // namespace
 
 std::function<StatusOr<double>(const Tensor& quantized)> LosslessRatioMeasurer(Codec codec,
@@ -41,6 +46,9 @@ size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workloa
       const int i = static_cast<int>(setting);
       layer.weights.slices[i] = FromTraffic(measured->counters.weights);
       layer.activations.slices[i] = FromTraffic(measured->counters.activations);
+      layer.weights.slice_bytes[i] = BytesPerElement(measured->counters.weights, double(r.m) * double(r.k));
+      layer.activations.slice_bytes[i] =
+          BytesPerElement(measured->counters.activations, double(r.k) * double(r.n));
     }
     layer.activations.lo_bits = r.zpm_dbs.lo_bits;
     layer.weights.slices_measured = layer.activations.slices_measured = true;

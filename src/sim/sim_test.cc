@@ -269,6 +269,57 @@ TEST(SimLayer, SibiaSkipsZeroActivationVectorsByHand) {
   EXPECT_EQ(c->compensation_ops, 0);
 }
 
+TEST(SimLayer, SliceFormatsSetOperandBytesByHand) {
+  // The hand layer on the 12×4 output-stationary bit-slice array: W (256 B)
+  // fits whole, X tiles at tm = 32 (32·16 B = half the 1 KiB), so raw DRAM is
+  // W = 256·ceil(64/32) = 512, X = 1024, Y = 1024, no partial sums.
+  GemmLayer l = HandLayer();
+  const int sib = int(SliceSetting::kSibia), dbs = int(SliceSetting::kZpmDbs);
+  l.weights.slice_bytes[sib] = l.weights.slice_bytes[dbs] = {1.25, 0.75};
+  l.activations.slice_bytes[sib] = {1.125, 0.5};
+  l.activations.slice_bytes[dbs] = {1.0, 0.625};
+  auto e = HandEnergy();
+
+  // Sibia moves both operands in the uncompressed slice format:
+  // 512·1.25 + 1024·1.125 + 1024 = 640 + 1152 + 1024 = 2816 B, 80 pJ/B.
+  auto sibia = SimulateLayer(l, HandBitSlice(ArchKind::kSibia), e);
+  ASSERT_TRUE(sibia.ok()) << sibia.status().message();
+  EXPECT_DOUBLE_EQ(sibia->dram_raw.Total(), 2560);
+  EXPECT_DOUBLE_EQ(sibia->dram_bytes, 2816);
+  EXPECT_DOUBLE_EQ(sibia->energy_pj.dram, 2816 * 80);
+  // SRAM writes: fills 640 + 1152, partial sums 64·16·1·4 = 4096 → 5888.
+  // Reads: W 256·ceil(64/1 array)·1.25 = 20480, X 1024·ceil(16/12)·1.125 =
+  // 2304, output drain 1024 → 23808.
+  EXPECT_DOUBLE_EQ(sibia->sram_write_bytes, 5888);
+  EXPECT_DOUBLE_EQ(sibia->sram_read_bytes, 23808);
+
+  // Panacea keeps weights uncompressed (skip_weight_ho off) and run-length
+  // codes HO activation vectors under ZPM+DBS: 640 + 1024·0.625 + 1024 = 2304.
+  auto panacea = SimulateLayer(l, HandBitSlice(ArchKind::kPanacea), e);
+  ASSERT_TRUE(panacea.ok());
+  EXPECT_DOUBLE_EQ(panacea->dram_bytes, 2304);
+  // Writes 640 + 640 + 4096 = 5376; reads 20480 + 2048·0.625 + 1024 = 22784.
+  EXPECT_DOUBLE_EQ(panacea->sram_write_bytes, 5376);
+  EXPECT_DOUBLE_EQ(panacea->sram_read_bytes, 22784);
+  // Skipping weight HO vectors stores them compressed too: 384 + 640 + 1024.
+  ArchConfig skip_w = HandBitSlice(ArchKind::kPanacea);
+  skip_w.slicing.skip_weight_ho = true;
+  auto both = SimulateLayer(l, skip_w, e);
+  ASSERT_TRUE(both.ok());
+  EXPECT_DOUBLE_EQ(both->dram_bytes, 2048);
+
+  // With Atalanta the operands cross as coded int8 instead (not stacked):
+  // 512·0.5 + 1024·0.75 + 1024 = 2048 for both designs; SRAM keeps the slices.
+  l.weights.compressed_ratio = 0.5;
+  l.activations.compressed_ratio = 0.75;
+  ArchConfig coded = HandBitSlice(ArchKind::kSibia);
+  coded.atalanta.enabled = true;
+  auto sibia_coded = SimulateLayer(l, coded, e);
+  ASSERT_TRUE(sibia_coded.ok());
+  EXPECT_DOUBLE_EQ(sibia_coded->dram_bytes, 2048);
+  EXPECT_DOUBLE_EQ(sibia_coded->sram_write_bytes, 5888);
+}
+
 TEST(SimLayer, EqualBudgetsGiveEqualDenseThroughput) {
   // With no sparsity, 768 8b MACs and 3072 4b multipliers need the same
   // cycles for a layer that fills both arrays.
@@ -534,6 +585,21 @@ TEST(SimWorkload, LayoutsByNameAndRank) {
   EXPECT_EQ(BuildWorkload(none, nullptr).status().code(), StatusCode::kUnsupported);
 }
 
+TEST(SimWorkload, TfliteFiltersAndMatMuls) {
+  // resnet8_cifar10_int8.tflite: 9 int8 Conv2D filters [out, kh, kw, in] and
+  // one MatMul [10, 64]; the fused biases share the ops' names at rank 1.
+  auto model = ReadModel(testing::SharedModel("mlperf-tiny/resnet8_cifar10_int8.tflite"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto wl = BuildWorkload(*model, nullptr);
+  ASSERT_TRUE(wl.ok()) << wl.status().message();
+  ASSERT_EQ(wl->layers.size(), 10u);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> kn;
+  for (const GemmLayer& l : wl->layers) kn[l.name] = {l.k, l.n};
+  EXPECT_EQ(kn["model/conv2d_1"], std::make_pair(uint64_t(3 * 3 * 16), uint64_t(16)));
+  EXPECT_EQ(kn["model/conv2d_8"], std::make_pair(uint64_t(32), uint64_t(64)));
+  EXPECT_EQ(kn["model/dense"], std::make_pair(uint64_t(64), uint64_t(10)));
+}
+
 TEST(SimWorkload, MeasurersSeamFillsRatioAndSparsity) {
   auto model = ReadModel(testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
   auto acts = ReadModel(testing::SharedModel("mnist-cnn/activations_first64.safetensors"));
@@ -608,6 +674,13 @@ TEST(SimCli, SimulateMnistJson) {
     EXPECT_TRUE(res["energy_pj"].contains(key)) << key;
   EXPECT_EQ(res["mults_8b"], 36864.0 * 288 * 64);
   const auto& total = j["total"]["panacea"];
+  // Per-tensor wire bytes add up to the total, and Panacea's measured
+  // compressed activations undercut Sibia's uncompressed slices.
+  double by_tensor = 0;
+  for (const auto& [key, bytes] : total["dram_bytes_by_tensor"].items()) by_tensor += bytes.get<double>();
+  EXPECT_NEAR(by_tensor, total["dram_bytes"].get<double>(), 1e-6 * by_tensor);
+  EXPECT_LT(total["dram_bytes_by_tensor"]["activations"].get<double>(),
+            j["total"]["sibia"]["dram_bytes_by_tensor"]["activations"].get<double>());
   EXPECT_GT(total["tops_per_watt"].get<double>(), 0);
   EXPECT_GT(total["throughput_ops_per_cycle"].get<double>(), 0);
   EXPECT_EQ(j["total"]["sa-ws"]["ratio_to_first"]["energy"], 1.0);
@@ -621,7 +694,7 @@ TEST(SimCli, TableNamesWhatIsMeasured) {
                            tmp);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("lossless ratio: measured (Atalanta"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("HO slice/vector sparsity: measured (Panacea slice analysis) for 35/36 layers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis) for 35/36 layers"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3072"), std::string::npos);
   auto bad = testing::RunCli("simulate " + testing::SharedModel("stories260k/stories260K.bin") + " --arch tpu", tmp);
   EXPECT_EQ(bad.exit_code, 2);

@@ -17,6 +17,7 @@ bool Contains(const std::string& s, std::string_view part) { return s.find(part)
 struct WeightLayout {
   std::string layer;   // name without ".weight" / ".kernel" / "/kernel"
   bool keras = false;  // [in,out] and HWIO rather than [out,in] and OIHW
+  bool ohwi = false;   // TFLite convolution filters: [out, kh, kw, in]
   bool conv = false;
   uint64_t k = 0, n = 0;
   int64_t kh = 1, kw = 1, in_channels = 0;
@@ -33,6 +34,13 @@ std::optional<WeightLayout> LayoutOf(const Tensor& t) {
     w.keras = true;
     w.layer = name.substr(0, name.size() - 7);
   } else if (EndsWith(name, ".weight")) {
+    w.layer = name.substr(0, name.size() - 7);
+  } else if (EndsWith(name, "/Conv2D") && t.rank() == 4) {
+    // TFLite names a filter after the op that reads it; rank-1 biases fused
+    // into the same op carry the op's name too and are left out by rank.
+    w.ohwi = true;
+    w.layer = name.substr(0, name.size() - 7);
+  } else if (EndsWith(name, "/MatMul") && t.rank() == 2) {  // TFLite [out, in]
     w.layer = name.substr(0, name.size() - 7);
   } else {
     return std::nullopt;
@@ -52,6 +60,9 @@ std::optional<WeightLayout> LayoutOf(const Tensor& t) {
     if (w.keras) {  // HWIO
       w.kh = s[0], w.kw = s[1], w.in_channels = s[2];
       w.n = uint64_t(s[3]);
+    } else if (w.ohwi) {
+      w.n = uint64_t(s[0]);
+      w.kh = s[1], w.kw = s[2], w.in_channels = s[3];
     } else {  // OIHW
       w.n = uint64_t(s[0]);
       w.in_channels = s[1], w.kh = s[2], w.kw = s[3];
@@ -131,7 +142,8 @@ StatusOr<uint64_t> RowsFromInput(const WeightLayout& w, const Tensor& x) {
   // models use exactly that); the layout follows the weights' convention.
   if (x.rank() != 4) return InvalidArgumentError(where + ": a convolution input must have rank 4");
   const Shape& s = x.shape();
-  int64_t b = s[0], h = w.keras ? s[1] : s[2], wd = w.keras ? s[2] : s[3], c = w.keras ? s[3] : s[1];
+  const bool nhwc = w.keras || w.ohwi;  // TFLite activations are NHWC too
+  int64_t b = s[0], h = nhwc ? s[1] : s[2], wd = nhwc ? s[2] : s[3], c = nhwc ? s[3] : s[1];
   if (c != w.in_channels)
     return InvalidArgumentError(where + ": has " + std::to_string(c) + " channels, the kernel expects " +
                                 std::to_string(w.in_channels));
