@@ -34,6 +34,8 @@ struct DecodeModel {
   entropy::ArithConfig arith;
   entropy::DecodeTable arith_table;
   entropy::RansDecodeTable rans_table;
+  codec::RansPackedTable rans_packed;
+  bool rans_packed_ok = false;
   std::vector<uint16_t> range_start;
   std::vector<uint8_t> offset_bits;
   // Huffman.
@@ -84,6 +86,7 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
           slot.user[1] = m.offset_bits[r];
           slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
         }
+        m.rans_packed_ok = codec::HaveRansAvx2() && codec::BuildRansPackedTable(m.rans_table, &m.rans_packed);
       } else {
         auto t = entropy::BuildDecodeTable(freqs, p);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
@@ -203,8 +206,8 @@ Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> code
   codec::RansOffsetCursor cursor{padded.data(), raw.size(), 0, false};
   uint8_t* __restrict o = out.data();
   auto fast_groups = [&](uint32_t* states, const uint8_t*& p, const uint8_t* end) -> size_t {
-    if (!codec::RansSimdEnabled()) return 0;
-    return codec::DecodeRansGroupsAvx2(m.rans_table, states, p, end, cursor, o, out.size());
+    if (!m.rans_packed_ok || !codec::RansSimdEnabled()) return 0;
+    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, cursor, o, out.size());
   };
   // The scalar bit buffer starts where the fast loop left the cursor.
   const uint8_t* p = nullptr;
