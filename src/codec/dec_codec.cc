@@ -86,7 +86,10 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
           slot.user[1] = m.offset_bits[r];
           slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
         }
-        m.rans_packed_ok = codec::HaveRansAvx2() && codec::BuildRansPackedTable(m.rans_table, &m.rans_packed);
+        // Building the packed table costs about as much as decoding 2^P
+        // values; tiny tensors (biases, norms) stay on the scalar loop.
+        m.rans_packed_ok = values >= (uint64_t(4) << p) && codec::HaveRansAvx2() &&
+                           codec::BuildRansPackedTable(m.rans_table, &m.rans_packed);
       } else {
         auto t = entropy::BuildDecodeTable(freqs, p);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
