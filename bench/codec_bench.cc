@@ -9,6 +9,7 @@
 #include <random>
 
 #include "entropy/dec_arith.h"
+#include "codec/dec_rans_simd.h"
 #include "entropy/dec_rans.h"
 #include "entropy/enc_arith.h"
 #include "entropy/enc_rans.h"
@@ -81,6 +82,13 @@ void BM_Decode(benchmark::State& state, tp::Codec codec) {
   state.counters["ratio"] = double(d.codes.codes.size()) / double(e->bytes.size());
 }
 
+// atalanta-rans through its portable scalar loop, to show what the AVX2 one buys.
+void BM_DecodeRansScalar(benchmark::State& state) {
+  tp::codec::SetRansSimdEnabledForTesting(false);
+  BM_Decode(state, tp::Codec::kAtalantaRans);
+  tp::codec::SetRansSimdEnabledForTesting(true);
+}
+
 // The entropy coders alone on Atalanta's range symbols of the same tensor.
 struct Symbols {
   std::vector<uint8_t> symbols;
@@ -133,6 +141,7 @@ BENCHMARK(BM_ArithDecodeSymbols)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, atalanta, tp::Codec::kAtalanta)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, atalanta_order0, tp::Codec::kAtalantaOrder0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, atalanta_rans, tp::Codec::kAtalantaRans)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeRansScalar)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, huffman, tp::Codec::kHuffman)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, bpc, tp::Codec::kBpc)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, zstd3, tp::Codec::kZstd3)->Unit(benchmark::kMillisecond);

@@ -11,6 +11,7 @@
 
 #include "codec/codec_format.h"
 #include "codec/dec_bpc.h"
+#include "codec/dec_rans_simd.h"
 #include "codec/parallel.h"
 #include "entropy/bit_io.h"
 #include "entropy/dec_arith.h"
@@ -33,6 +34,8 @@ struct DecodeModel {
   entropy::ArithConfig arith;
   entropy::DecodeTable arith_table;
   entropy::RansDecodeTable rans_table;
+  codec::RansPackedTable rans_packed;
+  bool rans_packed_ok = false;
   std::vector<uint16_t> range_start;
   std::vector<uint8_t> offset_bits;
   // Huffman.
@@ -83,6 +86,10 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
           slot.user[1] = m.offset_bits[r];
           slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
         }
+        // Building the packed table costs about as much as decoding 2^P
+        // values; tiny tensors (biases, norms) stay on the scalar loop.
+        m.rans_packed_ok = values >= (uint64_t(4) << p) && codec::HaveRansAvx2() &&
+                           codec::BuildRansPackedTable(m.rans_table, &m.rans_packed);
       } else {
         auto t = entropy::BuildDecodeTable(freqs, p);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
@@ -191,34 +198,58 @@ Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, std::span<
 
 // atalanta-rans in one pass: each rANS slot carries its range's start,
 // offset width and size-1 (RansSlot::user), so the value is finished as soon
-// as its symbol is known, from a bit buffer kept in registers.
+// as its symbol is known, from a bit buffer kept in registers. Whole groups
+// go through the AVX2 loop where the CPU has it; this scalar loop, bit-exact
+// with it, finishes the rest.
 Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> coded, std::span<const uint8_t> raw,
                              std::span<uint8_t> out) {
   thread_local std::vector<uint8_t> padded;
   padded.assign(raw.begin(), raw.end());
-  padded.resize(raw.size() + 16, 0);
-  const uint8_t* p = padded.data();
+  padded.resize(raw.size() + codec::kRansRawPadding, 0);
+  codec::RansOffsetCursor cursor{padded.data(), raw.size(), 0, false};
+  uint8_t* __restrict o = out.data();
+  auto fast_groups = [&](uint32_t* states, const uint8_t*& p, const uint8_t* end) -> size_t {
+    if (!m.rans_packed_ok || !codec::RansSimdEnabled()) return 0;
+    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, cursor, o, out.size());
+  };
+  // The scalar bit buffer starts where the fast loop left the cursor.
+  const uint8_t* p = nullptr;
   const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
   uint64_t acc = 0, consumed = 0;
   int fill = 0;
-  bool bad = false;
-  uint8_t* __restrict o = out.data();
-  // Offsets are at most 8 bits, so one refill to >= 56 bits serves a whole
-  // group of kRansLanes (<= 7) values; (i % kRansLanes == 0) is a constant in
-  // the unrolled lane loop, so the refill costs no data-dependent branch.
-  static_assert(entropy::kRansLanes * 8 <= 56);
-  Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), [&](size_t i, const entropy::RansSlot& e) {
-    if (i % entropy::kRansLanes == 0) {
-      if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
-        bad = true;
-        p = padded.data();
+  bool bad = false, started = false;
+  // Offsets are at most 8 bits, so one refill to >= 56 bits serves 4 values;
+  // (i % 4 == 0) is a constant in the unrolled lane loop, so the refill
+  // costs no data-dependent branch.
+  static_assert(entropy::kRansLanes % 4 == 0);
+  auto refill = [&] {
+    if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
+      bad = true;
+      p = padded.data();
+    }
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+    acc |= word >> fill;
+    p += (63 - fill) >> 3;
+    fill |= 56;
+  };
+  Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), fast_groups,
+                                      [&](size_t i, const entropy::RansSlot& e) {
+    if (i % 4 == 0) {
+      if (!started) [[unlikely]] {
+        started = true;
+        consumed = cursor.bitpos;
+        if ((consumed >> 3) > raw.size()) {  // cannot happen: the fast loop stops first
+          bad = true;
+          consumed = 0;
+        }
+        p = padded.data() + (consumed >> 3);
+        refill();
+        acc <<= consumed & 7;
+        fill -= static_cast<int>(consumed & 7);
       }
-      uint64_t word;
-      std::memcpy(&word, p, 8);
-      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
-      acc |= word >> fill;
-      p += (63 - fill) >> 3;
-      fill |= 56;
+      refill();
     }
     const int b = e.user[1];
     const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
@@ -229,7 +260,8 @@ Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> code
     o[i] = static_cast<uint8_t>(e.user[0] + off);
   });
   TP_RETURN_IF_ERROR(st);
-  if (bad) return CorruptDataError("Atalanta offset outside its range");
+  if (!started) consumed = cursor.bitpos;
+  if (bad || cursor.bad) return CorruptDataError("Atalanta offset outside its range");
   if ((consumed + 7) / 8 != raw.size()) return CorruptDataError("Atalanta offset stream size mismatch");
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "entropy/frequency.h"
@@ -38,8 +39,14 @@ Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, 
 // storing the symbol, so that a caller can finish each value in the same pass
 // (Atalanta adds the offset there). The invariant is explained at the top of
 // enc_rans.cc.
-template <typename Sink>
-Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& table, size_t n, Sink&& sink) {
+//
+// `fast_groups(states, p, end)` may first decode whole groups of kRansLanes
+// values with a faster (SIMD) loop: it advances the states and p exactly as
+// this loop would, never reads past `end`, and returns how many values it
+// decoded (a multiple of kRansLanes, at most n); the scalar loop finishes.
+template <typename FastGroups, typename Sink>
+Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& table, size_t n,
+                      FastGroups&& fast_groups, Sink&& sink) {
   const int P = table.precision_bits;
   if (P < kMinPrecisionBits || P > kMaxPrecisionBits || table.slots.size() != (size_t(1) << P))
     return InvalidArgumentError("rANS decoder: invalid table");
@@ -78,7 +85,7 @@ Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& tab
     p += 2;
     return true;
   };
-  size_t i = 0;
+  size_t i = fast_groups(xs, p, end);
   for (; i + kRansLanes <= n; i += kRansLanes) {
 #pragma GCC unroll 16
     for (int l = 0; l < kRansLanes; ++l) decode(xs[l], i + l);
@@ -98,6 +105,13 @@ Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& tab
     if (s != kRansLow) return CorruptDataError("rANS stream is corrupt (final state mismatch)");
   if (p != end) return CorruptDataError("rANS stream has " + std::to_string(end - p) + " trailing bytes");
   return Status::Ok();
+}
+
+template <typename Sink>
+Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& table, size_t n, Sink&& sink) {
+  return RansDecodeWith(
+      bytes, table, n, [](uint32_t*, const uint8_t*&, const uint8_t*) { return size_t(0); },
+      std::forward<Sink>(sink));
 }
 
 }  // namespace tp::entropy

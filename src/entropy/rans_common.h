@@ -7,8 +7,10 @@
 namespace tp::entropy {
 
 // Symbol i is coded by state i % kRansLanes; independent states let the
-// decoder's multiplies and table loads of neighbouring symbols overlap.
-inline constexpr int kRansLanes = 4;
+// decoder's multiplies and table loads of neighbouring symbols overlap. 16
+// lanes are two 8-lane AVX2 vectors (or four 4-lane ones), enough
+// independent chains to hide a gather's latency.
+inline constexpr int kRansLanes = 16;
 // States live in [kRansLow, 2^32) between symbols; renormalisation moves
 // 16-bit words (little-endian), at most one per symbol and lane.
 inline constexpr uint32_t kRansLow = uint32_t(1) << 16;
