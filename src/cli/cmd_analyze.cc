@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "tensorpress/parallel.h"
 #include "tensorpress/astc.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
@@ -46,19 +47,6 @@ struct TensorReport {
   AtalantaTable table;
   std::vector<astc::FootprintResult> astc;  // --astc: per footprint, for weight matrices
 };
-
-template <typename Fn>
-void ForAll(size_t n, Fn&& fn) {
-  std::atomic<size_t> next{0};
-  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), n));
-  auto work = [&] {
-    for (size_t i; (i = next++) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-}
 
 std::string Ratio(double r) { return fmt::format("{:.3f}", r); }
 
@@ -110,7 +98,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   // Float tensors without --quantize are coded losslessly by byte planes.
   std::vector<StatusOr<std::vector<TensorCodes>>> prepared(selected.size(),
                                                            Status(StatusCode::kInternal, "not run"));
-  ForAll(selected.size(), [&](size_t i) {
+  ParallelFor(selected.size(), 0, [&](size_t i) {
     const Tensor& t = *selected[i];
     if (!prep.quantize_int8 && Traits(t.dtype()).is_float && !Traits(t.dtype()).is_quantized_block) {
       prepared[i] = PrepareBytePlanes(t);
@@ -146,7 +134,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   Progress progress("analyze", status.size());
   std::mutex mu;
   std::atomic<size_t> done{0};
-  ForAll(status.size(), [&](size_t job) {
+  ParallelFor(status.size(), 0, [&](size_t job) {
     TensorReport& r = reports[job / codecs.size()];
     const size_t ci = job % codecs.size();
     for (const TensorCodes& plane : r.planes) {

@@ -4,9 +4,9 @@
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "cli.h"
+#include "tensorpress/parallel.h"
 #include "tensorpress/model.h"
 #include "tensorpress/stats.h"
 
@@ -19,26 +19,18 @@ struct InspectArgs {
   bool json = false;
 };
 
-// Statistics of every selected tensor, computed on all cores; tensors are
-// independent, so each worker takes the next index.
+// Statistics of every selected tensor, computed on all cores.
 std::vector<TensorStats> StatsOf(const std::vector<const Tensor*>& tensors) {
   std::vector<TensorStats> out(tensors.size());
-  std::atomic<size_t> next{0}, done{0};
+  std::atomic<size_t> done{0};
   Progress progress("inspect", tensors.size());
   std::mutex progress_mu;
-  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), tensors.size()));
-  auto work = [&] {
-    for (size_t i; (i = next++) < tensors.size();) {
-      out[i] = ComputeStats(*tensors[i]);
-      size_t d = ++done;
-      std::lock_guard lock(progress_mu);
-      progress.Update(d);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  ParallelFor(tensors.size(), 0, [&](size_t i) {
+    out[i] = ComputeStats(*tensors[i]);
+    size_t d = ++done;
+    std::lock_guard lock(progress_mu);
+    progress.Update(d);
+  });
   return out;
 }
 

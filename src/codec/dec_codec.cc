@@ -12,7 +12,7 @@
 #include "codec/codec_format.h"
 #include "codec/dec_bpc.h"
 #include "codec/dec_rans_simd.h"
-#include "codec/parallel.h"
+#include "tensorpress/parallel.h"
 #include "entropy/bit_io.h"
 #include "entropy/dec_arith.h"
 #include "entropy/dec_huffman.h"
@@ -490,7 +490,7 @@ Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, in
   TP_RETURN_IF_ERROR(ParseParams(m, l.params, values));
   const std::span<const uint8_t> body = stream.subspan(l.body_offset);
   std::vector<Status> status(chunks);
-  codec::ParallelFor(chunks, threads, [&](size_t c) {
+  ParallelFor(chunks, threads, [&](size_t c) {
     const uint64_t begin = c * uint64_t(chunk_values), end = std::min<uint64_t>(begin + chunk_values, values);
     status[c] = DecodeChunk(m, body.subspan(offset[c], offset[c + 1] - offset[c]),
                             codes.subspan(begin, end - begin));

@@ -8,7 +8,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
-#include "codec/parallel.h"
+#include "tensorpress/parallel.h"
 #include "codec/tpz_format.h"
 #include "tensorpress/tpz.h"
 
@@ -140,7 +140,7 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     }
   }
   std::vector<Status> status(jobs.size());
-  codec::ParallelFor(jobs.size(), threads, [&](size_t j) {
+  ParallelFor(jobs.size(), threads, [&](size_t j) {
     const Pending& p = pending[jobs[j].tensor];
     const PlaneRef& ref = p.planes[jobs[j].plane];
     const std::string where = "tensor '" + p.name + "' plane " + std::to_string(jobs[j].plane);

@@ -10,7 +10,7 @@
 
 #include "codec/codec_format.h"
 #include "codec/enc_bpc.h"
-#include "codec/parallel.h"
+#include "tensorpress/parallel.h"
 #include "codec/profiler.h"
 #include "entropy/bit_io.h"
 #include "entropy/enc_arith.h"
@@ -351,7 +351,7 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   std::vector<std::vector<uint8_t>> chunk_bytes(chunks);
   std::vector<uint64_t> chunk_payload(chunks, 0);
   std::vector<Status> chunk_status(chunks);
-  codec::ParallelFor(chunks, options.threads, [&](size_t c) {
+  ParallelFor(chunks, options.threads, [&](size_t c) {
     const uint64_t begin = c * chunk_values, end = std::min<uint64_t>(begin + chunk_values, codes.size());
     chunk_status[c] = EncodeChunk(m, codes.subspan(begin, end - begin), chunk_bytes[c], chunk_payload[c]);
   });

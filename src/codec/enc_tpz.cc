@@ -5,7 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "codec/parallel.h"
+#include "tensorpress/parallel.h"
 #include "codec/tpz_format.h"
 #include "tensorpress/tpz.h"
 
@@ -60,7 +60,7 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
     std::vector<Plane> planes = PlanesOf(tensors[i]);
     for (size_t k = 0; k < planes.size(); ++k) jobs.push_back({i, int(k), std::move(planes[k]), {}, {}});
   }
-  codec::ParallelFor(jobs.size(), options.codec_options.threads, [&](size_t j) {
+  ParallelFor(jobs.size(), options.codec_options.threads, [&](size_t j) {
     Job& job = jobs[j];
     CodecOptions o = options.codec_options;
     o.threads = 1;

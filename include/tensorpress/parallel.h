@@ -1,5 +1,6 @@
-// Internal: runs fn(i) for i in [0, n) on up to `threads` threads (0: all
-// cores). Chunks are independent, so each worker takes the next index.
+// ParallelFor: runs fn(i) for i in [0, n) on up to `threads` threads (0: all
+// cores). The items must be independent (chunks, tensors); each worker takes
+// the next index, so uneven items balance themselves.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace tp::codec {
+namespace tp {
 
 template <typename Fn>
 void ParallelFor(size_t n, int threads, Fn&& fn) {
@@ -28,4 +29,4 @@ void ParallelFor(size_t n, int threads, Fn&& fn) {
   for (auto& t : pool) t.join();
 }
 
-}  // namespace tp::codec
+}  // namespace tp
