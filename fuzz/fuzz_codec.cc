@@ -2,15 +2,19 @@
 // with a clean error; and any codes round-trip through any codec.
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "tensorpress/codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // 1. The input as a stream; the value count it declares, capped.
+  // 1. The input as a stream; the value count it declares (a varint after
+  // the flags and the optional zero code), capped.
   uint64_t values = 0;
-  if (size >= 12) std::memcpy(&values, data + 4, 8);
+  size_t at = size >= 3 && (data[2] & 2) ? 4 : 3;
+  for (int shift = 0; at < size && shift < 64; shift += 7, ++at) {
+    values |= uint64_t(data[at] & 0x7f) << shift;
+    if (!(data[at] & 0x80)) break;
+  }
   if (values <= (1u << 20)) {
     std::vector<uint8_t> out(values);
     tp::Status st = tp::DecodeCodes({data, size}, out);

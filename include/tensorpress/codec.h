@@ -105,7 +105,8 @@ StatusOr<std::vector<StreamSpan>> StreamChunkSpans(std::span<const uint8_t> stre
 
 // Atalanta's table for these codes, as the profiler chooses it.
 struct AtalantaTable {
-  std::vector<uint16_t> range_start;  // first code of each range; ranges tile 0..255
+  std::vector<uint16_t> range_start;  // first code of each range; ranges tile range_start[0]..end_code-1
+  int end_code = 256;                 // one past the last range (codes outside the ranges never occur)
   std::vector<uint8_t> offset_bits;   // ceil(log2(size)) per range
   std::vector<uint32_t> frequency;    // P-bit frequencies, sum 2^P
   int precision_bits = 0;

@@ -1,33 +1,38 @@
 // Internal: the byte layout of a codec stream, shared by enc_codec.cc and
 // dec_codec.cc (documented for users in docs/lossless.md).
 //
-//   u8  codec id            (tp::Codec)
-//   u8  format version      (kStreamVersion)
-//   u8  flags               (bit 0: codes are signed values + 128)
-//   u8  zero code
-//   u64 value count
-//   u32 chunk values        (codes per chunk; the last chunk may be short)
-//   u32 chunk count         (= ceil(value count / chunk values))
-//   u32 params size, then the codec's parameters and tables
-//   u32 size of every chunk, then the chunks back to back
-// All integers little-endian. The stream ends exactly after the last chunk.
+//   u8     codec id            (tp::Codec)
+//   u8     format version      (kStreamVersion)
+//   u8     flags               (bit 0: codes are signed values + 128;
+//                               bit 1: an explicit zero code follows)
+//  [u8     zero code]          (else 128 for signed codes, 0 otherwise)
+//   varint value count
+//   varint chunk values        (codes per chunk; the last chunk may be short)
+//   varint params size, then the codec's parameters and tables
+//   varint size of every chunk but the last (which takes the bytes left),
+//          then the chunks back to back
+// The chunk count is ceil(value count / chunk values). Varints are LEB128:
+// 7 bits per byte, least significant first, at most 10 bytes, no needless
+// trailing zero byte. The stream ends exactly after the last chunk.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include "io/byte_reader.h"
+#include "tensorpress/status.h"
 
 namespace tp::codec {
 
-inline constexpr uint8_t kStreamVersion = 1;
+// Version 2: varint header, implied last chunk size, compact Atalanta and
+// order-0 tables, one bit stream per Atalanta chunk.
+inline constexpr uint8_t kStreamVersion = 2;
 inline constexpr uint8_t kFlagSignedCodes = 1;
-inline constexpr size_t kFixedHeaderBytes = 1 + 1 + 1 + 1 + 8 + 4 + 4 + 4;
+inline constexpr uint8_t kFlagZeroCode = 2;
 inline constexpr uint32_t kMaxChunkValues = uint32_t(1) << 30;
 inline constexpr int kMaxAtalantaRanges = 64;
-// Bits per range in Atalanta's table: its first code (8 bits) and its
-// frequency in P+1 bits (a lone non-empty range holds all of 2^P).
-inline int AtalantaFrequencyBits(int precision_bits) { return precision_bits + 1; }
-inline int AtalantaTableBitsPerRange(int precision_bits) { return 8 + AtalantaFrequencyBits(precision_bits); }
 
 // ceil(log2(size)) for size >= 1: the raw offset width of a range.
 inline int OffsetBits(uint32_t size) {
@@ -41,6 +46,29 @@ void PutLE(std::vector<uint8_t>& out, T v) {
   uint8_t b[sizeof(T)];
   std::memcpy(b, &v, sizeof(T));
   out.insert(out.end(), b, b + sizeof(T));
+}
+
+inline void PutVarint(std::vector<uint8_t>& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+// Reads a canonical LEB128 varint of at most 64 bits.
+inline Status ReadVarint(io::ByteReader& r, uint64_t* out, const char* what) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    uint8_t b = 0;
+    TP_RETURN_IF_ERROR(r.Read(&b, what));
+    if (shift == 63 && b > 1) return CorruptDataError(std::string(what) + " overflows 64 bits");
+    if (shift > 0 && b == 0) return CorruptDataError(std::string(what) + " is an overlong varint");
+    v |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  *out = v;
+  return Status::Ok();
 }
 
 }  // namespace tp::codec

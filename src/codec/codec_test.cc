@@ -174,7 +174,7 @@ TEST(Codec, ChunkSpansTileTheStream) {
 
 // Greedy boundary sliding from K uniform ranges: move any boundary by one
 // code while that lowers the cost.
-double GreedyCost(std::span<const uint64_t> hist, int k, int table_bits) {
+double GreedyCost(std::span<const uint64_t> hist, int k, const codec::TableCost& table_bits) {
   const int a = static_cast<int>(hist.size());
   k = std::min(k, a);
   std::vector<int> starts(k);
@@ -201,13 +201,17 @@ double GreedyCost(std::span<const uint64_t> hist, int k, int table_bits) {
 
 TEST(Profiler, NeverWorseThanGreedyBoundarySliding) {
   uint32_t seed = 40;
-  for (Dist d : {Dist::kUniform, Dist::kLaplace, Dist::kSparse, Dist::kTwo})
-    for (int k : {2, 8, 16}) {
-      auto h = Histogram(Sample(d, 20000, seed++));
-      auto p = codec::OptimalPartition(h, k, 18);
-      EXPECT_NEAR(p.cost_bits, codec::PartitionCost(h, p.starts, 18), 1e-6);
-      EXPECT_LE(p.cost_bits, GreedyCost(h, k, 18) + 1e-6) << "K=" << k;
-    }
+  for (const codec::TableCost& table : {codec::FlatTableCost(18), codec::SerializedTableCost(10, 2)})
+    for (Dist d : {Dist::kUniform, Dist::kLaplace, Dist::kSparse, Dist::kTwo})
+      for (size_t n : {300, 20000})
+        for (int k : {2, 8, 16}) {
+          auto h = Histogram(Sample(d, n, seed++));
+          auto p = codec::OptimalPartition(h, k, table);
+          EXPECT_NEAR(p.cost_bits, codec::PartitionCost(h, p.starts, table), 1e-6);
+          EXPECT_LE(p.cost_bits, GreedyCost(h, k, table) + 1e-6) << "K=" << k;
+          // Fewer ranges are taken whenever they are cheaper: K=1 is a candidate.
+          EXPECT_LE(p.cost_bits, codec::PartitionCost(h, std::vector<int>{0}, table) + 1e-6);
+        }
 }
 
 TEST(Profiler, MatchesBruteForceOnSmallAlphabets) {
@@ -217,7 +221,9 @@ TEST(Profiler, MatchesBruteForceOnSmallAlphabets) {
     std::vector<uint64_t> h(a);
     for (auto& c : h) c = rng() % 3 == 0 ? 0 : rng() % 1000;
     const int k = 1 + trial % 4;
-    const int table_bits = trial % 2 ? 18 : 0;
+    const codec::TableCost table_bits = trial % 3 == 0   ? codec::FlatTableCost(18)
+                                        : trial % 3 == 1 ? codec::FlatTableCost(0)
+                                                         : codec::SerializedTableCost(8 + trial % 8, 18);
     double best = INFINITY;
     // Every set of cut points (bit i: a range starts at code i+1).
     for (uint32_t mask = 0; mask < (1u << (a - 1)); ++mask) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "codec/atalanta_table.h"
 #include "codec/codec_format.h"
 #include "codec/dec_bpc.h"
 #include "codec/dec_rans_simd.h"
@@ -36,7 +37,7 @@ struct DecodeModel {
   entropy::RansDecodeTable rans_table;
   codec::RansPackedTable rans_packed;
   bool rans_packed_ok = false;
-  std::vector<uint16_t> range_start;
+  std::vector<uint16_t> range_start, range_size;
   std::vector<uint8_t> offset_bits;
   // Huffman.
   entropy::HuffmanDecodeTable huffman;
@@ -49,31 +50,18 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
   switch (m.codec) {
     case Codec::kAtalanta:
     case Codec::kAtalantaRans: {
-      uint8_t p = 0, w = 0, ranges = 0;
-      TP_RETURN_IF_ERROR(r.Read(&p, "Atalanta precision"));
-      TP_RETURN_IF_ERROR(r.Read(&w, "Atalanta register width"));
-      TP_RETURN_IF_ERROR(r.Read(&ranges, "Atalanta range count"));
-      m.arith = {w, p};
-      if (!entropy::ValidateArithConfig(m.arith).ok())
-        return CorruptDataError("Atalanta table has precision " + std::to_string(p) + " and register width " +
-                                std::to_string(w));
-      if (ranges < 1 || ranges > codec::kMaxAtalantaRanges)
-        return CorruptDataError("Atalanta table has " + std::to_string(ranges) + " ranges");
-      const uint64_t table_bits = uint64_t(ranges) * codec::AtalantaTableBitsPerRange(p);
-      if (r.remaining() != (table_bits + 7) / 8) return CorruptDataError("Atalanta table size mismatch");
-      std::span<const uint8_t> bits;
-      TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &bits, "Atalanta table"));
-      BitReader br(bits);
-      std::vector<uint32_t> freqs(ranges);
-      for (int i = 0; i < ranges; ++i) {
-        m.range_start.push_back(static_cast<uint16_t>(br.Read(8)));
-        freqs[i] = br.Read(codec::AtalantaFrequencyBits(p));
-      }
-      if (m.range_start[0] != 0) return CorruptDataError("Atalanta ranges do not start at code 0");
-      for (int i = 0; i < ranges; ++i) {
-        const int end = i + 1 < ranges ? m.range_start[i + 1] : 256;
-        if (end <= m.range_start[i]) return CorruptDataError("Atalanta range starts are not increasing");
-        m.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(static_cast<uint32_t>(end - m.range_start[i]))));
+      codec::AtalantaTableFields table;
+      TP_RETURN_IF_ERROR(codec::ReadAtalantaTable(params, values, &table));
+      const int p = table.precision_bits;
+      const int ranges = static_cast<int>(table.sizes.size());
+      m.arith = {table.register_bits, p};
+      const std::vector<uint32_t>& freqs = table.frequency;
+      uint16_t start = static_cast<uint16_t>(table.first_code);
+      for (uint16_t size : table.sizes) {
+        m.range_start.push_back(start);
+        m.range_size.push_back(size);
+        m.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(size)));
+        start = static_cast<uint16_t>(start + size);
       }
       if (m.codec == Codec::kAtalantaRans) {
         auto t = entropy::BuildRansDecodeTable(freqs, p);
@@ -81,10 +69,9 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
         m.rans_table = std::move(*t);
         for (entropy::RansSlot& slot : m.rans_table.slots) {
           const int r = slot.symbol;
-          const int end = r + 1 < ranges ? m.range_start[r + 1] : 256;
           slot.user[0] = static_cast<uint8_t>(m.range_start[r]);
           slot.user[1] = m.offset_bits[r];
-          slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
+          slot.user[2] = static_cast<uint8_t>(m.range_size[r] - 1);
         }
         // Building the packed table costs about as much as decoding 2^P
         // values; tiny tensors (biases, norms) stay on the scalar loop.
@@ -98,27 +85,10 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
       return Status::Ok();
     }
     case Codec::kAtalantaOrder0: {
-      uint8_t p = 0, w = 0;
-      TP_RETURN_IF_ERROR(r.Read(&p, "order-0 precision"));
-      TP_RETURN_IF_ERROR(r.Read(&w, "order-0 register width"));
+      int p = 0, w = 0;
+      std::vector<uint32_t> freqs;
+      TP_RETURN_IF_ERROR(codec::ReadOrder0Table(params, &p, &w, &freqs));
       m.arith = {w, p};
-      if (!entropy::ValidateArithConfig(m.arith).ok())
-        return CorruptDataError("order-0 table has precision " + std::to_string(p) + " and register width " +
-                                std::to_string(w));
-      std::span<const uint8_t> bits;
-      TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &bits, "order-0 table"));
-      BitReader br(bits);
-      std::vector<uint32_t> freqs(256);
-      for (uint32_t& f : freqs) {
-        int zeros = 0;
-        while (br.ReadBit() == 0) {
-          if (++zeros > 16 || br.overrun()) return CorruptDataError("order-0 table holds a bad frequency");
-        }
-        const uint32_t x = (uint32_t(1) << zeros) | br.Read(zeros);
-        f = x - 1;
-      }
-      if (br.overrun() || (br.consumed_bits() + 7) / 8 != bits.size())
-        return CorruptDataError("order-0 table size mismatch");
       auto t = entropy::BuildDecodeTable(freqs, p);
       if (!t.ok()) return CorruptDataError("order-0 table: " + t.status().message());
       m.arith_table = std::move(*t);
@@ -154,24 +124,36 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
 }
 
 // Turns the decoded range symbols in `out` into codes by adding each one's
-// raw offset. This pass runs once per value, so it keeps its bit buffer in
+// raw offset, read from bit `first_bit` of `raw` on; the offsets must end in
+// the last byte. This pass runs once per value, so it keeps its bit buffer in
 // registers and refills 8 bytes at a time from a zero-padded copy.
-Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, std::span<uint8_t> out) {
+Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, uint64_t first_bit, std::span<uint8_t> out) {
   const size_t ranges = m.range_start.size();
   uint16_t start[codec::kMaxAtalantaRanges], size[codec::kMaxAtalantaRanges];
   uint8_t bits[codec::kMaxAtalantaRanges];
   for (size_t r = 0; r < ranges; ++r) {
     start[r] = m.range_start[r];
-    size[r] = static_cast<uint16_t>((r + 1 < ranges ? m.range_start[r + 1] : 256) - m.range_start[r]);
+    size[r] = m.range_size[r];
     bits[r] = m.offset_bits[r];
   }
+  if (first_bit > 8 * uint64_t(raw.size())) return CorruptDataError("Atalanta symbol stream is truncated");
+  raw = raw.subspan(first_bit / 8);
   thread_local std::vector<uint8_t> padded;
   padded.assign(raw.begin(), raw.end());
   padded.resize(raw.size() + 16, 0);
   const uint8_t* p = padded.data();
   const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
-  uint64_t acc = 0, consumed = 0;
+  const int skip = static_cast<int>(first_bit % 8);
+  uint64_t acc = 0, consumed = static_cast<uint64_t>(skip);
   int fill = 0;
+  if (skip > 0) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+    acc = word << skip;
+    p += 7;
+    fill = 56 - skip;
+  }
   for (uint8_t& v : out) {
     const uint8_t s = v;
     if (s >= ranges) return CorruptDataError("Atalanta symbol outside the table");
@@ -267,15 +249,19 @@ Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> code
 }
 
 Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
+  if (m.codec == Codec::kAtalanta) {
+    // One bit stream: the coder's bits, then the offsets.
+    uint64_t coded_bits = 0;
+    TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out, &coded_bits));
+    return AddOffsets(m, in, coded_bits, out);
+  }
   io::ByteReader r(in);
   uint32_t coded_size = 0;
   TP_RETURN_IF_ERROR(r.Read(&coded_size, "Atalanta symbol stream size"));
   std::span<const uint8_t> coded, raw;
   TP_RETURN_IF_ERROR(r.ReadSpan(coded_size, &coded, "Atalanta symbol stream"));
   TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &raw, "Atalanta offsets"));
-  if (m.codec == Codec::kAtalantaRans) return DecodeRansWithOffsets(m, coded, raw, out);
-  TP_RETURN_IF_ERROR(entropy::ArithDecode(coded, m.arith_table, m.arith, out));
-  return AddOffsets(m, raw, out);
+  return DecodeRansWithOffsets(m, coded, raw, out);
 }
 
 Status DecodeZeroRleChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
@@ -431,35 +417,42 @@ StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
   TP_ASSIGN_OR_RETURN(l.codec, StreamCodec(stream));
   io::ByteReader r(stream);
   uint8_t id = 0, version = 0;
-  uint32_t params_size = 0;
+  uint64_t chunk_values = 0, params_size = 0;
   TP_RETURN_IF_ERROR(r.Read(&id, "codec id"));
   TP_RETURN_IF_ERROR(r.Read(&version, "format version"));
-  TP_RETURN_IF_ERROR(r.Read(&l.flags, "flags"));
-  TP_RETURN_IF_ERROR(r.Read(&l.zero_code, "zero code"));
-  TP_RETURN_IF_ERROR(r.Read(&l.values, "value count"));
-  TP_RETURN_IF_ERROR(r.Read(&l.chunk_values, "chunk size"));
-  TP_RETURN_IF_ERROR(r.Read(&l.chunks, "chunk count"));
-  TP_RETURN_IF_ERROR(r.Read(&params_size, "parameter size"));
   if (version != codec::kStreamVersion)
     return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported");
-  if (l.flags & ~codec::kFlagSignedCodes) return CorruptDataError("codec stream has unknown flags");
-  if (l.chunk_values == 0 || l.chunk_values > codec::kMaxChunkValues)
-    return CorruptDataError("chunk size " + std::to_string(l.chunk_values) + " is out of range");
-  if (l.chunks != (l.values + l.chunk_values - 1) / l.chunk_values)
-    return CorruptDataError("chunk count " + std::to_string(l.chunks) + " does not match the value count");
-  if ((l.codec == Codec::kCsr || l.codec == Codec::kCsc) && l.chunks > 1)
+  TP_RETURN_IF_ERROR(r.Read(&l.flags, "flags"));
+  if (l.flags & ~(codec::kFlagSignedCodes | codec::kFlagZeroCode))
+    return CorruptDataError("codec stream has unknown flags");
+  l.zero_code = (l.flags & codec::kFlagSignedCodes) ? 128 : 0;
+  if (l.flags & codec::kFlagZeroCode) TP_RETURN_IF_ERROR(r.Read(&l.zero_code, "zero code"));
+  TP_RETURN_IF_ERROR(codec::ReadVarint(r, &l.values, "value count"));
+  TP_RETURN_IF_ERROR(codec::ReadVarint(r, &chunk_values, "chunk size"));
+  if (chunk_values == 0 || chunk_values > codec::kMaxChunkValues)
+    return CorruptDataError("chunk size " + std::to_string(chunk_values) + " is out of range");
+  l.chunk_values = static_cast<uint32_t>(chunk_values);
+  const uint64_t chunks = l.values / chunk_values + (l.values % chunk_values != 0);
+  if ((l.codec == Codec::kCsr || l.codec == Codec::kCsc) && chunks > 1)
     return CorruptDataError("sparse matrix stream has more than one chunk");
+  TP_RETURN_IF_ERROR(codec::ReadVarint(r, &params_size, "parameter size"));
   TP_RETURN_IF_ERROR(r.ReadSpan(params_size, &l.params, "codec parameters"));
-  if (r.remaining() / 4 < l.chunks) return CorruptDataError("truncated chunk index");
+  // Every size in the index takes at least one byte.
+  if (chunks > UINT32_MAX || (chunks > 0 && r.remaining() < chunks - 1))
+    return CorruptDataError("truncated chunk index");
+  l.chunks = static_cast<uint32_t>(chunks);
   l.offset.assign(size_t(l.chunks) + 1, 0);
-  for (uint32_t c = 0; c < l.chunks; ++c) {
-    uint32_t size = 0;
-    TP_RETURN_IF_ERROR(r.Read(&size, "chunk size"));
+  for (uint32_t c = 0; c + 1 < l.chunks; ++c) {
+    uint64_t size = 0;
+    TP_RETURN_IF_ERROR(codec::ReadVarint(r, &size, "chunk size"));
+    if (size > r.remaining()) return CorruptDataError("chunk size " + std::to_string(size) + " is past the end");
     l.offset[c + 1] = l.offset[c] + size;
   }
-  if (l.offset[l.chunks] != r.remaining())
+  const uint64_t indexed = l.chunks > 0 ? l.offset[l.chunks - 1] : 0;
+  if (indexed > r.remaining() || (l.chunks == 0 && r.remaining() != 0))
     return CorruptDataError("chunks hold " + std::to_string(r.remaining()) + " bytes but the index says " +
-                            std::to_string(l.offset[l.chunks]));
+                            std::to_string(indexed));
+  if (l.chunks > 0) l.offset[l.chunks] = r.remaining();
   l.body_offset = r.offset();
   return l;
 }

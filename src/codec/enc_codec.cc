@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "codec/atalanta_table.h"
 #include "codec/codec_format.h"
 #include "codec/enc_bpc.h"
 #include "tensorpress/parallel.h"
@@ -33,14 +34,6 @@ std::vector<uint64_t> Histogram(std::span<const uint8_t> codes) {
 
 int ZeroCode(const CodecOptions& o) { return o.zero_code >= 0 ? o.zero_code : (o.signed_codes ? 128 : 0); }
 
-// Elias gamma code of x >= 1: floor(log2 x) zeros, then x in binary.
-void WriteGamma(BitWriter& w, uint32_t x) {
-  const int n = std::bit_width(x);
-  w.Write(0, n - 1);
-  w.Write(x, n);
-}
-int GammaBits(uint32_t x) { return 2 * std::bit_width(x) - 1; }
-
 // Everything the chunk encoders share, computed once per tensor.
 struct Model {
   Codec codec;
@@ -56,29 +49,79 @@ struct Model {
   uint64_t rows = 0, cols = 0;
 };
 
-StatusOr<AtalantaTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, const CodecOptions& o) {
+// The profiler's table in both forms: the public one and the stream's fields.
+struct BuiltTable {
+  AtalantaTable table;
+  codec::AtalantaTableFields fields;
+};
+
+StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint64_t values, const CodecOptions& o) {
   std::vector<uint64_t> hist(hist_in.begin(), hist_in.end());
   bool empty = true;
   for (uint64_t c : hist) empty = empty && c == 0;
   if (empty) hist[0] = 1;  // an empty tensor still gets a valid table
-  const int table_bits = codec::AtalantaTableBitsPerRange(o.precision_bits);
-  codec::Partition part = codec::OptimalPartition(hist, o.atalanta_ranges, table_bits);
-  AtalantaTable t;
-  t.precision_bits = o.precision_bits;
+  const int table_precision = codec::AtalantaTablePrecision(o.precision_bits, values);
+  // Two candidates, each optimal for its own table cost: ranges tiling all
+  // 256 codes, or only the codes from the first to the last that occur
+  // (16 bits more of table, and no range spent on empty edges).
+  int first = 0, last = 255;
+  while (hist[first] == 0) ++first;
+  while (hist[last] == 0) --last;
+  codec::Partition part = codec::OptimalPartition(
+      hist, o.atalanta_ranges,
+      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(o.precision_bits, o.register_bits, true)));
+  const std::span<const uint64_t> used(hist.data() + first, size_t(last - first + 1));
+  codec::Partition part_used = codec::OptimalPartition(
+      used, o.atalanta_ranges,
+      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(o.precision_bits, o.register_bits, false)));
+  int base = 0, end = 256;
+  if (part_used.cost_bits < part.cost_bits) {
+    part = std::move(part_used);
+    base = first;
+    end = last + 1;
+  }
+  BuiltTable b;
+  AtalantaTable& t = b.table;
+  codec::AtalantaTableFields& f = b.fields;
+  t.precision_bits = f.precision_bits = o.precision_bits;
+  f.register_bits = o.register_bits;
+  f.first_code = base;
+  t.end_code = end;
   std::vector<uint64_t> counts;
   for (size_t r = 0; r < part.starts.size(); ++r) {
-    const int begin = part.starts[r];
-    const int end = r + 1 < part.starts.size() ? part.starts[r + 1] : 256;
+    const int begin = base + part.starts[r];
+    const int stop = r + 1 < part.starts.size() ? base + part.starts[r + 1] : end;
     uint64_t c = 0;
-    for (int v = begin; v < end; ++v) c += hist[v];
+    for (int v = begin; v < stop; ++v) c += hist[v];
     counts.push_back(c);
     t.range_start.push_back(static_cast<uint16_t>(begin));
-    t.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(static_cast<uint32_t>(end - begin))));
+    t.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(static_cast<uint32_t>(stop - begin))));
+    f.sizes.push_back(static_cast<uint16_t>(stop - begin));
   }
-  TP_ASSIGN_OR_RETURN(t.frequency, entropy::NormalizeFrequencies(counts, o.precision_bits));
-  t.table_bits = uint64_t(table_bits) * part.starts.size();
-  t.estimated_bits = empty ? double(t.table_bits) : part.cost_bits;
-  return t;
+  TP_ASSIGN_OR_RETURN(t.frequency, entropy::NormalizeFrequencies(counts, table_precision));
+  // The implied frequency is the one that would cost most to store.
+  int implied_bits = -1;
+  for (size_t r = 0; r < t.frequency.size(); ++r) {
+    const int bits = codec::GammaBits(t.frequency[r] + 1);
+    if (bits > implied_bits) {
+      implied_bits = bits;
+      f.implied = static_cast<int>(r);
+    }
+    t.frequency[r] <<= o.precision_bits - table_precision;
+  }
+  f.frequency = t.frequency;
+  t.table_bits = codec::AtalantaTableBits(f, values);
+  // The partition's cost with the table's real size (the profiler estimated
+  // each frequency before normalisation).
+  std::vector<int> starts;
+  for (uint16_t s : t.range_start) starts.push_back(s);
+  t.estimated_bits = double(t.table_bits);
+  if (!empty) {
+    const std::span<const uint64_t> covered(hist.data() + base, size_t(end - base));
+    for (int& s : starts) s -= base;
+    t.estimated_bits += codec::PartitionCost(covered, starts, codec::FlatTableCost(0));
+  }
+  return b;
 }
 
 // --- Chunk encoders: each appends its chunk to `out` and adds its payload bits. ---
@@ -86,19 +129,22 @@ StatusOr<AtalantaTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, co
 Status EncodeAtalantaChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                            uint64_t& payload_bits) {
   std::vector<uint8_t> symbols(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) symbols[i] = m.symbol_of[codes[i]];
+  if (m.codec == Codec::kAtalanta) {
+    // One bit stream: the coder's bits, flushed so that any bits may follow,
+    // then the offsets; the decoder finds the boundary itself.
+    BitWriter w;
+    TP_RETURN_IF_ERROR(entropy::ArithEncodeBits(symbols, m.freqs, m.arith, entropy::ArithTail::kAnyBits, w));
+    for (size_t i = 0; i < codes.size(); ++i) w.Write(m.offset_of[codes[i]], m.offset_bits[symbols[i]]);
+    payload_bits += w.bit_count();
+    std::vector<uint8_t> bytes = w.Finish();
+    out.insert(out.end(), bytes.begin(), bytes.end());
+    return Status::Ok();
+  }
   BitWriter offsets;
-  for (size_t i = 0; i < codes.size(); ++i) {
-    const uint8_t s = m.symbol_of[codes[i]];
-    symbols[i] = s;
-    offsets.Write(m.offset_of[codes[i]], m.offset_bits[s]);
-  }
+  for (size_t i = 0; i < codes.size(); ++i) offsets.Write(m.offset_of[codes[i]], m.offset_bits[symbols[i]]);
   const uint64_t offset_bits = offsets.bit_count();
-  std::vector<uint8_t> coded;
-  if (m.codec == Codec::kAtalantaRans) {
-    TP_ASSIGN_OR_RETURN(coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits));
-  } else {
-    TP_ASSIGN_OR_RETURN(coded, entropy::ArithEncode(symbols, m.freqs, m.arith));
-  }
+  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits));
   PutLE<uint32_t>(out, static_cast<uint32_t>(coded.size()));
   out.insert(out.end(), coded.begin(), coded.end());
   std::vector<uint8_t> raw = offsets.Finish();
@@ -250,27 +296,22 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
   switch (m.codec) {
     case Codec::kAtalanta:
     case Codec::kAtalantaRans: {
-      TP_ASSIGN_OR_RETURN(AtalantaTable t, BuildAtalantaTable(Histogram(codes), o));
+      TP_ASSIGN_OR_RETURN(BuiltTable built, BuildAtalantaTable(Histogram(codes), codes.size(), o));
+      const AtalantaTable& t = built.table;
       m.arith = {o.register_bits, o.precision_bits};
       m.freqs = t.frequency;
       m.offset_bits = t.offset_bits;
       m.symbol_of.resize(256);
       m.offset_of.resize(256);
       for (size_t r = 0; r < t.range_start.size(); ++r) {
-        const int end = r + 1 < t.range_start.size() ? t.range_start[r + 1] : 256;
+        const int end = r + 1 < t.range_start.size() ? t.range_start[r + 1] : t.end_code;
         for (int v = t.range_start[r]; v < end; ++v) {
           m.symbol_of[v] = static_cast<uint8_t>(r);
           m.offset_of[v] = static_cast<uint8_t>(v - t.range_start[r]);
         }
       }
-      params.push_back(static_cast<uint8_t>(o.precision_bits));
-      params.push_back(static_cast<uint8_t>(o.register_bits));
-      params.push_back(static_cast<uint8_t>(t.range_start.size()));
       BitWriter w;
-      for (size_t r = 0; r < t.range_start.size(); ++r) {
-        w.Write(t.range_start[r], 8);
-        w.Write(t.frequency[r], codec::AtalantaFrequencyBits(o.precision_bits));
-      }
+      codec::WriteAtalantaTable(built.fields, codes.size(), w);
       std::vector<uint8_t> bits = w.Finish();
       params.insert(params.end(), bits.begin(), bits.end());
       return Status::Ok();
@@ -283,18 +324,15 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
       double best_bits = INFINITY;
       for (int p = entropy::kMinPrecisionBits; p <= entropy::kMaxPrecisionBits; ++p) {
         TP_ASSIGN_OR_RETURN(std::vector<uint32_t> f, entropy::NormalizeFrequencies(hist, p));
-        double bits = entropy::IdealCodedBits(hist, f, p);
-        for (uint32_t x : f) bits += GammaBits(x + 1);
+        const double bits = entropy::IdealCodedBits(hist, f, p) + double(codec::Order0TableBits(f));
         if (bits < best_bits) {
           best_bits = bits;
           m.freqs = std::move(f);
           m.arith = {32, p};
         }
       }
-      params.push_back(static_cast<uint8_t>(m.arith.precision_bits));
-      params.push_back(static_cast<uint8_t>(m.arith.register_bits));
       BitWriter w;
-      for (uint32_t x : m.freqs) WriteGamma(w, x + 1);
+      codec::WriteOrder0Table(m.arith.precision_bits, m.arith.register_bits, m.freqs, w);
       std::vector<uint8_t> bits = w.Finish();
       params.insert(params.end(), bits.begin(), bits.end());
       return Status::Ok();
@@ -328,7 +366,8 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
 
 StatusOr<AtalantaTable> ProfileAtalanta(std::span<const uint8_t> codes, const CodecOptions& options) {
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options));
-  return BuildAtalantaTable(Histogram(codes), options);
+  TP_ASSIGN_OR_RETURN(BuiltTable built, BuildAtalantaTable(Histogram(codes), codes.size(), options));
+  return built.table;
 }
 
 StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes, const CodecOptions& options) {
@@ -342,7 +381,8 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   TP_RETURN_IF_ERROR(BuildModel(m, codes, params));
 
   const bool whole = codec == Codec::kCsr || codec == Codec::kCsc;
-  uint64_t chunk_values = whole ? std::max<uint64_t>(codes.size(), 1) : options.chunk_values;
+  // A tensor that fits one chunk declares its own size (a shorter varint).
+  uint64_t chunk_values = std::max<uint64_t>(1, whole ? codes.size() : std::min<uint64_t>(options.chunk_values, codes.size()));
   if (chunk_values > codec::kMaxChunkValues)
     return InvalidArgumentError("tensor of " + std::to_string(codes.size()) + " values is too large for " +
                                 std::string(CodecName(codec)));
@@ -360,17 +400,17 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   std::vector<uint8_t>& out = s.bytes;
   out.push_back(static_cast<uint8_t>(codec));
   out.push_back(codec::kStreamVersion);
-  out.push_back(options.signed_codes ? codec::kFlagSignedCodes : 0);
-  out.push_back(static_cast<uint8_t>(m.zero_code));
-  PutLE<uint64_t>(out, codes.size());
-  PutLE<uint32_t>(out, static_cast<uint32_t>(chunk_values));
-  PutLE<uint32_t>(out, static_cast<uint32_t>(chunks));
-  PutLE<uint32_t>(out, static_cast<uint32_t>(params.size()));
+  const bool default_zero = m.zero_code == (options.signed_codes ? 128 : 0);
+  out.push_back(static_cast<uint8_t>((options.signed_codes ? codec::kFlagSignedCodes : 0) |
+                                     (default_zero ? 0 : codec::kFlagZeroCode)));
+  if (!default_zero) out.push_back(static_cast<uint8_t>(m.zero_code));
+  codec::PutVarint(out, codes.size());
+  codec::PutVarint(out, chunk_values);
+  codec::PutVarint(out, params.size());
   out.insert(out.end(), params.begin(), params.end());
   for (uint64_t c = 0; c < chunks; ++c) {
     TP_RETURN_IF_ERROR(chunk_status[c]);
-    if (chunk_bytes[c].size() > UINT32_MAX) return InternalError("chunk above 4 GiB");
-    PutLE<uint32_t>(out, static_cast<uint32_t>(chunk_bytes[c].size()));
+    if (c + 1 < chunks) codec::PutVarint(out, chunk_bytes[c].size());
     s.payload_bits += chunk_payload[c];
   }
   for (const auto& b : chunk_bytes) out.insert(out.end(), b.begin(), b.end());

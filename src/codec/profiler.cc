@@ -1,8 +1,10 @@
 #include "codec/profiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "codec/atalanta_table.h"
 #include "codec/codec_format.h"
 
 namespace tp::codec {
@@ -10,62 +12,108 @@ namespace {
 
 double CLog2C(uint64_t c) { return c ? double(c) * std::log2(double(c)) : 0.0; }
 
-}  // namespace
+bool Serialized(const TableCost& t) { return t.precision_bits > 0; }
 
-double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts,
-                     int table_bits_per_range) {
-  uint64_t n = 0;
-  for (uint64_t c : hist) n += c;
-  double cost = CLog2C(n);
-  for (size_t r = 0; r < starts.size(); ++r) {
-    const int begin = starts[r];
-    const int end = r + 1 < starts.size() ? starts[r + 1] : static_cast<int>(hist.size());
-    uint64_t c = 0;
-    for (int v = begin; v < end; ++v) c += hist[v];
-    cost += -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(end - begin)) + table_bits_per_range;
-  }
-  return cost;
+// Bits that depend on K alone.
+double CountBits(const TableCost& t, int k) {
+  return Serialized(t) ? t.fixed_bits + AtalantaCountBits(k) : 0.0;
 }
 
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int table_bits_per_range) {
+}  // namespace
+
+uint32_t EstimatedFrequency(uint64_t count, uint64_t total, int precision_bits) {
+  if (count == 0 || total == 0) return 0;
+  const uint64_t scale = uint64_t(1) << precision_bits;
+  const auto f = static_cast<uint64_t>(std::llround(double(count) * double(scale) / double(total)));
+  return static_cast<uint32_t>(std::clamp<uint64_t>(f, 1, scale));
+}
+
+double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts, const TableCost& table) {
+  const int a = static_cast<int>(hist.size());
+  uint64_t n = 0;
+  for (uint64_t c : hist) n += c;
+  double cost = CLog2C(n) + CountBits(table, static_cast<int>(starts.size()));
+  int max_freq_bits = 0;
+  for (size_t r = 0; r < starts.size(); ++r) {
+    const int begin = starts[r];
+    const int end = r + 1 < starts.size() ? starts[r + 1] : a;
+    uint64_t c = 0;
+    for (int v = begin; v < end; ++v) c += hist[v];
+    cost += -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(end - begin));
+    if (!Serialized(table)) {
+      cost += table.bits_per_range;
+      continue;
+    }
+    const int freq_bits = GammaBits(EstimatedFrequency(c, n, table.precision_bits) + 1);
+    cost += (end == a ? 0 : GammaBits(static_cast<uint32_t>(end - begin))) + freq_bits;
+    max_freq_bits = std::max(max_freq_bits, freq_bits);
+  }
+  return cost - max_freq_bits;  // the costliest frequency is the implied one
+}
+
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table) {
   const int a = static_cast<int>(hist.size());
   const int kmax = std::max(1, std::min(max_ranges, a));
+  const bool serialized = Serialized(table);
   std::vector<uint64_t> prefix(a + 1, 0);
   for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
-  // cost(i, j) of range [i, j), computed once for all K (A^2/2 logarithms).
-  std::vector<double> cost(size_t(a + 1) * (a + 1), 0.0);
+  const uint64_t n = prefix[a];
+  // cost(i, j) of range [i, j) without its frequency, and its frequency's
+  // bits, computed once for all K (A^2/2 logarithms).
+  const size_t stride = size_t(a) + 1;
+  std::vector<double> cost(stride * stride, 0.0), freq_bits(stride * stride, 0.0);
   for (int i = 0; i < a; ++i)
     for (int j = i + 1; j <= a; ++j) {
       const uint64_t c = prefix[j] - prefix[i];
-      cost[size_t(i) * (a + 1) + j] =
-          -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i)) + table_bits_per_range;
+      double x = -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i));
+      if (!serialized) {
+        x += table.bits_per_range;
+      } else {
+        x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
+        freq_bits[i * stride + j] = GammaBits(EstimatedFrequency(c, n, table.precision_bits) + 1);
+      }
+      cost[i * stride + j] = x;
     }
-  auto range_cost = [&](int i, int j) { return cost[size_t(i) * (a + 1) + j]; };
   const double inf = std::numeric_limits<double>::infinity();
-  // best[k][j], from[k][j]: k ranges covering [0, j).
-  std::vector<std::vector<double>> best(kmax + 1, std::vector<double>(a + 1, inf));
-  std::vector<std::vector<int>> from(kmax + 1, std::vector<int>(a + 1, -1));
-  best[0][0] = 0;
+  // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
+  // implied range is among them (always, for the flat cost). from encodes
+  // the previous boundary and state as 2*i + s.
+  auto idx = [&](int k, int j) { return size_t(k) * stride + j; };
+  std::vector<double> best[2] = {std::vector<double>((kmax + 1) * stride, inf),
+                                 std::vector<double>((kmax + 1) * stride, inf)};
+  std::vector<int> from[2] = {std::vector<int>((kmax + 1) * stride, -1), std::vector<int>((kmax + 1) * stride, -1)};
+  best[serialized ? 0 : 1][idx(0, 0)] = 0;
+  auto relax = [&](int s, int k, int j, double c, int prev) {
+    if (c < best[s][idx(k, j)]) {
+      best[s][idx(k, j)] = c;
+      from[s][idx(k, j)] = prev;
+    }
+  };
   for (int k = 1; k <= kmax; ++k)
     for (int j = k; j <= a; ++j)
       for (int i = k - 1; i < j; ++i) {
-        if (best[k - 1][i] == inf) continue;
-        const double c = best[k - 1][i] + range_cost(i, j);
-        if (c < best[k][j]) {
-          best[k][j] = c;
-          from[k][j] = i;
+        const double rc = cost[i * stride + j], fb = freq_bits[i * stride + j];
+        const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
+        if (b0 != inf) {
+          relax(0, k, j, b0 + rc + fb, 2 * i);
+          relax(1, k, j, b0 + rc, 2 * i);  // this range's frequency is implied
         }
+        if (b1 != inf) relax(1, k, j, b1 + rc + fb, 2 * i + 1);
       }
   int k_best = 1;
   for (int k = 2; k <= kmax; ++k)
-    if (best[k][a] < best[k_best][a]) k_best = k;
+    if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;
   Partition p;
-  p.cost_bits = best[k_best][a] + CLog2C(prefix[a]);
+  p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
   p.starts.resize(k_best);
-  for (int k = k_best, j = a; k > 0; --k) {
-    j = from[k][j];
+  for (int k = k_best, j = a, s = 1; k > 0; --k) {
+    const int prev = from[s][idx(k, j)];
+    if (s == 1 && (prev & 1) == 0) p.implied = k - 1;
+    j = prev >> 1;
+    s = prev & 1;
     p.starts[k - 1] = j;
   }
+  if (!serialized) p.implied = k_best - 1;
   return p;
 }
 

@@ -10,7 +10,7 @@
 namespace tp::entropy {
 
 Status ArithDecode(std::span<const uint8_t> bytes, const DecodeTable& table,
-                   const ArithConfig& config, std::span<uint8_t> out) {
+                   const ArithConfig& config, std::span<uint8_t> out, uint64_t* coded_bits) {
   TP_RETURN_IF_ERROR(ValidateArithConfig(config));
   if (table.precision_bits != config.precision_bits || table.slot_symbol.size() != (size_t(1) << config.precision_bits))
     return InvalidArgumentError("arithmetic decoder: table precision does not match the coder");
@@ -20,6 +20,9 @@ Status ArithDecode(std::span<const uint8_t> bytes, const DecodeTable& table,
   uint64_t low = 0, high = (uint64_t(1) << W) - 1;
   BitReader in(bytes);
   uint64_t value = in.Read(W);
+  // The encoder wrote one bit per renormalising shift, except the underflow
+  // bits still pending at the end, which its flush writes.
+  uint64_t shifts = 0, pending = 0;
   for (uint8_t& sym : out) {
     const uint64_t range = high - low + 1;
     // value in [low, high] holds for every input (it is maintained by the
@@ -33,17 +36,21 @@ Status ArithDecode(std::span<const uint8_t> bytes, const DecodeTable& table,
     low = low + ((range * table.start[s]) >> P);
     for (;;) {
       if (high < half) {
+        pending = 0;
       } else if (low >= half) {
         low -= half;
         high -= half;
         value -= half;
+        pending = 0;
       } else if (low >= quarter && high < half + quarter) {
         low -= quarter;
         high -= quarter;
         value -= quarter;
+        ++pending;
       } else {
         break;
       }
+      ++shifts;
       low <<= 1;
       high = (high << 1) | 1;
       value = (value << 1) | static_cast<uint64_t>(in.ReadBit());
@@ -54,6 +61,10 @@ Status ArithDecode(std::span<const uint8_t> bytes, const DecodeTable& table,
   if (in.overrun() > static_cast<uint64_t>(W))
     return CorruptDataError("arithmetic stream is truncated (" + std::to_string(in.overrun()) +
                             " bits missing)");
+  if (coded_bits) {
+    int first_bit = 0;
+    *coded_bits = shifts + static_cast<uint64_t>(ArithFlushBits(low, high, pending, W, ArithTail::kAnyBits, &first_bit));
+  }
   return Status::Ok();
 }
 

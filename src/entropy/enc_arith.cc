@@ -19,8 +19,10 @@
 // The decoder (dec_arith.cc) mirrors the same arithmetic on a W-bit window
 // `value` of the stream, which always lies in [low, high]: given the window,
 // the symbol is the one whose slot holds floor(((value-low+1)*T - 1)/range).
-// Termination sends two bits (plus pending ones) so that the window padded
-// with zeros lands inside the final interval.
+// Termination sends the fewest bits (0..2, plus pending ones) that put the
+// window inside the final interval whatever follows them (ArithFlushBits in
+// arith_common.h): whatever bits follow when other fields share the stream,
+// or zeros when the stream ends there.
 // All arithmetic is exact integer arithmetic on 64-bit words, so the stream is
 // bit-exact and deterministic across platforms, and decodable from the
 // frequency table alone.
@@ -35,8 +37,10 @@ namespace {
 
 class ArithEncoder {
  public:
-  explicit ArithEncoder(const ArithConfig& c)
-      : precision_(c.precision_bits),
+  ArithEncoder(const ArithConfig& c, BitWriter& out)
+      : out_(out),
+        register_bits_(c.register_bits),
+        precision_(c.precision_bits),
         half_(uint64_t(1) << (c.register_bits - 1)),
         quarter_(uint64_t(1) << (c.register_bits - 2)),
         high_((uint64_t(1) << c.register_bits) - 1) {}
@@ -64,10 +68,11 @@ class ArithEncoder {
     }
   }
 
-  std::vector<uint8_t> Finish() {
-    ++pending_;
-    Emit(low_ < quarter_ ? 0 : 1);
-    return out_.Finish();
+  void Finish(ArithTail tail) {
+    int first_bit = 0;
+    const int bits = ArithFlushBits(low_, high_, pending_, register_bits_, tail, &first_bit);
+    if (bits == 2) ++pending_;  // the second bit is the opposite of the first
+    if (bits > 0) Emit(first_bit);
   }
 
  private:
@@ -76,17 +81,18 @@ class ArithEncoder {
     for (; pending_ > 0; --pending_) out_.WriteBit(!bit);
   }
 
+  BitWriter& out_;
+  int register_bits_;
   int precision_;
   uint64_t half_, quarter_;
   uint64_t low_ = 0, high_;
   uint64_t pending_ = 0;
-  BitWriter out_;
 };
 
 }  // namespace
 
-StatusOr<std::vector<uint8_t>> ArithEncode(std::span<const uint8_t> symbols,
-                                           std::span<const uint32_t> freqs, const ArithConfig& config) {
+Status ArithEncodeBits(std::span<const uint8_t> symbols, std::span<const uint32_t> freqs,
+                       const ArithConfig& config, ArithTail tail, BitWriter& out) {
   TP_RETURN_IF_ERROR(ValidateArithConfig(config));
   TP_RETURN_IF_ERROR(ValidateFrequencies(freqs, config.precision_bits).WithContext("arithmetic encoder"));
   std::vector<uint32_t> start(freqs.size());
@@ -95,14 +101,22 @@ StatusOr<std::vector<uint8_t>> ArithEncode(std::span<const uint8_t> symbols,
     start[s] = cum;
     cum += freqs[s];
   }
-  ArithEncoder enc(config);
+  ArithEncoder enc(config, out);
   for (uint8_t s : symbols) {
     if (s >= freqs.size() || freqs[s] == 0)
       return InvalidArgumentError("arithmetic encoder: symbol " + std::to_string(s) +
                                   " has no frequency");
     enc.Encode(start[s], freqs[s]);
   }
-  return enc.Finish();
+  enc.Finish(tail);
+  return Status::Ok();
+}
+
+StatusOr<std::vector<uint8_t>> ArithEncode(std::span<const uint8_t> symbols,
+                                           std::span<const uint32_t> freqs, const ArithConfig& config) {
+  BitWriter w;
+  TP_RETURN_IF_ERROR(ArithEncodeBits(symbols, freqs, config, ArithTail::kZeros, w));
+  return w.Finish();
 }
 
 }  // namespace tp::entropy
