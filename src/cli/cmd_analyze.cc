@@ -235,6 +235,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       for (size_t c = 0; c < codecs.size(); ++c)
         if (codecs[c] == Codec::kAtalanta)
           row["codecs"]["atalanta"]["table"] = {{"range_start", r.table.range_start},
+                                                {"end_code", r.table.end_code},
                                                 {"offset_bits", r.table.offset_bits},
                                                 {"frequency", r.table.frequency},
                                                 {"precision_bits", r.table.precision_bits},

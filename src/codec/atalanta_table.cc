@@ -53,7 +53,7 @@ uint64_t AtalantaTableBits(const AtalantaTableFields& t, uint64_t values) {
                                         AtalantaCountBits(k));
   for (int r = 0; r < k; ++r) {
     if (r + 1 < k) bits += static_cast<uint64_t>(GammaBits(t.sizes[r]));
-    if (r != t.implied) bits += static_cast<uint64_t>(GammaBits((t.frequency[r] >> shift) + 1));
+    if (r != t.implied) bits += static_cast<uint64_t>(GammaBits(t.frequency[r] >> shift));
   }
   return bits;
 }
@@ -77,7 +77,7 @@ void WriteAtalantaTable(const AtalantaTableFields& t, uint64_t values, entropy::
   w.Write(static_cast<uint32_t>(t.implied), CeilLog2(static_cast<uint32_t>(k)));
   for (int r = 0; r + 1 < k; ++r) WriteGamma(w, t.sizes[r]);
   for (int r = 0; r < k; ++r)
-    if (r != t.implied) WriteGamma(w, (t.frequency[r] >> shift) + 1);
+    if (r != t.implied) WriteGamma(w, t.frequency[r] >> shift);
 }
 
 Status ReadAtalantaTable(std::span<const uint8_t> bytes, uint64_t values, AtalantaTableFields* t) {
@@ -123,11 +123,11 @@ Status ReadAtalantaTable(std::span<const uint8_t> bytes, uint64_t values, Atalan
   t->frequency.assign(k, 0);
   for (uint32_t i = 0; i < k; ++i) {
     if (static_cast<int>(i) == t->implied) continue;
-    uint32_t f1 = 0;
-    if (!ReadGamma(r, 17, &f1) || r.overrun()) return CorruptDataError("Atalanta table holds a bad frequency");
-    sum += f1 - 1;
-    if (sum > total) return CorruptDataError("Atalanta frequencies sum past 2^P");
-    t->frequency[i] = (f1 - 1) << shift;
+    uint32_t f = 0;
+    if (!ReadGamma(r, 16, &f) || r.overrun()) return CorruptDataError("Atalanta table holds a bad frequency");
+    sum += f;
+    if (sum >= total) return CorruptDataError("Atalanta frequencies leave none for the implied range");
+    t->frequency[i] = f << shift;
   }
   t->frequency[t->implied] = (total - sum) << shift;
   return CheckExactSize(r, bytes.size(), "Atalanta table");

@@ -10,10 +10,11 @@
 //   gamma(K)
 //   ceil(log2 K) bits: the range whose frequency is implied
 //   for each range but the last: gamma(size)
-//   for each range but the implied one: gamma(frequency' + 1)
+//   for each range but the implied one: gamma(frequency')
 // gamma(x) is the Elias gamma code of x >= 1 (floor(log2 x) zeros, then x in
 // binary). The last range takes the codes left and the implied range the
-// frequency left. Frequencies are stored at the table precision
+// frequency left. Every range has a frequency of at least 1 (a range no value
+// falls in is never worth its table bits). Frequencies are stored at the table precision
 // P' = clamp(bit_width(values), 8, P) (a tensor of few values needs no finer
 // ones) and scaled by 2^(P - P') to sum to 2^P. Offset widths are implied:
 // ceil(log2(size)). Raw 8-bit storage (one range of 256 codes) under the
@@ -75,7 +76,7 @@ struct AtalantaTableFields {
   int precision_bits = kDefaultPrecisionBits, register_bits = kDefaultRegisterBits;
   int first_code = 0;                // the ranges tile first_code .. first_code + sum(sizes) - 1
   std::vector<uint16_t> sizes;       // codes per range, >= 1, ending at or before 255
-  std::vector<uint32_t> frequency;   // per range, sum 2^P, multiples of 2^(P - P')
+  std::vector<uint32_t> frequency;   // per range, >= 1, sum 2^P, multiples of 2^(P - P')
   int implied = 0;                   // the range whose frequency is not stored
 };
 // Exact serialized size, in bits (before byte padding), for a tensor of
@@ -85,7 +86,7 @@ uint64_t AtalantaTableBits(const AtalantaTableFields& t, uint64_t values);
 void WriteAtalantaTable(const AtalantaTableFields& t, uint64_t values, entropy::BitWriter& w);
 // Parses `bytes` (exactly the table of a tensor of `values` values) and
 // checks every field: P and W valid, 1..64 ranges of at least one code
-// inside 0..255, frequencies summing to exactly 2^P.
+// inside 0..255, frequencies of at least 1 summing to exactly 2^P.
 Status ReadAtalantaTable(std::span<const uint8_t> bytes, uint64_t values, AtalantaTableFields* t);
 
 void WriteOrder0Table(int precision_bits, int register_bits, std::span<const uint32_t> freqs,

@@ -234,6 +234,10 @@ TEST(Profiler, MatchesBruteForceOnSmallAlphabets) {
       best = std::min(best, codec::PartitionCost(h, starts, table_bits));
     }
     auto p = codec::OptimalPartition(h, k, table_bits);
+    if (std::isinf(best)) {  // every code empty: no range can hold a value
+      EXPECT_TRUE(std::isinf(p.cost_bits));
+      continue;
+    }
     EXPECT_NEAR(p.cost_bits, best, 1e-6) << "A=" << a << " K=" << k;
     EXPECT_LE(p.starts.size(), size_t(k));
   }

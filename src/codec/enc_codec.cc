@@ -102,7 +102,7 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
   // The implied frequency is the one that would cost most to store.
   int implied_bits = -1;
   for (size_t r = 0; r < t.frequency.size(); ++r) {
-    const int bits = codec::GammaBits(t.frequency[r] + 1);
+    const int bits = codec::GammaBits(t.frequency[r]);
     if (bits > implied_bits) {
       implied_bits = bits;
       f.implied = static_cast<int>(r);

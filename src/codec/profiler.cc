@@ -39,12 +39,13 @@ double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts
     const int end = r + 1 < starts.size() ? starts[r + 1] : a;
     uint64_t c = 0;
     for (int v = begin; v < end; ++v) c += hist[v];
+    if (c == 0) return std::numeric_limits<double>::infinity();
     cost += -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(end - begin));
     if (!Serialized(table)) {
       cost += table.bits_per_range;
       continue;
     }
-    const int freq_bits = GammaBits(EstimatedFrequency(c, n, table.precision_bits) + 1);
+    const int freq_bits = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
     cost += (end == a ? 0 : GammaBits(static_cast<uint32_t>(end - begin))) + freq_bits;
     max_freq_bits = std::max(max_freq_bits, freq_bits);
   }
@@ -58,6 +59,8 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   std::vector<uint64_t> prefix(a + 1, 0);
   for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
   const uint64_t n = prefix[a];
+  const double inf = std::numeric_limits<double>::infinity();
+  if (n == 0) return Partition{{0}, 0, inf};
   // cost(i, j) of range [i, j) without its frequency, and its frequency's
   // bits, computed once for all K (A^2/2 logarithms).
   const size_t stride = size_t(a) + 1;
@@ -70,11 +73,11 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
         x += table.bits_per_range;
       } else {
         x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
-        freq_bits[i * stride + j] = GammaBits(EstimatedFrequency(c, n, table.precision_bits) + 1);
+        freq_bits[i * stride + j] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
       }
-      cost[i * stride + j] = x;
+      // A range must hold a value (its frequency is at least 1).
+      cost[i * stride + j] = c == 0 ? inf : x;
     }
-  const double inf = std::numeric_limits<double>::infinity();
   // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
   // implied range is among them (always, for the flat cost). from encodes
   // the previous boundary and state as 2*i + s.
@@ -93,6 +96,7 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
     for (int j = k; j <= a; ++j)
       for (int i = k - 1; i < j; ++i) {
         const double rc = cost[i * stride + j], fb = freq_bits[i * stride + j];
+        if (rc == inf) continue;
         const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
         if (b0 != inf) {
           relax(0, k, j, b0 + rc + fb, 2 * i);

@@ -11,8 +11,8 @@ namespace tp::codec {
 // every range, the textbook model. Serialized (precision_bits > 0): the bits
 // the stream spends (atalanta_table.h): `fixed_bits` once, gamma(K) and the
 // index of the range whose frequency is implied, then a gamma-coded size for
-// every range but the last and a gamma-coded frequency for every range but
-// the implied one, each frequency estimated as the range's count scaled to
+// every range but the last and a gamma-coded frequency (>= 1) for every range
+// but the implied one, each frequency estimated as the range's count scaled to
 // 2^precision_bits (EstimatedFrequency; the table's own precision).
 struct TableCost {
   double bits_per_range = 0;
@@ -28,7 +28,8 @@ uint32_t EstimatedFrequency(uint64_t count, uint64_t total, int precision_bits);
 
 // The cost, in bits, of coding values with histogram `hist` (alphabet of
 // hist.size() codes) when the alphabet is cut into ranges starting at
-// `starts` (starts[0] == 0, increasing): for every range, the symbol's ideal
+// `starts` (starts[0] == 0, increasing; infinite if a range holds no value,
+// which the table cannot express): for every range, the symbol's ideal
 // cost -c*log2(c/N), c raw offsets of ceil(log2(size)) bits, and the table
 // under `table` (serialized: with the best choice of implied frequency).
 double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts, const TableCost& table);
