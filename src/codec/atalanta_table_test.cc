@@ -162,13 +162,13 @@ TEST(StreamHeader, VarintsRoundTripAndRejectOverlongOnes) {
 TEST(StreamHeader, ConstantAndRawTensorsCostOnlyTheirHeader) {
   CodecOptions o;
   o.signed_codes = true;
-  // 384 zeros: codec, version, flags, 2-byte value count, 2-byte chunk size,
-  // parameter size, 3 bytes of table; an empty chunk.
+  // 384 zeros: codec, version, flags, 2-byte value count (one chunk: no
+  // chunk size), parameter size, 3 bytes of table; an empty chunk.
   std::vector<uint8_t> zeros(384, 128);
   auto enc = EncodeCodes(Codec::kAtalanta, zeros, o);
   ASSERT_TRUE(enc.ok());
   EXPECT_EQ(enc->payload_bits, 0u);
-  EXPECT_EQ(enc->bytes.size(), 1u + 1 + 1 + 2 + 2 + 1 + 3);
+  EXPECT_EQ(enc->bytes.size(), 1u + 1 + 1 + 2 + 1 + 3);
   std::vector<uint8_t> back(zeros.size());
   ASSERT_TRUE(DecodeCodes(enc->bytes, back).ok());
   EXPECT_EQ(back, zeros);
@@ -178,7 +178,7 @@ TEST(StreamHeader, ConstantAndRawTensorsCostOnlyTheirHeader) {
   enc = EncodeCodes(Codec::kAtalanta, flat, o);
   ASSERT_TRUE(enc.ok());
   EXPECT_EQ(enc->payload_bits, 8u * flat.size());
-  EXPECT_EQ(enc->bytes.size(), 1u + 1 + 1 + 2 + 2 + 1 + flat.size());
+  EXPECT_EQ(enc->bytes.size(), 1u + 1 + 1 + 2 + 1 + flat.size());
   back.resize(flat.size());
   ASSERT_TRUE(DecodeCodes(enc->bytes, back).ok());
   EXPECT_EQ(back, flat);

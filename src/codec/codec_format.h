@@ -4,10 +4,11 @@
 //   u8     codec id            (tp::Codec)
 //   u8     format version      (kStreamVersion)
 //   u8     flags               (bit 0: codes are signed values + 128;
-//                               bit 1: an explicit zero code follows)
+//                               bit 1: an explicit zero code follows;
+//                               bit 2: one chunk, no chunk-values field)
 //  [u8     zero code]          (else 128 for signed codes, 0 otherwise)
 //   varint value count
-//   varint chunk values        (codes per chunk; the last chunk may be short)
+//  [varint chunk values]       (codes per chunk; the last chunk may be short)
 //   varint params size, then the codec's parameters and tables
 //   varint size of every chunk but the last (which takes the bytes left),
 //          then the chunks back to back
@@ -31,6 +32,7 @@ namespace tp::codec {
 inline constexpr uint8_t kStreamVersion = 2;
 inline constexpr uint8_t kFlagSignedCodes = 1;
 inline constexpr uint8_t kFlagZeroCode = 2;
+inline constexpr uint8_t kFlagOneChunk = 4;
 inline constexpr uint32_t kMaxChunkValues = uint32_t(1) << 30;
 inline constexpr int kMaxAtalantaRanges = 64;
 

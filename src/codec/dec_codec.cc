@@ -423,12 +423,16 @@ StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
   if (version != codec::kStreamVersion)
     return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported");
   TP_RETURN_IF_ERROR(r.Read(&l.flags, "flags"));
-  if (l.flags & ~(codec::kFlagSignedCodes | codec::kFlagZeroCode))
+  if (l.flags & ~(codec::kFlagSignedCodes | codec::kFlagZeroCode | codec::kFlagOneChunk))
     return CorruptDataError("codec stream has unknown flags");
   l.zero_code = (l.flags & codec::kFlagSignedCodes) ? 128 : 0;
   if (l.flags & codec::kFlagZeroCode) TP_RETURN_IF_ERROR(r.Read(&l.zero_code, "zero code"));
   TP_RETURN_IF_ERROR(codec::ReadVarint(r, &l.values, "value count"));
-  TP_RETURN_IF_ERROR(codec::ReadVarint(r, &chunk_values, "chunk size"));
+  if (l.flags & codec::kFlagOneChunk) {
+    chunk_values = std::max<uint64_t>(l.values, 1);
+  } else {
+    TP_RETURN_IF_ERROR(codec::ReadVarint(r, &chunk_values, "chunk size"));
+  }
   if (chunk_values == 0 || chunk_values > codec::kMaxChunkValues)
     return CorruptDataError("chunk size " + std::to_string(chunk_values) + " is out of range");
   l.chunk_values = static_cast<uint32_t>(chunk_values);

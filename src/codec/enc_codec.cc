@@ -401,11 +401,13 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   out.push_back(static_cast<uint8_t>(codec));
   out.push_back(codec::kStreamVersion);
   const bool default_zero = m.zero_code == (options.signed_codes ? 128 : 0);
+  const bool one_chunk = chunk_values == std::max<uint64_t>(codes.size(), 1);
   out.push_back(static_cast<uint8_t>((options.signed_codes ? codec::kFlagSignedCodes : 0) |
-                                     (default_zero ? 0 : codec::kFlagZeroCode)));
+                                     (default_zero ? 0 : codec::kFlagZeroCode) |
+                                     (one_chunk ? codec::kFlagOneChunk : 0)));
   if (!default_zero) out.push_back(static_cast<uint8_t>(m.zero_code));
   codec::PutVarint(out, codes.size());
-  codec::PutVarint(out, chunk_values);
+  if (!one_chunk) codec::PutVarint(out, chunk_values);
   codec::PutVarint(out, params.size());
   out.insert(out.end(), params.begin(), params.end());
   for (uint64_t c = 0; c < chunks; ++c) {
