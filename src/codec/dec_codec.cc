@@ -53,7 +53,6 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
       codec::AtalantaTableFields table;
       TP_RETURN_IF_ERROR(codec::ReadAtalantaTable(params, values, &table));
       const int p = table.precision_bits;
-      const int ranges = static_cast<int>(table.sizes.size());
       m.arith = {table.register_bits, p};
       const std::vector<uint32_t>& freqs = table.frequency;
       uint16_t start = static_cast<uint16_t>(table.first_code);
