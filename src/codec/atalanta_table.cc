@@ -1,6 +1,7 @@
 #include "codec/atalanta_table.h"
 
 #include <string>
+#include <utility>
 
 #include "entropy/arith_common.h"
 
@@ -133,15 +134,35 @@ Status ReadAtalantaTable(std::span<const uint8_t> bytes, uint64_t values, Atalan
   return CheckExactSize(r, bytes.size(), "Atalanta table");
 }
 
+namespace {
+
+// The codes from the first to the last with a non-zero frequency.
+std::pair<size_t, size_t> UsedSpan(std::span<const uint32_t> freqs) {
+  size_t first = 0, last = freqs.size() - 1;
+  while (first < last && freqs[first] == 0) ++first;
+  while (last > first && freqs[last] == 0) --last;
+  return {first, last};
+}
+
+}  // namespace
+
 void WriteOrder0Table(int precision_bits, int register_bits, std::span<const uint32_t> freqs,
                       entropy::BitWriter& w) {
   WritePrecisionAndRegister(precision_bits, register_bits, w);
-  for (uint32_t f : freqs) WriteGamma(w, f + 1);
+  const auto [first, last] = UsedSpan(freqs);
+  const bool all = first == 0 && last == 255;
+  w.WriteBit(all);
+  if (!all) {
+    w.Write(static_cast<uint32_t>(first), 8);
+    w.Write(static_cast<uint32_t>(last), 8);
+  }
+  for (size_t c = first; c <= last; ++c) WriteGamma(w, freqs[c] + 1);
 }
 
 uint64_t Order0TableBits(std::span<const uint32_t> freqs) {
-  uint64_t bits = kOrder0TableHeaderBits;
-  for (uint32_t f : freqs) bits += static_cast<uint64_t>(GammaBits(f + 1));
+  const auto [first, last] = UsedSpan(freqs);
+  uint64_t bits = kOrder0TableHeaderBits + (first == 0 && last == 255 ? 0 : 16);
+  for (size_t c = first; c <= last; ++c) bits += static_cast<uint64_t>(GammaBits(freqs[c] + 1));
   return bits;
 }
 
@@ -149,11 +170,17 @@ Status ReadOrder0Table(std::span<const uint8_t> bytes, int* precision_bits, int*
                        std::vector<uint32_t>* freqs) {
   entropy::BitReader r(bytes);
   TP_RETURN_IF_ERROR(ReadPrecisionAndRegister(r, "order-0 table", precision_bits, register_bits));
+  uint32_t first = 0, last = 255;
+  if (!r.ReadBit()) {
+    first = r.Read(8);
+    last = r.Read(8);
+    if (last < first) return CorruptDataError("order-0 table's last code precedes its first");
+  }
   freqs->assign(256, 0);
-  for (uint32_t& f : *freqs) {
+  for (uint32_t c = first; c <= last; ++c) {
     uint32_t x = 0;
     if (!ReadGamma(r, 17, &x) || r.overrun()) return CorruptDataError("order-0 table holds a bad frequency");
-    f = x - 1;
+    (*freqs)[c] = x - 1;
   }
   return CheckExactSize(r, bytes.size(), "order-0 table");
 }

@@ -21,8 +21,9 @@
 // default settings is the empty table; a constant tensor (one range of one
 // code) costs 19 bits.
 //
-// atalanta-order0: 3 bits P - 8, 5 bits W - P - 2, then gamma(frequency + 1)
-// for each of the 256 codes.
+// atalanta-order0: 3 bits P - 8, 5 bits W - P - 2, 1 bit "all codes" (else
+// 8 bits first and 8 bits last code with a non-zero frequency), then
+// gamma(frequency + 1) for each code from the first to the last.
 #pragma once
 
 #include <bit>
@@ -36,7 +37,7 @@
 namespace tp::codec {
 
 inline constexpr int kDefaultPrecisionBits = 10, kDefaultRegisterBits = 16;
-inline constexpr int kOrder0TableHeaderBits = 3 + 5;
+inline constexpr int kOrder0TableHeaderBits = 3 + 5 + 1;
 
 inline int GammaBits(uint32_t x) { return 2 * std::bit_width(x) - 1; }
 inline void WriteGamma(entropy::BitWriter& w, uint32_t x) {

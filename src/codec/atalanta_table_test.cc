@@ -138,6 +138,32 @@ TEST(AtalantaTable, RejectsHostileTables) {
   EXPECT_TRUE(rejected(good, 1000, {0}));
 }
 
+TEST(Order0Table, GoldenSpanAndRoundTrip) {
+  // P = 8, W = 32: 000 10110, 0 (a span), first 3, last 4, gamma(100 + 1),
+  // gamma(156 + 1).
+  std::vector<uint32_t> freqs(256, 0);
+  freqs[3] = 100;
+  freqs[4] = 156;
+  entropy::BitWriter w;
+  WriteOrder0Table(8, 32, freqs, w);
+  EXPECT_EQ(w.bit_count(), Order0TableBits(freqs));
+  const std::string bits = "000" "10110" "0" "00000011" "00000100" "0000001100101" "000000010011101";
+  const std::vector<uint8_t> bytes = w.Finish();
+  EXPECT_EQ(bytes, Bits(bits));
+  int p = 0, reg = 0;
+  std::vector<uint32_t> back;
+  ASSERT_TRUE(ReadOrder0Table(bytes, &p, &reg, &back).ok());
+  EXPECT_EQ(p, 8);
+  EXPECT_EQ(reg, 32);
+  EXPECT_EQ(back, freqs);
+  // A span whose last code precedes its first, and a trailing byte.
+  EXPECT_EQ(ReadOrder0Table(Bits("000" "10110" "0" "00000100" "00000011" "1"), &p, &reg, &back).code(),
+            StatusCode::kCorruptData);
+  std::vector<uint8_t> longer = bytes;
+  longer.push_back(0);
+  EXPECT_EQ(ReadOrder0Table(longer, &p, &reg, &back).code(), StatusCode::kCorruptData);
+}
+
 TEST(StreamHeader, VarintsRoundTripAndRejectOverlongOnes) {
   for (uint64_t v : {uint64_t(0), uint64_t(1), uint64_t(127), uint64_t(128), uint64_t(300), uint64_t(1) << 32,
                      ~uint64_t(0)}) {
