@@ -17,9 +17,14 @@
 #include <cstring>
 #include <vector>
 
+#include "entropy/rans_common.h"
+
 namespace tp::codec {
 
+// The format version counts changes of each codec's own layout.
 inline constexpr uint8_t kStreamVersion = 1;
+// atalanta-rans 2: offsets folded into 32-lane rANS states (1: 16 lanes, offsets in a second stream).
+inline constexpr uint8_t kRansStreamVersion = 2;
 inline constexpr uint8_t kFlagSignedCodes = 1;
 inline constexpr size_t kFixedHeaderBytes = 1 + 1 + 1 + 1 + 8 + 4 + 4 + 4;
 inline constexpr uint32_t kMaxChunkValues = uint32_t(1) << 30;
@@ -28,6 +33,21 @@ inline constexpr int kMaxAtalantaRanges = 64;
 // frequency in P+1 bits (a lone non-empty range holds all of 2^P).
 inline int AtalantaFrequencyBits(int precision_bits) { return precision_bits + 1; }
 inline int AtalantaTableBitsPerRange(int precision_bits) { return 8 + AtalantaFrequencyBits(precision_bits); }
+
+// atalanta-rans folds each offset into the rANS state right after its symbol,
+// which holds while P + width <= 16 (entropy/enc_rans.cc): its ranges hold at
+// most 2^(16-P) codes.
+inline int AtalantaRansMaxOffsetBits(int precision_bits) {
+  return entropy::kRansMaxPrecisionPlusRawBits - precision_bits;
+}
+// K such ranges must tile the 256 codes, so the encoder lowers P to the
+// largest value at which they can (12 for K = 16, 11 for K = 8); P = 8
+// always works (ranges of 256 codes).
+inline int AtalantaRansPrecision(int precision_bits, int ranges) {
+  int p = precision_bits;
+  while (p > 8 && (uint64_t(ranges) << AtalantaRansMaxOffsetBits(p)) < 256) --p;
+  return p;
+}
 
 // ceil(log2(size)) for size >= 1: the raw offset width of a range.
 inline int OffsetBits(uint32_t size) {

@@ -76,15 +76,15 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
         m.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(static_cast<uint32_t>(end - m.range_start[i]))));
       }
       if (m.codec == Codec::kAtalantaRans) {
-        auto t = entropy::BuildRansDecodeTable(freqs, p);
+        // The offsets are the rANS raw bits; widths beyond 16 - P fail here.
+        auto t = entropy::BuildRansDecodeTable(freqs, p, m.offset_bits);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
         m.rans_table = std::move(*t);
         for (entropy::RansSlot& slot : m.rans_table.slots) {
           const int r = slot.symbol;
           const int end = r + 1 < ranges ? m.range_start[r + 1] : 256;
           slot.user[0] = static_cast<uint8_t>(m.range_start[r]);
-          slot.user[1] = m.offset_bits[r];
-          slot.user[2] = static_cast<uint8_t>(end - m.range_start[r] - 1);
+          slot.user[1] = static_cast<uint8_t>(end - m.range_start[r] - 1);
         }
         // Building the packed table costs about as much as decoding 2^P
         // values; tiny tensors (biases, norms) stay on the scalar loop.
@@ -196,73 +196,25 @@ Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, std::span<
   return Status::Ok();
 }
 
-// atalanta-rans in one pass: each rANS slot carries its range's start,
-// offset width and size-1 (RansSlot::user), so the value is finished as soon
-// as its symbol is known, from a bit buffer kept in registers. Whole groups
-// go through the AVX2 loop where the CPU has it; this scalar loop, bit-exact
-// with it, finishes the rest.
-Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> coded, std::span<const uint8_t> raw,
-                             std::span<uint8_t> out) {
-  thread_local std::vector<uint8_t> padded;
-  padded.assign(raw.begin(), raw.end());
-  padded.resize(raw.size() + codec::kRansRawPadding, 0);
-  codec::RansOffsetCursor cursor{padded.data(), raw.size(), 0, false};
+// atalanta-rans in one pass: the rANS loop hands each value's slot (whose
+// user bytes are its range's start and size-1) and its offset, the raw bits
+// that follow the symbol in the same state. Whole groups go through the AVX2
+// loop where the CPU has it; this scalar loop, bit-exact with it, finishes
+// the rest and is its reference.
+Status DecodeAtalantaRansChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   uint8_t* __restrict o = out.data();
+  bool fast_bad = false;
   auto fast_groups = [&](uint32_t* states, const uint8_t*& p, const uint8_t* end) -> size_t {
     if (!m.rans_packed_ok || !codec::RansSimdEnabled()) return 0;
-    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, cursor, o, out.size());
+    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, o, out.size(), &fast_bad);
   };
-  // The scalar bit buffer starts where the fast loop left the cursor.
-  const uint8_t* p = nullptr;
-  const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
-  uint64_t acc = 0, consumed = 0;
-  int fill = 0;
-  bool bad = false, started = false;
-  // Offsets are at most 8 bits, so one refill to >= 56 bits serves 4 values;
-  // (i % 4 == 0) is a constant in the unrolled lane loop, so the refill
-  // costs no data-dependent branch.
-  static_assert(entropy::kRansLanes % 4 == 0);
-  auto refill = [&] {
-    if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
-      bad = true;
-      p = padded.data();
-    }
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
-    acc |= word >> fill;
-    p += (63 - fill) >> 3;
-    fill |= 56;
-  };
-  Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), fast_groups,
-                                      [&](size_t i, const entropy::RansSlot& e) {
-    if (i % 4 == 0) {
-      if (!started) [[unlikely]] {
-        started = true;
-        consumed = cursor.bitpos;
-        if ((consumed >> 3) > raw.size()) {  // cannot happen: the fast loop stops first
-          bad = true;
-          consumed = 0;
-        }
-        p = padded.data() + (consumed >> 3);
-        refill();
-        acc <<= consumed & 7;
-        fill -= static_cast<int>(consumed & 7);
-      }
-      refill();
-    }
-    const int b = e.user[1];
-    const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
-    acc <<= b;
-    fill -= b;
-    consumed += static_cast<uint64_t>(b);
-    bad |= off > e.user[2];
-    o[i] = static_cast<uint8_t>(e.user[0] + off);
-  });
-  TP_RETURN_IF_ERROR(st);
-  if (!started) consumed = cursor.bitpos;
-  if (bad || cursor.bad) return CorruptDataError("Atalanta offset outside its range");
-  if ((consumed + 7) / 8 != raw.size()) return CorruptDataError("Atalanta offset stream size mismatch");
+  uint32_t bad = 0;
+  TP_RETURN_IF_ERROR(entropy::RansDecodeWith(in, m.rans_table, out.size(), fast_groups,
+                                             [&](size_t i, const entropy::RansSlot& e, uint32_t offset) {
+                                               bad |= offset > e.user[1];
+                                               o[i] = static_cast<uint8_t>(e.user[0] + offset);
+                                             }));
+  if (bad || fast_bad) return CorruptDataError("Atalanta offset outside its range");
   return Status::Ok();
 }
 
@@ -273,7 +225,6 @@ Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, st
   std::span<const uint8_t> coded, raw;
   TP_RETURN_IF_ERROR(r.ReadSpan(coded_size, &coded, "Atalanta symbol stream"));
   TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &raw, "Atalanta offsets"));
-  if (m.codec == Codec::kAtalantaRans) return DecodeRansWithOffsets(m, coded, raw, out);
   TP_RETURN_IF_ERROR(entropy::ArithDecode(coded, m.arith_table, m.arith, out));
   return AddOffsets(m, raw, out);
 }
@@ -391,8 +342,8 @@ Status DecodeLzChunk(const DecodeModel& m, std::span<const uint8_t> in, std::spa
 
 Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   switch (m.codec) {
-    case Codec::kAtalanta:
-    case Codec::kAtalantaRans: return DecodeAtalantaChunk(m, in, out);
+    case Codec::kAtalanta: return DecodeAtalantaChunk(m, in, out);
+    case Codec::kAtalantaRans: return DecodeAtalantaRansChunk(m, in, out);
     case Codec::kAtalantaOrder0: {
       TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out));
       return Status::Ok();
@@ -440,7 +391,7 @@ StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
   TP_RETURN_IF_ERROR(r.Read(&l.chunk_values, "chunk size"));
   TP_RETURN_IF_ERROR(r.Read(&l.chunks, "chunk count"));
   TP_RETURN_IF_ERROR(r.Read(&params_size, "parameter size"));
-  if (version != codec::kStreamVersion)
+  if (version != (l.codec == Codec::kAtalantaRans ? codec::kRansStreamVersion : codec::kStreamVersion))
     return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported");
   if (l.flags & ~codec::kFlagSignedCodes) return CorruptDataError("codec stream has unknown flags");
   if (l.chunk_values == 0 || l.chunk_values > codec::kMaxChunkValues)

@@ -56,15 +56,20 @@ struct Model {
   uint64_t rows = 0, cols = 0;
 };
 
-StatusOr<AtalantaTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, const CodecOptions& o) {
+// `precision_bits` and `max_offset_bits` default to Atalanta's own (P from
+// the options, offsets up to 8 bits); atalanta-rans passes its own.
+StatusOr<AtalantaTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, const CodecOptions& o,
+                                           int precision_bits = 0, int max_offset_bits = 8) {
+  if (precision_bits == 0) precision_bits = o.precision_bits;
   std::vector<uint64_t> hist(hist_in.begin(), hist_in.end());
   bool empty = true;
   for (uint64_t c : hist) empty = empty && c == 0;
   if (empty) hist[0] = 1;  // an empty tensor still gets a valid table
-  const int table_bits = codec::AtalantaTableBitsPerRange(o.precision_bits);
-  codec::Partition part = codec::OptimalPartition(hist, o.atalanta_ranges, table_bits);
+  const int table_bits = codec::AtalantaTableBitsPerRange(precision_bits);
+  codec::Partition part = codec::OptimalPartition(hist, o.atalanta_ranges, table_bits, max_offset_bits);
+  if (part.starts.empty()) return InternalError("Atalanta profiler found no partition");
   AtalantaTable t;
-  t.precision_bits = o.precision_bits;
+  t.precision_bits = precision_bits;
   std::vector<uint64_t> counts;
   for (size_t r = 0; r < part.starts.size(); ++r) {
     const int begin = part.starts[r];
@@ -75,7 +80,7 @@ StatusOr<AtalantaTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, co
     t.range_start.push_back(static_cast<uint16_t>(begin));
     t.offset_bits.push_back(static_cast<uint8_t>(codec::OffsetBits(static_cast<uint32_t>(end - begin))));
   }
-  TP_ASSIGN_OR_RETURN(t.frequency, entropy::NormalizeFrequencies(counts, o.precision_bits));
+  TP_ASSIGN_OR_RETURN(t.frequency, entropy::NormalizeFrequencies(counts, precision_bits));
   t.table_bits = uint64_t(table_bits) * part.starts.size();
   t.estimated_bits = empty ? double(t.table_bits) : part.cost_bits;
   return t;
@@ -93,17 +98,28 @@ Status EncodeAtalantaChunk(const Model& m, std::span<const uint8_t> codes, std::
     offsets.Write(m.offset_of[codes[i]], m.offset_bits[s]);
   }
   const uint64_t offset_bits = offsets.bit_count();
-  std::vector<uint8_t> coded;
-  if (m.codec == Codec::kAtalantaRans) {
-    TP_ASSIGN_OR_RETURN(coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits));
-  } else {
-    TP_ASSIGN_OR_RETURN(coded, entropy::ArithEncode(symbols, m.freqs, m.arith));
-  }
+  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::ArithEncode(symbols, m.freqs, m.arith));
   PutLE<uint32_t>(out, static_cast<uint32_t>(coded.size()));
   out.insert(out.end(), coded.begin(), coded.end());
   std::vector<uint8_t> raw = offsets.Finish();
   out.insert(out.end(), raw.begin(), raw.end());
   payload_bits += 8 * coded.size() + offset_bits;
+  return Status::Ok();
+}
+
+// atalanta-rans: the chunk is one rANS stream, each offset folded into the
+// state after its symbol (entropy/enc_rans.cc).
+Status EncodeAtalantaRansChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                               uint64_t& payload_bits) {
+  std::vector<uint8_t> symbols(codes.size()), offsets(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    symbols[i] = m.symbol_of[codes[i]];
+    offsets[i] = m.offset_of[codes[i]];
+  }
+  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits,
+                                                                      offsets, m.offset_bits));
+  out.insert(out.end(), coded.begin(), coded.end());
+  payload_bits += 8 * coded.size();
   return Status::Ok();
 }
 
@@ -228,8 +244,8 @@ Status EncodeLzChunk(const Model& m, std::span<const uint8_t> codes, std::vector
 Status EncodeChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                    uint64_t& payload_bits) {
   switch (m.codec) {
-    case Codec::kAtalanta:
-    case Codec::kAtalantaRans: return EncodeAtalantaChunk(m, codes, out, payload_bits);
+    case Codec::kAtalanta: return EncodeAtalantaChunk(m, codes, out, payload_bits);
+    case Codec::kAtalantaRans: return EncodeAtalantaRansChunk(m, codes, out, payload_bits);
     case Codec::kAtalantaOrder0: return EncodeOrder0Chunk(m, codes, out, payload_bits);
     case Codec::kHuffman: return EncodeHuffmanChunk(m, codes, out, payload_bits);
     case Codec::kZeroRle: EncodeZeroRleChunk(m, codes, out, payload_bits); return Status::Ok();
@@ -250,8 +266,14 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
   switch (m.codec) {
     case Codec::kAtalanta:
     case Codec::kAtalantaRans: {
-      TP_ASSIGN_OR_RETURN(AtalantaTable t, BuildAtalantaTable(Histogram(codes), o));
-      m.arith = {o.register_bits, o.precision_bits};
+      AtalantaTable t;
+      if (m.codec == Codec::kAtalantaRans) {
+        const int p = codec::AtalantaRansPrecision(o.precision_bits, o.atalanta_ranges);
+        TP_ASSIGN_OR_RETURN(t, BuildAtalantaTable(Histogram(codes), o, p, codec::AtalantaRansMaxOffsetBits(p)));
+      } else {
+        TP_ASSIGN_OR_RETURN(t, BuildAtalantaTable(Histogram(codes), o));
+      }
+      m.arith = {o.register_bits, t.precision_bits};
       m.freqs = t.frequency;
       m.offset_bits = t.offset_bits;
       m.symbol_of.resize(256);
@@ -263,13 +285,13 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
           m.offset_of[v] = static_cast<uint8_t>(v - t.range_start[r]);
         }
       }
-      params.push_back(static_cast<uint8_t>(o.precision_bits));
+      params.push_back(static_cast<uint8_t>(t.precision_bits));
       params.push_back(static_cast<uint8_t>(o.register_bits));
       params.push_back(static_cast<uint8_t>(t.range_start.size()));
       BitWriter w;
       for (size_t r = 0; r < t.range_start.size(); ++r) {
         w.Write(t.range_start[r], 8);
-        w.Write(t.frequency[r], codec::AtalantaFrequencyBits(o.precision_bits));
+        w.Write(t.frequency[r], codec::AtalantaFrequencyBits(t.precision_bits));
       }
       std::vector<uint8_t> bits = w.Finish();
       params.insert(params.end(), bits.begin(), bits.end());
@@ -359,7 +381,7 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   s.codec = codec;
   std::vector<uint8_t>& out = s.bytes;
   out.push_back(static_cast<uint8_t>(codec));
-  out.push_back(codec::kStreamVersion);
+  out.push_back(codec == Codec::kAtalantaRans ? codec::kRansStreamVersion : codec::kStreamVersion);
   out.push_back(options.signed_codes ? codec::kFlagSignedCodes : 0);
   out.push_back(static_cast<uint8_t>(m.zero_code));
   PutLE<uint64_t>(out, codes.size());

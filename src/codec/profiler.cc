@@ -1,5 +1,6 @@
 #include "codec/profiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -27,9 +28,11 @@ double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts
   return cost;
 }
 
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int table_bits_per_range) {
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int table_bits_per_range,
+                           int max_offset_bits) {
   const int a = static_cast<int>(hist.size());
   const int kmax = std::max(1, std::min(max_ranges, a));
+  const int max_size = max_offset_bits >= 30 ? a : std::max(1, 1 << std::max(0, max_offset_bits));
   std::vector<uint64_t> prefix(a + 1, 0);
   for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
   // cost(i, j) of range [i, j), computed once for all K (A^2/2 logarithms).
@@ -48,7 +51,7 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int t
   best[0][0] = 0;
   for (int k = 1; k <= kmax; ++k)
     for (int j = k; j <= a; ++j)
-      for (int i = k - 1; i < j; ++i) {
+      for (int i = std::max(k - 1, j - max_size); i < j; ++i) {
         if (best[k - 1][i] == inf) continue;
         const double c = best[k - 1][i] + range_cost(i, j);
         if (c < best[k][j]) {
@@ -60,6 +63,10 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int t
   for (int k = 2; k <= kmax; ++k)
     if (best[k][a] < best[k_best][a]) k_best = k;
   Partition p;
+  if (best[k_best][a] == inf) {
+    p.cost_bits = inf;
+    return p;
+  }
   p.cost_bits = best[k_best][a] + CLog2C(prefix[a]);
   p.starts.resize(k_best);
   for (int k = k_best, j = a; k > 0; --k) {

@@ -24,6 +24,12 @@ struct Partition {
 // codes [0, j) into k ranges, best[k][j] = min_i best[k-1][i] + cost(i, j).
 // Symbol costs add up per range (-c log2 c, plus N log2 N once), so the
 // recurrence is exact and the result optimal. O(max_ranges * A^2).
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int table_bits_per_range);
+// `max_offset_bits` caps every range's offset width (atalanta-rans folds the
+// offsets into 32-bit rANS states, which holds P + width <= 16): only ranges
+// of at most 2^max_offset_bits codes are considered. The caller keeps the cut
+// feasible (max_ranges << max_offset_bits >= hist.size()); otherwise starts
+// is empty and cost_bits infinite.
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, int table_bits_per_range,
+                           int max_offset_bits = 8);
 
 }  // namespace tp::codec
