@@ -113,7 +113,6 @@ __attribute__((target("avx2,popcnt"), always_inline)) inline __m256i DecodeVecto
 __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable& table, uint32_t* states,
                                                           const uint8_t*& p_io, const uint8_t* end, uint8_t* out,
                                                           size_t n, bool* bad_out) {
-  static_assert(entropy::kRansLanes == 32, "the packing below assumes four vectors per group");
   Lanes k;
   k.mask = _mm256_set1_epi32((1 << table.precision_bits) - 1);
   k.low_byte = _mm256_set1_epi32(0xff);
@@ -123,32 +122,36 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
   k.seven = _mm256_set1_epi32(7);
   const uint32_t* slots = table.slots.data();
 
-  __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states));
-  __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 8));
-  __m256i x2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 16));
-  __m256i x3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 24));
+  constexpr int kVectors = entropy::kRansLanes / 8;
+  static_assert(kVectors == 2 || kVectors == 4, "the packing below takes two or four vectors");
+  __m256i x[kVectors];
+  for (int v = 0; v < kVectors; ++v) x[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 8 * v));
   __m256i bad = _mm256_setzero_si256();
   const uint8_t* p = p_io;
+  // packs interleave 128-bit halves: with four vectors the bytes come out as
+  // v0[0..3] v1[0..3] v2[0..3] v3[0..3] v0[4..7] ..., (with two, v0[0..3]
+  // v1[0..3] twice, then v0[4..7] v1[4..7] twice) and one dword permute
+  // restores lane order. Values above 255 (only from corrupt data, already
+  // flagged) saturate.
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   // Each vector reads 16 bytes where the last one stopped and takes at most
   // 16; with 2 * kRansLanes bytes left a whole group stays inside the stream.
   size_t i = 0;
   while (i + entropy::kRansLanes <= n && end - p >= 2 * entropy::kRansLanes) {
-    const __m256i v0 = DecodeVector(k, slots, x0, p, bad);
-    const __m256i v1 = DecodeVector(k, slots, x1, p, bad);
-    const __m256i v2 = DecodeVector(k, slots, x2, p, bad);
-    const __m256i v3 = DecodeVector(k, slots, x3, p, bad);
-    // packs interleave 128-bit halves: bytes come out as v0[0..3] v1[0..3]
-    // v2[0..3] v3[0..3] v0[4..7] ..., and the permute restores lane order.
-    // Values above 255 (only from corrupt data, already flagged) saturate.
-    const __m256i packed = _mm256_packus_epi16(_mm256_packus_epi32(v0, v1), _mm256_packus_epi32(v2, v3));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    __m256i v[kVectors];
+#pragma GCC unroll 4
+    for (int k2 = 0; k2 < kVectors; ++k2) v[k2] = DecodeVector(k, slots, x[k2], p, bad);
+    if constexpr (kVectors == 4) {
+      const __m256i packed = _mm256_packus_epi16(_mm256_packus_epi32(v[0], v[1]), _mm256_packus_epi32(v[2], v[3]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permutevar8x32_epi32(packed, order));
+    } else {
+      const __m256i words = _mm256_packus_epi32(v[0], v[1]);
+      const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), order);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(packed));
+    }
     i += entropy::kRansLanes;
   }
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(states), x0);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 8), x1);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 16), x2);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 24), x3);
+  for (int v = 0; v < kVectors; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 8 * v), x[v]);
   p_io = p;
   *bad_out |= !_mm256_testz_si256(bad, bad);
   return i;
