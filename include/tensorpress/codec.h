@@ -26,8 +26,11 @@
 // static P-bit table, integer coder with W-bit registers) followed by its
 // offset in the range, raw, in ceil(log2(size)) bits. ProfileAtalanta picks
 // the ranges by dynamic programming so that symbols + offsets + table bits
-// are minimal. `atalanta-rans` decodes the same model with interleaved rANS;
-// `atalanta-order0` gives each of the 256 codes its own symbol.
+// are minimal. `atalanta-rans` codes the same kind of model with interleaved
+// rANS, each offset folded into the rANS state after its symbol (same w bits
+// per offset), which limits its ranges to 2^(16-P) codes and may lower P
+// (docs/lossless.md); `atalanta-order0` gives each of the 256 codes its own
+// symbol.
 #pragma once
 
 #include <cstdint>
@@ -65,7 +68,7 @@ std::optional<Codec> CodecFromName(std::string_view name);
 
 struct CodecOptions {
   int atalanta_ranges = 16;       // K, 1..64 (8 as in the paper's slides, 16 by default)
-  int precision_bits = 10;        // P of Atalanta's table, 8..15 (also used by atalanta-rans)
+  int precision_bits = 10;        // P of Atalanta's table, 8..15 (atalanta-rans: at most 16 - log2(256/K))
   int register_bits = 16;         // W of the arithmetic coder, P+2..32
   uint32_t chunk_values = 32768;  // codes per independent chunk, >= 1
   bool signed_codes = false;      // codes are int8 values + 128 (BPC codes the signed values)

@@ -2,7 +2,7 @@
 //
 // Layout (little-endian):
 //   "TPZ1"        magic
-//   u32           format version (1)
+//   u32           format version (2)
 //   u64           header bytes H
 //   u64           XXH3-64 of the header
 //   H bytes       header, UTF-8 JSON:

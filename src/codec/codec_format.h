@@ -22,19 +22,36 @@
 #include <string>
 #include <vector>
 
+#include "entropy/rans_common.h"
 #include "io/byte_reader.h"
 #include "tensorpress/status.h"
 
 namespace tp::codec {
 
 // Version 2: varint header, implied last chunk size, compact Atalanta and
-// order-0 tables, one bit stream per Atalanta chunk.
+// order-0 tables, one bit stream per Atalanta chunk, and atalanta-rans with
+// its offsets folded into 32-lane rANS states (one stream per chunk).
 inline constexpr uint8_t kStreamVersion = 2;
 inline constexpr uint8_t kFlagSignedCodes = 1;
 inline constexpr uint8_t kFlagZeroCode = 2;
 inline constexpr uint8_t kFlagOneChunk = 4;
 inline constexpr uint32_t kMaxChunkValues = uint32_t(1) << 30;
 inline constexpr int kMaxAtalantaRanges = 64;
+
+// atalanta-rans folds each offset into the rANS state right after its symbol,
+// which holds while P + width <= 16 (entropy/enc_rans.cc): its ranges hold at
+// most 2^(16-P) codes.
+inline int AtalantaRansMaxOffsetBits(int precision_bits) {
+  return entropy::kRansMaxPrecisionPlusRawBits - precision_bits;
+}
+// K such ranges must tile the 256 codes, so the encoder lowers P to the
+// largest value at which they can (12 for K = 16, 11 for K = 8); P = 8
+// always works (ranges of 256 codes).
+inline int AtalantaRansPrecision(int precision_bits, int ranges) {
+  int p = precision_bits;
+  while (p > 8 && (uint64_t(ranges) << AtalantaRansMaxOffsetBits(p)) < 256) --p;
+  return p;
+}
 
 // ceil(log2(size)) for size >= 1: the raw offset width of a range.
 inline int OffsetBits(uint32_t size) {

@@ -4,6 +4,8 @@
 #include <random>
 
 #include "codec/dec_bpc.h"
+#include "codec/atalanta_table.h"
+#include "codec/codec_format.h"
 #include "codec/enc_bpc.h"
 #include "codec/profiler.h"
 #include "entropy/bit_io.h"
@@ -241,6 +243,82 @@ TEST(Profiler, MatchesBruteForceOnSmallAlphabets) {
     EXPECT_NEAR(p.cost_bits, best, 1e-6) << "A=" << a << " K=" << k;
     EXPECT_LE(p.starts.size(), size_t(k));
   }
+}
+
+// The offset-width cap of atalanta-rans: the capped DP equals brute force
+// over the partitions whose ranges all fit, and costs at least the uncapped.
+TEST(Profiler, CappedOffsetWidthsMatchBruteForce) {
+  std::mt19937 rng(15);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int a = 4 + trial % 8;  // alphabets of 4..11 codes
+    std::vector<uint64_t> h(a);
+    for (auto& c : h) c = rng() % 4 == 0 ? 0 : rng() % 1000;
+    const int k = 2 + trial % 4;
+    const int cap = trial % 3;  // ranges of at most 1, 2 or 4 codes
+    if (k << cap < a) continue;  // infeasible: tested below
+    double best = INFINITY;
+    for (uint32_t mask = 0; mask < (1u << (a - 1)); ++mask) {
+      if (std::popcount(mask) + 1 > k) continue;
+      std::vector<int> starts = {0};
+      for (int i = 0; i < a - 1; ++i)
+        if (mask >> i & 1) starts.push_back(i + 1);
+      bool fits = true;
+      for (size_t r = 0; r < starts.size(); ++r)
+        fits = fits && (r + 1 < starts.size() ? starts[r + 1] : a) - starts[r] <= (1 << cap);
+      if (fits) best = std::min(best, codec::PartitionCost(h, starts, codec::FlatTableCost(18)));
+    }
+    auto p = codec::OptimalPartition(h, k, codec::FlatTableCost(18), cap);
+    if (best == INFINITY) {  // every capped cut leaves a range without values
+      EXPECT_TRUE(p.starts.empty());
+      continue;
+    }
+    EXPECT_NEAR(p.cost_bits, best, 1e-6) << "A=" << a << " K=" << k << " cap=" << cap;
+    EXPECT_GE(p.cost_bits + 1e-6, codec::OptimalPartition(h, k, codec::FlatTableCost(18)).cost_bits);
+  }
+  std::vector<uint64_t> h(256, 1);
+  EXPECT_TRUE(codec::OptimalPartition(h, 3, codec::FlatTableCost(18), 6).starts.empty());  // 3 x 64 < 256 codes
+}
+
+// The table of a one-chunk Atalanta stream, parsed by the layout in
+// docs/lossless.md.
+codec::AtalantaTableFields StreamAtalantaTable(std::span<const uint8_t> stream, uint64_t values) {
+  io::ByteReader r(stream);
+  uint8_t id = 0, version = 0, flags = 0, zero = 0;
+  uint64_t count = 0, params_size = 0;
+  EXPECT_TRUE(r.Read(&id, "id").ok() && r.Read(&version, "version").ok() && r.Read(&flags, "flags").ok());
+  if (flags & codec::kFlagZeroCode) {
+    EXPECT_TRUE(r.Read(&zero, "zero").ok());
+  }
+  EXPECT_TRUE(codec::ReadVarint(r, &count, "count").ok());
+  EXPECT_EQ(count, values);
+  EXPECT_TRUE(flags & codec::kFlagOneChunk);
+  EXPECT_TRUE(codec::ReadVarint(r, &params_size, "params").ok());
+  std::span<const uint8_t> params;
+  EXPECT_TRUE(r.ReadSpan(params_size, &params, "params").ok());
+  codec::AtalantaTableFields t;
+  EXPECT_TRUE(codec::ReadAtalantaTable(params, values, &t).ok());
+  return t;
+}
+
+TEST(Codec, AtalantaRansKeepsOffsetsWithinTheStateBudget) {
+  auto v = Sample(Dist::kUniform, 20000, 8);
+  for (int k : {4, 8, 16, 64})
+    for (int p = 8; p <= 15; ++p) {
+      const int used = codec::AtalantaRansPrecision(p, k);
+      EXPECT_LE(used, p);
+      EXPECT_GE(uint64_t(k) << codec::AtalantaRansMaxOffsetBits(used), 256u) << "K=" << k << " P=" << p;
+      CodecOptions o;
+      o.atalanta_ranges = k;
+      o.precision_bits = p;
+      o.register_bits = std::max(16, p + 2);
+      auto enc = EncodeCodes(Codec::kAtalantaRans, v, o);
+      ASSERT_TRUE(enc.ok()) << enc.status().message();
+      EXPECT_EQ(StreamAtalantaTable(enc->bytes, v.size()).precision_bits, used);
+    }
+  EXPECT_EQ(codec::AtalantaRansPrecision(10, 16), 10);
+  EXPECT_EQ(codec::AtalantaRansPrecision(15, 16), 12);  // 16 ranges of 16 codes
+  EXPECT_EQ(codec::AtalantaRansPrecision(15, 64), 14);  // 64 ranges of 4 codes
+  EXPECT_EQ(codec::AtalantaRansPrecision(12, 1), 8);
 }
 
 // --- Bit-Plane Compression golden blocks, computed by hand from the codes ---

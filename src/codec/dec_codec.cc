@@ -63,14 +63,14 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
         start = static_cast<uint16_t>(start + size);
       }
       if (m.codec == Codec::kAtalantaRans) {
-        auto t = entropy::BuildRansDecodeTable(freqs, p);
+        // The offsets are the rANS raw bits; widths beyond 16 - P fail here.
+        auto t = entropy::BuildRansDecodeTable(freqs, p, m.offset_bits);
         if (!t.ok()) return CorruptDataError("Atalanta table: " + t.status().message());
         m.rans_table = std::move(*t);
         for (entropy::RansSlot& slot : m.rans_table.slots) {
           const int r = slot.symbol;
           slot.user[0] = static_cast<uint8_t>(m.range_start[r]);
-          slot.user[1] = m.offset_bits[r];
-          slot.user[2] = static_cast<uint8_t>(m.range_size[r] - 1);
+          slot.user[1] = static_cast<uint8_t>(m.range_size[r] - 1);
         }
         // Building the packed table costs about as much as decoding 2^P
         // values; tiny tensors (biases, norms) stay on the scalar loop.
@@ -177,90 +177,33 @@ Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, uint64_t f
   return Status::Ok();
 }
 
-// atalanta-rans in one pass: each rANS slot carries its range's start,
-// offset width and size-1 (RansSlot::user), so the value is finished as soon
-// as its symbol is known, from a bit buffer kept in registers. Whole groups
-// go through the AVX2 loop where the CPU has it; this scalar loop, bit-exact
-// with it, finishes the rest.
-Status DecodeRansWithOffsets(const DecodeModel& m, std::span<const uint8_t> coded, std::span<const uint8_t> raw,
-                             std::span<uint8_t> out) {
-  thread_local std::vector<uint8_t> padded;
-  padded.assign(raw.begin(), raw.end());
-  padded.resize(raw.size() + codec::kRansRawPadding, 0);
-  codec::RansOffsetCursor cursor{padded.data(), raw.size(), 0, false};
+// atalanta-rans in one pass: the rANS loop hands each value's slot (whose
+// user bytes are its range's start and size-1) and its offset, the raw bits
+// that follow the symbol in the same state. Whole groups go through the AVX2
+// loop where the CPU has it; this scalar loop, bit-exact with it, finishes
+// the rest and is its reference.
+Status DecodeAtalantaRansChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   uint8_t* __restrict o = out.data();
+  bool fast_bad = false;
   auto fast_groups = [&](uint32_t* states, const uint8_t*& p, const uint8_t* end) -> size_t {
     if (!m.rans_packed_ok || !codec::RansSimdEnabled()) return 0;
-    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, cursor, o, out.size());
+    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, o, out.size(), &fast_bad);
   };
-  // The scalar bit buffer starts where the fast loop left the cursor.
-  const uint8_t* p = nullptr;
-  const uint8_t* const limit = padded.data() + raw.size() + 8;  // last safe 8-byte load
-  uint64_t acc = 0, consumed = 0;
-  int fill = 0;
-  bool bad = false, started = false;
-  // Offsets are at most 8 bits, so one refill to >= 56 bits serves 4 values;
-  // (i % 4 == 0) is a constant in the unrolled lane loop, so the refill
-  // costs no data-dependent branch.
-  static_assert(entropy::kRansLanes % 4 == 0);
-  auto refill = [&] {
-    if (p > limit) {  // far past the offsets: corrupt; keep going on zeros
-      bad = true;
-      p = padded.data();
-    }
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
-    acc |= word >> fill;
-    p += (63 - fill) >> 3;
-    fill |= 56;
-  };
-  Status st = entropy::RansDecodeWith(coded, m.rans_table, out.size(), fast_groups,
-                                      [&](size_t i, const entropy::RansSlot& e) {
-    if (i % 4 == 0) {
-      if (!started) [[unlikely]] {
-        started = true;
-        consumed = cursor.bitpos;
-        if ((consumed >> 3) > raw.size()) {  // cannot happen: the fast loop stops first
-          bad = true;
-          consumed = 0;
-        }
-        p = padded.data() + (consumed >> 3);
-        refill();
-        acc <<= consumed & 7;
-        fill -= static_cast<int>(consumed & 7);
-      }
-      refill();
-    }
-    const int b = e.user[1];
-    const uint32_t off = static_cast<uint32_t>((acc >> 1) >> (63 - b));  // b == 0 gives 0
-    acc <<= b;
-    fill -= b;
-    consumed += static_cast<uint64_t>(b);
-    bad |= off > e.user[2];
-    o[i] = static_cast<uint8_t>(e.user[0] + off);
-  });
-  TP_RETURN_IF_ERROR(st);
-  if (!started) consumed = cursor.bitpos;
-  if (bad || cursor.bad) return CorruptDataError("Atalanta offset outside its range");
-  if ((consumed + 7) / 8 != raw.size()) return CorruptDataError("Atalanta offset stream size mismatch");
+  uint32_t bad = 0;
+  TP_RETURN_IF_ERROR(entropy::RansDecodeWith(in, m.rans_table, out.size(), fast_groups,
+                                             [&](size_t i, const entropy::RansSlot& e, uint32_t offset) {
+                                               bad |= offset > e.user[1];
+                                               o[i] = static_cast<uint8_t>(e.user[0] + offset);
+                                             }));
+  if (bad || fast_bad) return CorruptDataError("Atalanta offset outside its range");
   return Status::Ok();
 }
 
+// One bit stream: the coder's bits, then the offsets.
 Status DecodeAtalantaChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
-  if (m.codec == Codec::kAtalanta) {
-    // One bit stream: the coder's bits, then the offsets.
-    uint64_t coded_bits = 0;
-    TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out, &coded_bits));
-    return AddOffsets(m, in, coded_bits, out);
-  }
-  io::ByteReader r(in);
-  uint32_t coded_size = 0;
-  TP_RETURN_IF_ERROR(r.Read(&coded_size, "Atalanta symbol stream size"));
-  std::span<const uint8_t> coded, raw;
-  TP_RETURN_IF_ERROR(r.ReadSpan(coded_size, &coded, "Atalanta symbol stream"));
-  TP_RETURN_IF_ERROR(r.ReadSpan(r.remaining(), &raw, "Atalanta offsets"));
-  return DecodeRansWithOffsets(m, coded, raw, out);
+  uint64_t coded_bits = 0;
+  TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out, &coded_bits));
+  return AddOffsets(m, in, coded_bits, out);
 }
 
 Status DecodeZeroRleChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
@@ -376,8 +319,8 @@ Status DecodeLzChunk(const DecodeModel& m, std::span<const uint8_t> in, std::spa
 
 Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   switch (m.codec) {
-    case Codec::kAtalanta:
-    case Codec::kAtalantaRans: return DecodeAtalantaChunk(m, in, out);
+    case Codec::kAtalanta: return DecodeAtalantaChunk(m, in, out);
+    case Codec::kAtalantaRans: return DecodeAtalantaRansChunk(m, in, out);
     case Codec::kAtalantaOrder0: {
       TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out));
       return Status::Ok();

@@ -55,12 +55,17 @@ struct BuiltTable {
   codec::AtalantaTableFields fields;
 };
 
-StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint64_t values, const CodecOptions& o) {
+// `precision_bits` and `max_offset_bits` default to Atalanta's own (P from
+// the options, offsets up to 8 bits); atalanta-rans passes its own. Fails
+// only if no cut into non-empty ranges obeys the offset cap.
+StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint64_t values, const CodecOptions& o,
+                                        int precision_bits = 0, int max_offset_bits = 8) {
+  if (precision_bits == 0) precision_bits = o.precision_bits;
   std::vector<uint64_t> hist(hist_in.begin(), hist_in.end());
   bool empty = true;
   for (uint64_t c : hist) empty = empty && c == 0;
   if (empty) hist[0] = 1;  // an empty tensor still gets a valid table
-  const int table_precision = codec::AtalantaTablePrecision(o.precision_bits, values);
+  const int table_precision = codec::AtalantaTablePrecision(precision_bits, values);
   // Two candidates, each optimal for its own table cost: ranges tiling all
   // 256 codes, or only the codes from the first to the last that occur
   // (16 bits more of table, and no range spent on empty edges).
@@ -69,13 +74,16 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
   while (hist[last] == 0) --last;
   codec::Partition part = codec::OptimalPartition(
       hist, o.atalanta_ranges,
-      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(o.precision_bits, o.register_bits, true)));
+      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(precision_bits, o.register_bits, true)),
+      max_offset_bits);
   const std::span<const uint64_t> used(hist.data() + first, size_t(last - first + 1));
   codec::Partition part_used = codec::OptimalPartition(
       used, o.atalanta_ranges,
-      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(o.precision_bits, o.register_bits, false)));
+      codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(precision_bits, o.register_bits, false)),
+      max_offset_bits);
   int base = 0, end = 256;
-  if (part_used.cost_bits < part.cost_bits) {
+  if (part.starts.empty() && part_used.starts.empty()) return InternalError("Atalanta profiler found no partition");
+  if (part_used.cost_bits < part.cost_bits || part.starts.empty()) {
     part = std::move(part_used);
     base = first;
     end = last + 1;
@@ -83,7 +91,7 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
   BuiltTable b;
   AtalantaTable& t = b.table;
   codec::AtalantaTableFields& f = b.fields;
-  t.precision_bits = f.precision_bits = o.precision_bits;
+  t.precision_bits = f.precision_bits = precision_bits;
   f.register_bits = o.register_bits;
   f.first_code = base;
   t.end_code = end;
@@ -107,7 +115,7 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
       implied_bits = bits;
       f.implied = static_cast<int>(r);
     }
-    t.frequency[r] <<= o.precision_bits - table_precision;
+    t.frequency[r] <<= precision_bits - table_precision;
   }
   f.frequency = t.frequency;
   t.table_bits = codec::AtalantaTableBits(f, values);
@@ -126,30 +134,34 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
 
 // --- Chunk encoders: each appends its chunk to `out` and adds its payload bits. ---
 
+// One bit stream: the coder's bits, flushed so that any bits may follow, then
+// the offsets; the decoder finds the boundary itself.
 Status EncodeAtalantaChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                            uint64_t& payload_bits) {
   std::vector<uint8_t> symbols(codes.size());
   for (size_t i = 0; i < codes.size(); ++i) symbols[i] = m.symbol_of[codes[i]];
-  if (m.codec == Codec::kAtalanta) {
-    // One bit stream: the coder's bits, flushed so that any bits may follow,
-    // then the offsets; the decoder finds the boundary itself.
-    BitWriter w;
-    TP_RETURN_IF_ERROR(entropy::ArithEncodeBits(symbols, m.freqs, m.arith, entropy::ArithTail::kAnyBits, w));
-    for (size_t i = 0; i < codes.size(); ++i) w.Write(m.offset_of[codes[i]], m.offset_bits[symbols[i]]);
-    payload_bits += w.bit_count();
-    std::vector<uint8_t> bytes = w.Finish();
-    out.insert(out.end(), bytes.begin(), bytes.end());
-    return Status::Ok();
+  BitWriter w;
+  TP_RETURN_IF_ERROR(entropy::ArithEncodeBits(symbols, m.freqs, m.arith, entropy::ArithTail::kAnyBits, w));
+  for (size_t i = 0; i < codes.size(); ++i) w.Write(m.offset_of[codes[i]], m.offset_bits[symbols[i]]);
+  payload_bits += w.bit_count();
+  std::vector<uint8_t> bytes = w.Finish();
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  return Status::Ok();
+}
+
+// atalanta-rans: the chunk is one rANS stream, each offset folded into the
+// state after its symbol (entropy/enc_rans.cc).
+Status EncodeAtalantaRansChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                               uint64_t& payload_bits) {
+  std::vector<uint8_t> symbols(codes.size()), offsets(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    symbols[i] = m.symbol_of[codes[i]];
+    offsets[i] = m.offset_of[codes[i]];
   }
-  BitWriter offsets;
-  for (size_t i = 0; i < codes.size(); ++i) offsets.Write(m.offset_of[codes[i]], m.offset_bits[symbols[i]]);
-  const uint64_t offset_bits = offsets.bit_count();
-  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits));
-  PutLE<uint32_t>(out, static_cast<uint32_t>(coded.size()));
+  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits,
+                                                                      offsets, m.offset_bits));
   out.insert(out.end(), coded.begin(), coded.end());
-  std::vector<uint8_t> raw = offsets.Finish();
-  out.insert(out.end(), raw.begin(), raw.end());
-  payload_bits += 8 * coded.size() + offset_bits;
+  payload_bits += 8 * coded.size();
   return Status::Ok();
 }
 
@@ -274,8 +286,8 @@ Status EncodeLzChunk(const Model& m, std::span<const uint8_t> codes, std::vector
 Status EncodeChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                    uint64_t& payload_bits) {
   switch (m.codec) {
-    case Codec::kAtalanta:
-    case Codec::kAtalantaRans: return EncodeAtalantaChunk(m, codes, out, payload_bits);
+    case Codec::kAtalanta: return EncodeAtalantaChunk(m, codes, out, payload_bits);
+    case Codec::kAtalantaRans: return EncodeAtalantaRansChunk(m, codes, out, payload_bits);
     case Codec::kAtalantaOrder0: return EncodeOrder0Chunk(m, codes, out, payload_bits);
     case Codec::kHuffman: return EncodeHuffmanChunk(m, codes, out, payload_bits);
     case Codec::kZeroRle: EncodeZeroRleChunk(m, codes, out, payload_bits); return Status::Ok();
@@ -296,9 +308,26 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
   switch (m.codec) {
     case Codec::kAtalanta:
     case Codec::kAtalantaRans: {
-      TP_ASSIGN_OR_RETURN(BuiltTable built, BuildAtalantaTable(Histogram(codes), codes.size(), o));
+      const std::vector<uint64_t> hist = Histogram(codes);
+      BuiltTable built;
+      if (m.codec == Codec::kAtalantaRans) {
+        // Offsets ride in the rANS state (P + width <= 16): start from the
+        // largest P at which K capped ranges can tile the alphabet, and lower
+        // it further in the rare case that gaps of unused codes leave no cut
+        // into non-empty capped ranges (P = 8 always has one: one range).
+        int p = codec::AtalantaRansPrecision(o.precision_bits, o.atalanta_ranges);
+        for (;; --p) {
+          StatusOr<BuiltTable> b = BuildAtalantaTable(hist, codes.size(), o, p, codec::AtalantaRansMaxOffsetBits(p));
+          if (b.ok() || p <= entropy::kMinPrecisionBits) {
+            TP_ASSIGN_OR_RETURN(built, std::move(b));
+            break;
+          }
+        }
+      } else {
+        TP_ASSIGN_OR_RETURN(built, BuildAtalantaTable(hist, codes.size(), o));
+      }
       const AtalantaTable& t = built.table;
-      m.arith = {o.register_bits, o.precision_bits};
+      m.arith = {o.register_bits, t.precision_bits};
       m.freqs = t.frequency;
       m.offset_bits = t.offset_bits;
       m.symbol_of.resize(256);

@@ -52,9 +52,11 @@ double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts
   return cost - max_freq_bits;  // the costliest frequency is the implied one
 }
 
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table) {
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table,
+                           int max_offset_bits) {
   const int a = static_cast<int>(hist.size());
   const int kmax = std::max(1, std::min(max_ranges, a));
+  const int max_size = max_offset_bits >= 30 ? a : std::max(1, 1 << std::max(0, max_offset_bits));
   const bool serialized = Serialized(table);
   std::vector<uint64_t> prefix(a + 1, 0);
   for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
@@ -94,7 +96,7 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   };
   for (int k = 1; k <= kmax; ++k)
     for (int j = k; j <= a; ++j)
-      for (int i = k - 1; i < j; ++i) {
+      for (int i = std::max(k - 1, j - max_size); i < j; ++i) {
         const double rc = cost[i * stride + j], fb = freq_bits[i * stride + j];
         if (rc == inf) continue;
         const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
@@ -108,6 +110,10 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   for (int k = 2; k <= kmax; ++k)
     if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;
   Partition p;
+  if (best[1][idx(k_best, a)] == inf) {
+    p.cost_bits = inf;
+    return p;
+  }
   p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
   p.starts.resize(k_best);
   for (int k = k_best, j = a, s = 1; k > 0; --k) {

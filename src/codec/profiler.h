@@ -48,6 +48,12 @@ struct Partition {
 // alphabet and on whether it is the implied one; gamma(K) and the index are
 // added per K at the end), so the recurrence is exact and the result
 // optimal; fewer ranges win whenever they are cheaper. O(max_ranges * A^2).
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table);
+// `max_offset_bits` caps every range's offset width (atalanta-rans folds the
+// offsets into 32-bit rANS states, which holds P + width <= 16): only ranges
+// of at most 2^max_offset_bits codes are considered. When no cut into at most
+// max_ranges non-empty ranges that small exists, starts is empty and
+// cost_bits infinite (the caller then relaxes the cap).
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table,
+                           int max_offset_bits = 8);
 
 }  // namespace tp::codec

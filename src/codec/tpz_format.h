@@ -8,7 +8,7 @@
 namespace tp::tpz {
 
 inline constexpr char kMagic[4] = {'T', 'P', 'Z', '1'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
 inline constexpr uint64_t kPrefixBytes = 4 + 4 + 8 + 8;
 // A plane's stream is at least 1/kMaxExpansion of its values: the reader
 // rejects a header claiming more before allocating, and the writer never

@@ -19,7 +19,8 @@ struct RansSlot {
   uint16_t freq;
   uint16_t bias;  // slot - start of the symbol
   uint8_t symbol;
-  uint8_t user[3];  // free for the caller: Atalanta keeps its range's start, offset width, size-1
+  uint8_t raw_bits;  // width of the raw value that follows the symbol (enc_rans.h)
+  uint8_t user[2];   // free for the caller: Atalanta keeps its range's start and size-1
 };
 static_assert(sizeof(RansSlot) == 8);
 
@@ -27,18 +28,20 @@ struct RansDecodeTable {
   int precision_bits = 0;
   std::vector<RansSlot> slots;
 };
-// Validates `freqs` and builds the slot table.
-StatusOr<RansDecodeTable> BuildRansDecodeTable(std::span<const uint32_t> freqs, int precision_bits);
+// Validates `freqs` (and `raw_bits`, one width per symbol or none, against
+// P + w <= kRansMaxPrecisionPlusRawBits) and builds the slot table.
+StatusOr<RansDecodeTable> BuildRansDecodeTable(std::span<const uint32_t> freqs, int precision_bits,
+                                               std::span<const uint8_t> raw_bits = {});
 
 // Decodes out.size() symbols. Every byte read is bounds-checked and the final
 // states must equal the encoder's initial ones, so truncated or corrupt input
 // gives CorruptDataError.
 Status RansDecode(std::span<const uint8_t> bytes, const RansDecodeTable& table, std::span<uint8_t> out);
 
-// The decoding loop, handing symbol i's slot to sink(i, slot) instead of
-// storing the symbol, so that a caller can finish each value in the same pass
-// (Atalanta adds the offset there). The invariant is explained at the top of
-// enc_rans.cc.
+// The decoding loop, handing value i's slot and raw bits to
+// sink(i, slot, raw) instead of storing the symbol, so that a caller can
+// finish each value in the same pass (Atalanta adds the range start there).
+// The invariant is explained at the top of enc_rans.cc.
 //
 // `fast_groups(states, p, end)` may first decode whole groups of kRansLanes
 // values with a faster (SIMD) loop: it advances the states and p exactly as
@@ -65,10 +68,11 @@ Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& tab
   const RansSlot* __restrict slots = table.slots.data();
   auto decode = [&](uint32_t& state, size_t i) {
     const RansSlot e = slots[state & mask];
-    sink(i, e);
-    state = uint32_t(e.freq) * (state >> P) + e.bias;
+    const uint32_t x1 = uint32_t(e.freq) * (state >> P) + e.bias;
+    sink(i, e, x1 & ((uint32_t(1) << e.raw_bits) - 1));
+    state = x1 >> e.raw_bits;
   };
-  // A decode step leaves state >= 2^(16-P) >= 2, so one 16-bit word restores
+  // A decode step leaves state >= 2^(16-P-w) >= 1, so one 16-bit word restores
   // state >= L: with 2*lanes bytes left, a whole group reads without checks.
   // Branch-free: whether a lane needs a word is data-dependent and would
   // mispredict often.
@@ -87,10 +91,10 @@ Status RansDecodeWith(std::span<const uint8_t> bytes, const RansDecodeTable& tab
   };
   size_t i = fast_groups(xs, p, end);
   for (; i + kRansLanes <= n; i += kRansLanes) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int l = 0; l < kRansLanes; ++l) decode(xs[l], i + l);
     if (end - p >= 2 * kRansLanes) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
       for (int l = 0; l < kRansLanes; ++l) refill_unchecked(xs[l]);
     } else {
       for (int l = 0; l < kRansLanes; ++l)

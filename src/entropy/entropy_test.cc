@@ -140,6 +140,74 @@ TEST(Rans, EmptyInputRoundTrips) {
   EXPECT_TRUE(RansDecode(*enc, *table, {}).ok());
 }
 
+// Hand computation from the invariant in enc_rans.cc: P = 8, symbols 0 and 1
+// with frequency 128 each (symbol 1 starts at slot 128), one raw bit after
+// each. Coding value (symbol 1, raw 1) into lane 0 at L = 65536: the bound
+// f * 2^(32-P-w) = 128 * 2^23 = 2^30 needs no word; x1 = 65536 * 2 + 1 =
+// 131073; x = (131073 / 128) * 256 + 131073 % 128 + 128 = 262144 + 1 + 128 =
+// 262273 = 0x00040081. The other lanes stay at 2^16.
+TEST(Rans, RawBitsGoldenOneValue) {
+  const std::vector<uint32_t> f = {128, 128};
+  const std::vector<uint8_t> widths = {1, 1};
+  const std::vector<uint8_t> symbols = {1}, raw = {1};
+  auto enc = RansEncode(symbols, f, 8, raw, widths);
+  ASSERT_TRUE(enc.ok()) << enc.status().message();
+  std::vector<uint8_t> expected = {0x81, 0x00, 0x04, 0x00};
+  for (int lane = 1; lane < kRansLanes; ++lane) expected.insert(expected.end(), {0x00, 0x00, 0x01, 0x00});
+  EXPECT_EQ(*enc, expected);
+  auto table = BuildRansDecodeTable(f, 8, widths);
+  ASSERT_TRUE(table.ok());
+  std::vector<std::pair<int, uint32_t>> got;
+  ASSERT_TRUE(RansDecodeWith(*enc, *table, 1, [&](size_t, const RansSlot& e, uint32_t r) {
+                got.push_back({e.symbol, r});
+              }).ok());
+  EXPECT_EQ(got, (std::vector<std::pair<int, uint32_t>>{{1, 1}}));
+}
+
+TEST(Rans, RawBitsRoundTripAtEveryPrecision) {
+  uint32_t seed = 900;
+  for (int p = 8; p <= 15; ++p)
+    for (Dist d : kDists)
+      for (size_t n : kSizes) {
+        // Four symbols; widths up to the 16 - P the coder allows, one of them 0.
+        const int wmax = std::min(8, kRansMaxPrecisionPlusRawBits - p);
+        const std::vector<uint8_t> widths = {uint8_t(wmax), 0, uint8_t(wmax / 2), uint8_t(std::max(0, wmax - 1))};
+        auto v = Sample(d, n, seed++);
+        std::vector<uint8_t> symbols(n), raw(n);
+        for (size_t i = 0; i < n; ++i) {
+          symbols[i] = v[i] % 4;
+          raw[i] = static_cast<uint8_t>((v[i] >> 2) & ((1u << widths[symbols[i]]) - 1));
+        }
+        std::vector<uint64_t> h(4, 0);
+        for (uint8_t s : symbols) ++h[s];
+        if (n == 0) h[0] = 1;
+        auto freqs = NormalizeFrequencies(h, p);
+        ASSERT_TRUE(freqs.ok());
+        auto enc = RansEncode(symbols, *freqs, p, raw, widths);
+        ASSERT_TRUE(enc.ok()) << enc.status().message();
+        auto table = BuildRansDecodeTable(*freqs, p, widths);
+        ASSERT_TRUE(table.ok());
+        std::vector<uint8_t> back_s(n), back_r(n);
+        Status st = RansDecodeWith(*enc, *table, n, [&](size_t i, const RansSlot& e, uint32_t r) {
+          back_s[i] = e.symbol;
+          back_r[i] = static_cast<uint8_t>(r);
+        });
+        ASSERT_TRUE(st.ok()) << st.message() << " P=" << p << " n=" << n;
+        ASSERT_EQ(back_s, symbols) << "P=" << p << " n=" << n;
+        ASSERT_EQ(back_r, raw) << "P=" << p << " n=" << n;
+      }
+}
+
+TEST(Rans, RejectsRawBitsBeyondTheStateBudget) {
+  const std::vector<uint32_t> f = {512, 512};
+  const std::vector<uint8_t> widths = {7, 6};  // P = 10: 10 + 7 > 16
+  const std::vector<uint8_t> symbols = {1}, raw = {3};
+  EXPECT_EQ(RansEncode(symbols, f, 10, raw, widths).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(BuildRansDecodeTable(f, 10, widths).status().code(), StatusCode::kInvalidArgument);
+  const std::vector<uint8_t> ok_widths = {6, 6}, too_big = {64};
+  EXPECT_EQ(RansEncode(symbols, f, 10, too_big, ok_widths).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Huffman, RoundTripsAndRespectsTheLengthLimit) {
   uint32_t seed = 500;
   for (Dist d : kDists)

@@ -7,12 +7,15 @@
 namespace tp::entropy {
 
 // Symbol i is coded by state i % kRansLanes; independent states let the
-// decoder's multiplies and table loads of neighbouring symbols overlap. 16
-// lanes are two 8-lane AVX2 vectors (or four 4-lane ones), enough
-// independent chains to hide a gather's latency.
-inline constexpr int kRansLanes = 16;
+// decoder's multiplies and table loads of neighbouring symbols overlap. 32
+// lanes are four 8-lane AVX2 vectors: enough independent chains to hide the
+// latency of one step (table load, multiply, shift, refill).
+inline constexpr int kRansLanes = 32;
 // States live in [kRansLow, 2^32) between symbols; renormalisation moves
 // 16-bit words (little-endian), at most one per symbol and lane.
 inline constexpr uint32_t kRansLow = uint32_t(1) << 16;
+// A symbol may carry raw bits folded into the same state: P + raw bits must
+// not exceed this, so that one word still restores a state (enc_rans.cc).
+inline constexpr int kRansMaxPrecisionPlusRawBits = 16;
 
 }  // namespace tp::entropy
