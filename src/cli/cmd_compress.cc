@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 
 #include "cli.h"
 #include "tensorpress/half.h"
@@ -18,7 +20,7 @@ namespace tp::cli {
 namespace {
 
 struct CompressArgs {
-  std::string in, out, codec = "auto", quantize, layout = "auto", cast;
+  std::string in, out, codec = "auto", quantize, layout = "auto", cast, elements;
   uint32_t chunk = 0;
   std::vector<std::string> globs;
   bool activations = false;
@@ -177,6 +179,23 @@ Status RunCompress(const CompressArgs& args) {
 }
 
 Status RunDecompress(const CompressArgs& args) {
+  // --elements BEGIN:COUNT: that slice of each selected tensor, decoding only its chunks.
+  std::optional<std::pair<uint64_t, uint64_t>> range;
+  if (!args.elements.empty()) {
+    const size_t colon = args.elements.find(':');
+    uint64_t b = 0, c = 0;
+    try {
+      size_t used_b = 0, used_c = 0;
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      b = std::stoull(args.elements.substr(0, colon), &used_b);
+      c = std::stoull(args.elements.substr(colon + 1), &used_c);
+      if (used_b != colon || used_c != args.elements.size() - colon - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      return InvalidArgumentError("--elements expects BEGIN:COUNT, got '" + args.elements + "'");
+    }
+    if (args.globs.empty()) return InvalidArgumentError("--elements needs --tensor");
+    range = {b, c};
+  }
   Model model;
   if (args.globs.empty()) {
     TP_ASSIGN_OR_RETURN(model, ReadTpz(args.in));
@@ -188,8 +207,13 @@ Status RunDecompress(const CompressArgs& args) {
       bool keep = false;
       for (const auto& g : args.globs) keep = keep || GlobMatch(g, info.name);
       if (!keep) continue;
-      TP_ASSIGN_OR_RETURN(Tensor t, reader.ReadTensor(info.name));
-      model.tensors.push_back(std::move(t));
+      if (range) {
+        TP_ASSIGN_OR_RETURN(Tensor t, reader.ReadElements(info.name, range->first, range->second));
+        model.tensors.push_back(std::move(t));
+      } else {
+        TP_ASSIGN_OR_RETURN(Tensor t, reader.ReadTensor(info.name));
+        model.tensors.push_back(std::move(t));
+      }
     }
     if (model.tensors.empty()) return NotFoundError(args.in + ": no tensor matches --tensor");
   }
@@ -231,6 +255,7 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   dapp->add_option("file", d->in, ".tpz file")->required();
   dapp->add_option("-o,--output", d->out, "Output .safetensors file")->required();
   dapp->add_option("--tensor", d->globs, "Only tensors whose name matches this glob (repeatable)");
+  dapp->add_option("--elements", d->elements, "BEGIN:COUNT: only these elements of each --tensor, as 1-D tensors");
   dapp->add_flag("--dequantize", d->dequantize, "Write quantized tensors back as f32 real values");
   dapp->add_flag("--force", d->force, "Overwrite the output file");
   commands.push_back({dapp, [d] { return RunDecompress(*d); }});

@@ -361,6 +361,24 @@ TEST(Tpz, CliDecompressesSelectedTensors) {
     if (t.name().find("kernel") != std::string::npos) kernels.push_back(t);
   ASSERT_FALSE(kernels.empty());
   ExpectSameTensors(kernels, b->tensors);
+  // A slice of one tensor, crossing a chunk edge (32768 values a chunk).
+  r = testing::RunCli("decompress " + dir.File("m.tpz") + " -o " + dir.File("s.safetensors") +
+                          " --tensor 'dense_1.kernel' --elements 32760:20",
+                      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = ReadModel(dir.File("s.safetensors"));
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->tensors.size(), 1u);
+  EXPECT_EQ(s->tensors[0].shape(), Shape{20});
+  const Tensor* dense = nullptr;
+  for (const Tensor& t : a->tensors)
+    if (t.name() == "dense_1.kernel") dense = &t;
+  ASSERT_NE(dense, nullptr);
+  EXPECT_TRUE(std::equal(s->tensors[0].bytes().begin(), s->tensors[0].bytes().end(), dense->bytes().begin() + 32760 * 4));
+  r = testing::RunCli("decompress " + dir.File("m.tpz") + " -o " + dir.File("bad.safetensors") +
+                          " --tensor 'dense_1.kernel' --elements 5",
+                      dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   r = testing::RunCli("decompress " + dir.File("m.tpz") + " -o " + dir.File("none.safetensors") + " --tensor nothing", dir);
   EXPECT_NE(r.exit_code, 0);
   r = testing::RunCli("compress " + in + " -o " + dir.File("x.tpz") + " --layout nonsense", dir);
