@@ -1,5 +1,7 @@
 // Fuzzes the codec stream decoder (every codec): any bytes decode or fail
-// with a clean error; and any codes round-trip through any codec.
+// with a clean error, and so does any slice of it (DecodeCodeRange); and
+// any codes round-trip through any codec.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -19,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> out(values);
     tp::Status st = tp::DecodeCodes({data, size}, out);
     if (!st.ok() && st.code() != tp::StatusCode::kCorruptData) abort();
+    // A slice decodes to the same codes as the whole, or fails cleanly.
+    const uint64_t begin = values / 3, count = values / 2;
+    std::vector<uint8_t> part(count);
+    tp::Status sp = tp::DecodeCodeRange({data, size}, begin, part);
+    if (!sp.ok() && sp.code() != tp::StatusCode::kCorruptData) abort();
+    if (st.ok() && (!sp.ok() || !std::equal(part.begin(), part.end(), out.begin() + std::ptrdiff_t(begin)))) abort();
   }
   // 2. Round trip: first byte picks the codec and options, the rest are codes.
   if (size < 2) return 0;

@@ -95,8 +95,23 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
 // whose structure fails its checks. threads: 0 = all cores.
 Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, int threads = 1);
 
+// Decodes only codes [begin, begin + codes.size()) of a stream, decoding just
+// the chunks they touch (a partly covered chunk is decoded whole into scratch
+// memory). A range past the stream's end is CorruptDataError.
+Status DecodeCodeRange(std::span<const uint8_t> stream, uint64_t begin, std::span<uint8_t> codes,
+                       int threads = 1);
+
 // The codec a stream was written with (its first byte), without decoding.
 StatusOr<Codec> StreamCodec(std::span<const uint8_t> stream);
+
+// A stream's value count and chunking, from its checked header and chunk index.
+struct StreamInfo {
+  Codec codec = Codec::kAtalanta;
+  uint64_t values = 0;
+  uint32_t chunk_values = 0;
+  uint32_t chunks = 0;
+};
+StatusOr<StreamInfo> GetStreamInfo(std::span<const uint8_t> stream);
 
 // Where a stream's parts lie, after checking its header and chunk index:
 // the first span is the header (with tables and chunk index), then one span

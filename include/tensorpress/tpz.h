@@ -2,30 +2,42 @@
 //
 // Layout (little-endian):
 //   "TPZ1"        magic
-//   u32           format version (2)
+//   u32           format version (2; version 1 files are rejected)
 //   u64           header bytes H
 //   u64           XXH3-64 of the header
 //   H bytes       header, UTF-8 JSON:
 //                   {"metadata": {key: value, ...},
-//                    "tensors": [{"name", "dtype", "shape",
+//                    "tensors": [{"name", "dtype", "shape", "layout",
 //                                 "planes": [{"codec", "offset", "size", "xxh3": [...]}, ...]}, ...]}
-//   data          the planes' codec streams (include/tensorpress/codec.h), each at
-//                 `offset` bytes from the start of the data, `size` bytes long.
-//                 Each stream carries its own chunk index; "xxh3" lists the XXH3-64
-//                 (hex) of the stream's header, then of each chunk (StreamChunkSpans).
+//   data          the planes, each at `offset` bytes from the start of the
+//                 data, `size` bytes long: a codec stream
+//                 (include/tensorpress/codec.h) carrying its own chunk index,
+//                 or with "codec": "raw" the plane's bytes themselves.
+//                 "xxh3" lists XXH3-64 (hex): of a stream's header, then of
+//                 each chunk (StreamChunkSpans); of a raw plane, one per
+//                 65536-byte block.
 //                 A quantized tensor also has "quantization": {"scale": [...],
 //                 "zero_point": [...], "axis", "original_dtype"} (real = scale * (q - zero_point)).
-// A tensor of 1-byte elements is one plane (int8 as value + 128); wider
-// whole-byte dtypes are split into byte planes (plane k = byte k of every
-// element); packed and block-quantized dtypes are one plane of raw bytes.
+// "layout" says how a tensor's bytes become planes:
+//   "bytes"   1-byte elements are one plane (int8 as value + 128); wider
+//             whole-byte dtypes are byte planes (plane k = byte k of every
+//             element); packed and block-quantized dtypes one plane of raw bytes.
+//   "fields"  f32, f16, bf16: sign bits (packed 8 a byte), exponent (a byte per
+//             value), the mantissa bits above its whole low bytes (a byte per
+//             value), then the low mantissa bytes, most significant first
+//             (src/codec/float_fields.h).
+//   "whole"   one plane: the tensor's bytes as stored.
 // Decoding checks the header checksum, every stream header's and chunk's
 // checksum and the codec streams' own structure, and names the tensor, plane
-// and chunk that failed.
+// and chunk that failed. TpzReader decodes one tensor, or a range of one
+// tensor's elements, touching only the chunks it needs.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "tensorpress/buffer.h"
 #include "tensorpress/codec.h"
@@ -33,19 +45,89 @@
 
 namespace tp {
 
+enum class TpzLayout {
+  kAuto,         // writer only: the smaller of bytes and fields per tensor
+  kBytePlanes,   // "bytes"
+  kFloatFields,  // "fields" (f32, f16, bf16; other dtypes fall back to bytes)
+  kWhole,        // "whole"
+};
+std::string_view TpzLayoutName(TpzLayout layout);  // "auto", "bytes", "fields", "whole"
+std::optional<TpzLayout> TpzLayoutFromName(std::string_view name);
+
 struct TpzOptions {
-  std::optional<Codec> codec;  // nullopt: "auto", the smallest codec per plane
+  std::optional<Codec> codec;  // nullopt: "auto", the smallest codec (or raw) per plane
+  TpzLayout layout = TpzLayout::kAuto;
   CodecOptions codec_options = DefaultCodecOptions();
   // Tensors that a lossy quantization produced: name -> dtype before it. A
   // tensor carrying QuantParams has them recorded in the header either way.
   std::vector<std::pair<std::string, std::string>> original_dtype;
 };
 
-// The container's bytes for these tensors.
+// What the writer chose, for reports: per tensor, the size of each layout it
+// tried and, for the chosen one, every plane.
+struct TpzPlaneReport {
+  std::string name;         // "exponent", "byte3", ...
+  std::string codec;        // codec name or "raw"
+  uint64_t bytes = 0;       // uncoded
+  uint64_t coded_bytes = 0;
+  double entropy_bits = 0;  // order-0 entropy of the plane's bytes, bits per byte
+};
+struct TpzTensorReport {
+  std::string name;
+  DType dtype = DType::kF32;
+  uint64_t elements = 0, bytes = 0;
+  TpzLayout layout = TpzLayout::kBytePlanes;
+  std::vector<std::pair<TpzLayout, uint64_t>> tried;  // layout -> coded bytes of all its planes
+  std::vector<TpzPlaneReport> planes;
+};
+struct TpzReport {
+  std::vector<TpzTensorReport> tensors;
+  uint64_t header_bytes = 0, file_bytes = 0;
+};
+
+// The container's bytes for these tensors; `report`, if given, is filled.
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
-                                         const TpzOptions& options);
+                                         const TpzOptions& options, TpzReport* report = nullptr);
 Status WriteTpz(const std::string& path, std::span<const Tensor> tensors, const Metadata& metadata,
-                const TpzOptions& options, const WriteOptions& write);
+                const TpzOptions& options, const WriteOptions& write, TpzReport* report = nullptr);
+
+// Random access to a container: the header is parsed and checked once;
+// tensors are decoded on request. Copies share the bytes.
+struct TpzTensorInfo {
+  std::string name;
+  DType dtype = DType::kF32;
+  Shape shape;
+  uint64_t elements = 0;
+  TpzLayout layout = TpzLayout::kBytePlanes;
+  uint64_t stored_bytes = 0;  // all its planes
+  std::optional<QuantParams> quant;
+  std::string original_dtype;  // before a lossy quantization, if recorded
+};
+class TpzReader {
+ public:
+  // `bytes` must outlive the reader unless `owner` keeps them alive.
+  static StatusOr<TpzReader> FromBytes(std::span<const uint8_t> bytes, std::string name,
+                                       std::shared_ptr<const void> owner = nullptr);
+  static StatusOr<TpzReader> Open(const std::string& path);
+
+  const Metadata& metadata() const;
+  std::span<const TpzTensorInfo> tensors() const;
+  std::optional<size_t> Find(std::string_view name) const;
+
+  // One whole tensor, carrying its QuantParams. threads: 0 = all cores.
+  StatusOr<Tensor> ReadTensor(size_t index, int threads = 0) const;
+  StatusOr<Tensor> ReadTensor(std::string_view name, int threads = 0) const;
+  // Elements [begin, begin + count) of a tensor as a 1-D tensor of its dtype
+  // (with its QuantParams only when they are per tensor). A range outside the
+  // tensor is InvalidArgumentError; block-quantized dtypes need a range on
+  // block boundaries.
+  StatusOr<Tensor> ReadElements(std::string_view name, uint64_t begin, uint64_t count, int threads = 0) const;
+  StatusOr<Model> ReadAll(int threads = 0) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
 
 // Decodes a container; `name` names the source in messages.
 StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads = 0);

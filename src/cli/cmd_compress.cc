@@ -4,8 +4,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 
 #include "cli.h"
+#include "tensorpress/half.h"
 #include "tensorpress/model.h"
 #include "tensorpress/quant.h"
 #include "tensorpress/tpz.h"
@@ -14,11 +20,89 @@ namespace tp::cli {
 namespace {
 
 struct CompressArgs {
-  std::string in, out, codec = "auto", quantize;
+  std::string in, out, codec = "auto", quantize, layout = "auto", cast, elements;
+  uint32_t chunk = 0;
+  std::vector<std::string> globs;
   bool activations = false;
   bool dequantize = false;
   bool force = false;
+  bool stats = false;
+  bool json = false;
 };
+
+// --cast: f32 tensors rounded to f16 or bf16 (nearest even), a lossy step
+// like --quantize that yields the 16-bit model a user would ship.
+StatusOr<Tensor> CastTo(const Tensor& t, DType to) {
+  auto x = t.values<float>();
+  std::vector<uint16_t> h(x.size());
+  for (size_t i = 0; i < x.size(); ++i) h[i] = to == DType::kF16 ? FloatToHalf(x[i]) : FloatToBf16(x[i]);
+  return Tensor::FromValues<uint16_t>(t.name(), to, t.shape(), h);
+}
+
+double EntropyBits(const TpzPlaneReport& p) { return p.entropy_bits * double(p.bytes); }
+
+// Per plane name: values, uncoded bytes, entropy, coded bytes, codecs used.
+void PrintStats(const TpzReport& report, uint64_t in_bytes) {
+  struct Row {
+    uint64_t bytes = 0, coded = 0;
+    double entropy_bits = 0;
+    std::map<std::string, uint64_t> codecs;  // codec -> coded bytes
+  };
+  std::map<std::string, Row> rows;
+  std::map<std::string, uint64_t> layouts;
+  uint64_t tried_bytes = 0, tried_fields = 0, n_both = 0;
+  for (const auto& t : report.tensors) {
+    layouts[std::string(TpzLayoutName(t.layout))] += t.bytes;
+    if (t.tried.size() == 2) {
+      tried_bytes += t.tried[0].second;
+      tried_fields += t.tried[1].second;
+      n_both += t.bytes;
+    }
+    for (const auto& p : t.planes) {
+      Row& r = rows[std::string(DTypeName(t.dtype)) + " " + p.name];
+      r.bytes += p.bytes;
+      r.coded += p.coded_bytes;
+      r.entropy_bits += EntropyBits(p);
+      r.codecs[p.codec] += p.coded_bytes;
+    }
+  }
+  fmt::print("{:<24} {:>13} {:>9} {:>13} {:>9}  {}\n", "plane", "bytes", "H b/byte", "coded", "b/byte", "codecs (share of coded bytes)");
+  for (const auto& [name, r] : rows) {
+    std::string codecs;
+    for (const auto& [c, b] : r.codecs)
+      codecs += fmt::format("{}{} {:.0f}%", codecs.empty() ? "" : ", ", c, r.coded ? 100.0 * double(b) / double(r.coded) : 0);
+    fmt::print("{:<24} {:>13} {:>9.3f} {:>13} {:>9.3f}  {}\n", name, r.bytes, r.bytes ? r.entropy_bits / double(r.bytes) : 0,
+               r.coded, r.bytes ? 8.0 * double(r.coded) / double(r.bytes) : 0, codecs);
+  }
+  for (const auto& [l, b] : layouts) fmt::print("layout {}: {} of {} tensor bytes\n", l, b, in_bytes);
+  if (n_both)
+    fmt::print("float tensors ({} bytes): byte planes {} bytes (ratio {:.3f}), fields {} bytes (ratio {:.3f})\n", n_both,
+               tried_bytes, double(n_both) / double(tried_bytes), tried_fields, double(n_both) / double(tried_fields));
+  fmt::print("header {} bytes\n", report.header_bytes);
+}
+
+nlohmann::ordered_json ReportJson(const TpzReport& report) {
+  nlohmann::ordered_json j;
+  j["header_bytes"] = report.header_bytes;
+  j["file_bytes"] = report.file_bytes;
+  j["tensors"] = nlohmann::ordered_json::array();
+  for (const auto& t : report.tensors) {
+    nlohmann::ordered_json tj;
+    tj["name"] = t.name;
+    tj["dtype"] = std::string(DTypeName(t.dtype));
+    tj["elements"] = t.elements;
+    tj["bytes"] = t.bytes;
+    tj["layout"] = std::string(TpzLayoutName(t.layout));
+    tj["tried"] = nlohmann::ordered_json::object();
+    for (const auto& [l, b] : t.tried) tj["tried"][std::string(TpzLayoutName(l))] = b;
+    tj["planes"] = nlohmann::ordered_json::array();
+    for (const auto& p : t.planes)
+      tj["planes"].push_back({{"name", p.name}, {"codec", p.codec}, {"bytes", p.bytes}, {"coded_bytes", p.coded_bytes},
+                              {"entropy_bits_per_byte", p.entropy_bits}});
+    j["tensors"].push_back(std::move(tj));
+  }
+  return j;
+}
 
 Status RunCompress(const CompressArgs& args) {
   TpzOptions options;
@@ -29,7 +113,23 @@ Status RunCompress(const CompressArgs& args) {
     options.codec = *c;
   }
   if (!args.quantize.empty() && args.quantize != "int8") return InvalidArgumentError("--quantize supports only int8");
+  auto layout = TpzLayoutFromName(args.layout);
+  if (!layout) return InvalidArgumentError("unknown layout '" + args.layout + "' (auto, bytes, fields, whole)");
+  options.layout = *layout;
+  if (args.chunk) options.codec_options.chunk_values = args.chunk;
+  TP_RETURN_IF_ERROR(ValidateCodecOptions(options.codec_options));
+  std::optional<DType> cast;
+  if (!args.cast.empty()) {
+    if (args.cast != "f16" && args.cast != "bf16") return InvalidArgumentError("--cast supports f16 and bf16");
+    if (!args.quantize.empty()) return InvalidArgumentError("--cast and --quantize exclude each other");
+    cast = DTypeFromName(args.cast);
+  }
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.in));
+  if (cast)
+    for (Tensor& t : model.tensors)
+      if (t.dtype() == DType::kF32) {
+        TP_ASSIGN_OR_RETURN(t, CastTo(t, *cast));
+      }
   uint64_t in_bytes = 0;
   for (const Tensor& t : model.tensors) in_bytes += t.nbytes();
   if (args.quantize == "int8") {
@@ -49,7 +149,8 @@ Status RunCompress(const CompressArgs& args) {
   }
   WriteOptions write;
   write.overwrite = args.force;
-  TP_RETURN_IF_ERROR(WriteTpz(args.out, model.tensors, model.metadata, options, write));
+  TpzReport report;
+  TP_RETURN_IF_ERROR(WriteTpz(args.out, model.tensors, model.metadata, options, write, &report));
   // Read the file back and compare: a container is only reported once it
   // is known to reproduce every tensor byte for byte.
   TP_ASSIGN_OR_RETURN(Model back, ReadTpz(args.out));
@@ -62,6 +163,15 @@ Status RunCompress(const CompressArgs& args) {
   }
   uint64_t out_bytes = 0;
   if (auto f = MappedFile::Open(args.out); f.ok()) out_bytes = (*f)->size();
+  if (args.json) {
+    nlohmann::ordered_json j = ReportJson(report);
+    j["file"] = args.out;
+    j["tensor_bytes"] = in_bytes;
+    j["ratio"] = out_bytes ? double(in_bytes) / double(out_bytes) : 0.0;
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+  if (args.stats) PrintStats(report, in_bytes);
   fmt::print("{}: {} tensors, {} ({} bytes) of tensor data -> {} ({} bytes), ratio {:.3f}, verified byte-identical\n",
              args.out, model.tensors.size(), HumanBytes(in_bytes), in_bytes, HumanBytes(out_bytes), out_bytes,
              out_bytes ? double(in_bytes) / double(out_bytes) : 0.0);
@@ -69,7 +179,44 @@ Status RunCompress(const CompressArgs& args) {
 }
 
 Status RunDecompress(const CompressArgs& args) {
-  TP_ASSIGN_OR_RETURN(Model model, ReadTpz(args.in));
+  // --elements BEGIN:COUNT: that slice of each selected tensor, decoding only its chunks.
+  std::optional<std::pair<uint64_t, uint64_t>> range;
+  if (!args.elements.empty()) {
+    const size_t colon = args.elements.find(':');
+    uint64_t b = 0, c = 0;
+    try {
+      size_t used_b = 0, used_c = 0;
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      b = std::stoull(args.elements.substr(0, colon), &used_b);
+      c = std::stoull(args.elements.substr(colon + 1), &used_c);
+      if (used_b != colon || used_c != args.elements.size() - colon - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      return InvalidArgumentError("--elements expects BEGIN:COUNT, got '" + args.elements + "'");
+    }
+    if (args.globs.empty()) return InvalidArgumentError("--elements needs --tensor");
+    range = {b, c};
+  }
+  Model model;
+  if (args.globs.empty()) {
+    TP_ASSIGN_OR_RETURN(model, ReadTpz(args.in));
+  } else {
+    // Only the matching tensors are decoded.
+    TP_ASSIGN_OR_RETURN(TpzReader reader, TpzReader::Open(args.in));
+    model.metadata = reader.metadata();
+    for (const TpzTensorInfo& info : reader.tensors()) {
+      bool keep = false;
+      for (const auto& g : args.globs) keep = keep || GlobMatch(g, info.name);
+      if (!keep) continue;
+      if (range) {
+        TP_ASSIGN_OR_RETURN(Tensor t, reader.ReadElements(info.name, range->first, range->second));
+        model.tensors.push_back(std::move(t));
+      } else {
+        TP_ASSIGN_OR_RETURN(Tensor t, reader.ReadTensor(info.name));
+        model.tensors.push_back(std::move(t));
+      }
+    }
+    if (model.tensors.empty()) return NotFoundError(args.in + ": no tensor matches --tensor");
+  }
   if (args.dequantize)
     for (Tensor& t : model.tensors) {
       if (!t.quant()) continue;
@@ -91,7 +238,13 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   CLI::App* app = root.add_subcommand("compress", "Code every tensor of a model losslessly into a .tpz file");
   app->add_option("file", c->in, "Model file")->required();
   app->add_option("-o,--output", c->out, "Output .tpz file")->required();
-  app->add_option("--codec", c->codec, "auto (smallest per plane, default) or a codec name");
+  app->add_option("--codec", c->codec, "auto (smallest per plane, raw included; default) or a codec name");
+  app->add_option("--layout", c->layout,
+                  "auto (smaller of bytes and fields per float tensor; default), bytes, fields or whole");
+  app->add_option("--chunk", c->chunk, "Values per independent chunk (default 32768)");
+  app->add_option("--cast", c->cast, "f16 or bf16: round f32 tensors to 16 bits first (lossy)");
+  app->add_flag("--stats", c->stats, "Print per-plane sizes, entropies and codecs");
+  app->add_flag("--json", c->json, "Print the per-tensor, per-plane report as JSON");
   app->add_option("--quantize", c->quantize, "int8: quantize float tensors first (lossy; parameters recorded)");
   app->add_flag("--activations", c->activations, "With --quantize: every float tensor is an activation (uint8)");
   app->add_flag("--force", c->force, "Overwrite the output file");
@@ -101,6 +254,8 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   CLI::App* dapp = root.add_subcommand("decompress", "Decode a .tpz file back into safetensors");
   dapp->add_option("file", d->in, ".tpz file")->required();
   dapp->add_option("-o,--output", d->out, "Output .safetensors file")->required();
+  dapp->add_option("--tensor", d->globs, "Only tensors whose name matches this glob (repeatable)");
+  dapp->add_option("--elements", d->elements, "BEGIN:COUNT: only these elements of each --tensor, as 1-D tensors");
   dapp->add_flag("--dequantize", d->dequantize, "Write quantized tensors back as f32 real values");
   dapp->add_flag("--force", d->force, "Overwrite the output file");
   commands.push_back({dapp, [d] { return RunDecompress(*d); }});

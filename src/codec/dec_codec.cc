@@ -4,6 +4,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <memory>
@@ -436,6 +437,45 @@ Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, in
   });
   for (uint32_t c = 0; c < chunks; ++c)
     if (!status[c].ok()) return status[c].WithContext("chunk " + std::to_string(c));
+  return Status::Ok();
+}
+
+StatusOr<StreamInfo> GetStreamInfo(std::span<const uint8_t> stream) {
+  TP_ASSIGN_OR_RETURN(Layout l, ParseLayout(stream));
+  return StreamInfo{l.codec, l.values, l.chunk_values, l.chunks};
+}
+
+Status DecodeCodeRange(std::span<const uint8_t> stream, uint64_t begin, std::span<uint8_t> codes, int threads) {
+  TP_ASSIGN_OR_RETURN(Layout l, ParseLayout(stream));
+  if (begin > l.values || codes.size() > l.values - begin)
+    return CorruptDataError("values " + std::to_string(begin) + ".." + std::to_string(begin + codes.size()) +
+                            " lie outside a stream of " + std::to_string(l.values));
+  DecodeModel m;
+  m.codec = l.codec;
+  m.is_signed = l.flags & codec::kFlagSignedCodes;
+  m.zero_code = l.zero_code;
+  TP_RETURN_IF_ERROR(ParseParams(m, l.params, l.values));
+  if (codes.empty()) return Status::Ok();
+  const uint64_t end = begin + codes.size(), cv = l.chunk_values;
+  const uint64_t first = begin / cv, last = (end - 1) / cv;
+  const std::span<const uint8_t> body = stream.subspan(l.body_offset);
+  std::vector<Status> status(last - first + 1);
+  ParallelFor(status.size(), threads, [&](size_t i) {
+    const uint64_t c = first + i;
+    const uint64_t cb = c * cv, ce = std::min<uint64_t>(cb + cv, l.values);
+    const auto in = body.subspan(l.offset[c], l.offset[c + 1] - l.offset[c]);
+    const uint64_t lo = std::max(cb, begin), hi = std::min(ce, end);
+    if (lo == cb && hi == ce) {
+      status[i] = DecodeChunk(m, in, codes.subspan(cb - begin, ce - cb));
+      return;
+    }
+    std::vector<uint8_t> scratch(ce - cb);
+    status[i] = DecodeChunk(m, in, scratch);
+    if (status[i].ok()) std::copy(scratch.begin() + std::ptrdiff_t(lo - cb), scratch.begin() + std::ptrdiff_t(hi - cb),
+                                  codes.begin() + std::ptrdiff_t(lo - begin));
+  });
+  for (size_t i = 0; i < status.size(); ++i)
+    if (!status[i].ok()) return status[i].WithContext("chunk " + std::to_string(first + i));
   return Status::Ok();
 }
 

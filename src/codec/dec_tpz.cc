@@ -5,11 +5,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
-#include "tensorpress/parallel.h"
+#include "codec/float_fields.h"
 #include "codec/tpz_format.h"
+#include "tensorpress/parallel.h"
 #include "tensorpress/tpz.h"
 
 namespace tp {
@@ -22,79 +23,119 @@ std::string Hex64(uint64_t v) {
 }
 
 struct PlaneRef {
-  std::span<const uint8_t> stream;
-  std::vector<std::string> checksums;  // stream header, then each chunk
+  tpz::PlaneSpec spec;
+  bool raw = false;
+  std::span<const uint8_t> stored;
+  std::vector<std::string> checksums;  // raw: per block; stream: header, then each chunk
+};
+
+struct Entry {
+  TpzTensorInfo info;
+  std::vector<PlaneRef> planes;
 };
 
 }  // namespace
 
-StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads) {
-  auto corrupt = [&](const std::string& what) { return CorruptDataError(name + ": " + what); };
+struct TpzReader::Impl {
+  std::string name;
+  std::span<const uint8_t> bytes;
+  std::shared_ptr<const void> owner;
+  Metadata metadata;
+  std::vector<TpzTensorInfo> infos;
+  std::vector<Entry> entries;
+
+  Status Corrupt(const std::string& what) const { return CorruptDataError(name + ": " + what); }
+  Status Parse();
+  // Bytes [range) of one plane, checking only the checksums of the parts read.
+  // `out` is sized only once the stream's header has passed its checks.
+  Status ReadPlane(const Entry& e, size_t plane, tpz::ByteRange range, std::vector<uint8_t>& out, int threads) const;
+
+  // Elements [first, last) of tensor `index`: the plane bytes they need,
+  // decoded by ReadPlane, then put back together by Assemble.
+  struct Pending {
+    size_t index;
+    uint64_t first, last;
+    std::vector<tpz::ByteRange> ranges;
+    std::vector<std::vector<uint8_t>> planes;
+  };
+  StatusOr<Pending> Prepare(size_t index, uint64_t first, uint64_t last) const;
+  StatusOr<Tensor> Assemble(Pending& p) const;
+  struct Span {
+    size_t index;
+    uint64_t first, last;
+  };
+  StatusOr<std::vector<Tensor>> Read(std::span<const Span> spans, int threads) const;
+  StatusOr<Tensor> ReadOne(size_t index, uint64_t first, uint64_t last, int threads) const {
+    const Span s{index, first, last};
+    TP_ASSIGN_OR_RETURN(std::vector<Tensor> t, Read({&s, 1}, threads));
+    return std::move(t[0]);
+  }
+};
+
+Status TpzReader::Impl::Parse() {
   if (bytes.size() < tpz::kPrefixBytes || std::memcmp(bytes.data(), tpz::kMagic, 4) != 0)
-    return corrupt("not a .tpz file (bad magic or too short)");
+    return Corrupt("not a .tpz file (bad magic or too short)");
   uint32_t version;
   uint64_t hsize, hsum;
   std::memcpy(&version, bytes.data() + 4, 4);
   std::memcpy(&hsize, bytes.data() + 8, 8);
   std::memcpy(&hsum, bytes.data() + 16, 8);
-  if (version != tpz::kVersion) return corrupt("format version " + std::to_string(version) + " is not supported");
-  if (hsize > bytes.size() - tpz::kPrefixBytes) return corrupt("header size runs past the end of the file");
+  if (version != tpz::kVersion)
+    return Corrupt(".tpz format version " + std::to_string(version) + " is not supported (this build reads version " +
+                   std::to_string(tpz::kVersion) + "; compress the model again)");
+  if (hsize > bytes.size() - tpz::kPrefixBytes) return Corrupt("header size runs past the end of the file");
   const auto header_bytes = bytes.subspan(tpz::kPrefixBytes, hsize);
-  if (XXH3_64bits(header_bytes.data(), header_bytes.size()) != hsum) return corrupt("header checksum mismatch");
+  if (XXH3_64bits(header_bytes.data(), header_bytes.size()) != hsum) return Corrupt("header checksum mismatch");
   const auto data = bytes.subspan(tpz::kPrefixBytes + hsize);
 
   nlohmann::ordered_json header =
       nlohmann::ordered_json::parse(header_bytes.begin(), header_bytes.end(), nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return corrupt("header is not a JSON object");
-  Model model;
-  model.path = name;
-  model.format = ModelFormat::kUnknown;
+  if (header.is_discarded() || !header.is_object()) return Corrupt("header is not a JSON object");
   if (header.contains("metadata")) {
-    if (!header["metadata"].is_object()) return corrupt("metadata is not an object");
+    if (!header["metadata"].is_object()) return Corrupt("metadata is not an object");
     for (const auto& [k, v] : header["metadata"].items()) {
-      if (!v.is_string()) return corrupt("metadata value of '" + k + "' is not a string");
-      model.metadata.push_back({k, v.get<std::string>()});
+      if (!v.is_string()) return Corrupt("metadata value of '" + k + "' is not a string");
+      metadata.push_back({k, v.get<std::string>()});
     }
   }
-  if (!header.contains("tensors") || !header["tensors"].is_array()) return corrupt("header has no tensor list");
+  if (!header.contains("tensors") || !header["tensors"].is_array()) return Corrupt("header has no tensor list");
 
-  struct Pending {
-    std::string name;
-    DType dtype;
-    Shape shape;
-    std::vector<PlaneRef> planes;
-    uint64_t plane_values = 0;
-    std::optional<QuantParams> quant;
-  };
-  std::vector<Pending> pending;
   for (const auto& tj : header["tensors"]) {
-    if (!tj.is_object() || !tj.contains("name") || !tj["name"].is_string()) return corrupt("tensor without a name");
-    Pending p;
-    p.name = tj["name"].get<std::string>();
-    auto bad = [&](const std::string& what) { return corrupt("tensor '" + p.name + "': " + what); };
+    if (!tj.is_object() || !tj.contains("name") || !tj["name"].is_string()) return Corrupt("tensor without a name");
+    Entry e;
+    TpzTensorInfo& info = e.info;
+    info.name = tj["name"].get<std::string>();
+    auto bad = [&](const std::string& what) { return Corrupt("tensor '" + info.name + "': " + what); };
     if (!tj.contains("dtype") || !tj["dtype"].is_string()) return bad("no dtype");
     auto dtype = DTypeFromName(tj["dtype"].get<std::string>());
     if (!dtype) return bad("unknown dtype");
-    p.dtype = *dtype;
+    info.dtype = *dtype;
     if (!tj.contains("shape") || !tj["shape"].is_array()) return bad("no shape");
     for (const auto& d : tj["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0) return bad("bad dimension");
-      p.shape.push_back(d.get<int64_t>());
+      info.shape.push_back(d.get<int64_t>());
     }
-    auto elements = ElementCount(p.shape);
+    auto elements = ElementCount(info.shape);
     if (!elements) return bad("shape overflows");
-    auto nbytes = StorageBytes(p.dtype, *elements);
-    if (!nbytes) return bad("size overflows or is not a whole number of blocks");
-    const int count = tpz::PlaneCount(p.dtype);
-    p.plane_values = *nbytes / count;
+    if (!StorageBytes(info.dtype, *elements)) return bad("size overflows or is not a whole number of blocks");
+    info.elements = *elements;
+    if (!tj.contains("layout") || !tj["layout"].is_string()) return bad("no layout");
+    const auto layout = TpzLayoutFromName(tj["layout"].get<std::string>());
+    if (!layout || *layout == TpzLayout::kAuto) return bad("unknown layout");
+    info.layout = *layout;
+    auto specs = tpz::LayoutPlanes(info.layout, info.dtype, info.elements);
+    if (!specs) return bad("layout '" + std::string(TpzLayoutName(info.layout)) + "' does not apply to its dtype");
     if (tj.contains("quantization")) {
       const auto& q = tj["quantization"];
       if (!q.is_object() || !q.contains("scale") || !q["scale"].is_array() || !q.contains("zero_point") ||
           !q["zero_point"].is_array() || !q.contains("axis") || !q["axis"].is_number_integer())
         return bad("malformed quantization record");
       QuantParams qp;
-      qp.axis = static_cast<int>(std::clamp<int64_t>(q["axis"].get<int64_t>(), -1, 64));
-      if (q["scale"].size() > std::max<uint64_t>(*elements, 1) || q["scale"].size() != q["zero_point"].size())
+      const int64_t axis = q["axis"].get<int64_t>();
+      if (axis < -1 || axis >= int64_t(info.shape.size())) return bad("quantization axis is outside the shape");
+      qp.axis = static_cast<int>(axis);
+      const uint64_t channels = axis < 0 ? 1 : uint64_t(info.shape[size_t(axis)]);
+      if (q["scale"].size() != channels || q["zero_point"].size() != channels)
         return bad("quantization record does not fit the tensor");
       for (const auto& v : q["scale"]) {
         if (!v.is_number()) return bad("quantization scale is not a number");
@@ -104,93 +145,241 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
         if (!v.is_number_integer()) return bad("quantization zero point is not an integer");
         qp.zero_point.push_back(v.get<int64_t>());
       }
-      p.quant = std::move(qp);
+      if (q.contains("original_dtype")) {
+        if (!q["original_dtype"].is_string()) return bad("original dtype is not a string");
+        info.original_dtype = q["original_dtype"].get<std::string>();
+      }
+      info.quant = std::move(qp);
     }
-    if (!tj.contains("planes") || !tj["planes"].is_array() || tj["planes"].size() != size_t(count))
-      return bad("expected " + std::to_string(count) + " planes");
-    for (const auto& pj : tj["planes"]) {
+    if (!tj.contains("planes") || !tj["planes"].is_array() || tj["planes"].size() != specs->size())
+      return bad("expected " + std::to_string(specs->size()) + " planes");
+    for (size_t k = 0; k < specs->size(); ++k) {
+      const auto& pj = tj["planes"][k];
       if (!pj.is_object() || !pj.contains("offset") || !pj.contains("size") || !pj.contains("xxh3") ||
-          !pj["offset"].is_number_unsigned() || !pj["size"].is_number_unsigned() || !pj["xxh3"].is_array())
+          !pj.contains("codec") || !pj["codec"].is_string() || !pj["offset"].is_number_unsigned() ||
+          !pj["size"].is_number_unsigned() || !pj["xxh3"].is_array())
         return bad("malformed plane entry");
-      std::vector<std::string> sums;
+      PlaneRef ref;
+      ref.spec = (*specs)[k];
       for (const auto& h : pj["xxh3"]) {
         if (!h.is_string()) return bad("malformed checksum");
-        sums.push_back(h.get<std::string>());
+        ref.checksums.push_back(h.get<std::string>());
       }
       const uint64_t off = pj["offset"].get<uint64_t>(), size = pj["size"].get<uint64_t>();
       if (off > data.size() || size > data.size() - off) return bad("plane runs past the end of the file");
-      if (p.plane_values / tpz::kMaxExpansion > size) return bad("plane is too small for its tensor");
-      p.planes.push_back({data.subspan(off, size), std::move(sums)});
+      ref.raw = pj["codec"].get<std::string>() == tpz::kRawCodec;
+      if (ref.raw) {
+        if (size != ref.spec.bytes) return bad("raw plane " + ref.spec.name + " has the wrong size");
+        if (ref.checksums.size() != (size + tpz::kRawBlockBytes - 1) / tpz::kRawBlockBytes)
+          return bad("raw plane " + ref.spec.name + " has the wrong number of checksums");
+      } else {
+        const auto codec = CodecFromName(pj["codec"].get<std::string>());
+        if (!codec) return bad("plane " + ref.spec.name + " has an unknown codec");
+        if (ref.spec.bytes / tpz::kMaxExpansion > size) return bad("plane is too small for its tensor");
+        if (ref.checksums.empty()) return bad("plane " + ref.spec.name + " has no checksums");
+      }
+      ref.stored = data.subspan(off, size);
+      info.stored_bytes += size;
+      e.planes.push_back(std::move(ref));
     }
-    pending.push_back(std::move(p));
+    infos.push_back(info);
+    entries.push_back(std::move(e));
   }
+  return Status::Ok();
+}
 
-  // Decode every plane (in parallel over planes; chunks inside on one thread each).
+Status TpzReader::Impl::ReadPlane(const Entry& e, size_t plane, tpz::ByteRange range, std::vector<uint8_t>& out,
+                                  int threads) const {
+  const PlaneRef& ref = e.planes[plane];
+  const std::string where = "tensor '" + e.info.name + "' plane " + ref.spec.name;
+  if (range.end == range.begin) return Status::Ok();
+  if (ref.raw) {
+    for (uint64_t b = range.begin / tpz::kRawBlockBytes; b * tpz::kRawBlockBytes < range.end; ++b) {
+      const uint64_t off = b * tpz::kRawBlockBytes, size = std::min(tpz::kRawBlockBytes, ref.stored.size() - off);
+      if (Hex64(XXH3_64bits(ref.stored.data() + off, size)) != ref.checksums[b])
+        return Corrupt(where + " block " + std::to_string(b) + ": checksum mismatch");
+    }
+    out.assign(ref.stored.begin() + std::ptrdiff_t(range.begin), ref.stored.begin() + std::ptrdiff_t(range.end));
+    return Status::Ok();
+  }
+  // The stream's header first (it locates the chunks), then the chunks read.
+  auto spans = StreamChunkSpans(ref.stored);
+  if ((spans.ok() && !spans->empty() && Hex64(XXH3_64bits(ref.stored.data(), (*spans)[0].size)) != ref.checksums[0]) ||
+      (!spans.ok() && Hex64(XXH3_64bits(ref.stored.data(), ref.stored.size())) != ref.checksums[0]))
+    return Corrupt(where + ": stream header checksum mismatch");
+  if (!spans.ok()) return Corrupt(where + ": " + spans.status().message());
+  if (spans->size() != ref.checksums.size())
+    return Corrupt(where + ": " + std::to_string(ref.checksums.size() - 1) + " chunk checksums for " +
+                   std::to_string(spans->size() - 1) + " chunks");
+  auto info = GetStreamInfo(ref.stored);
+  if (!info.ok()) return Corrupt(where + ": " + info.status().message());
+  if (info->values != ref.spec.bytes)
+    return Corrupt(where + ": stream holds " + std::to_string(info->values) + " values, expected " +
+                   std::to_string(ref.spec.bytes));
+  const uint64_t first = range.begin / info->chunk_values, last = (range.end - 1) / info->chunk_values;
+  for (uint64_t c = first; c <= last && c + 1 < spans->size(); ++c)
+    if (Hex64(XXH3_64bits(ref.stored.data() + (*spans)[c + 1].offset, (*spans)[c + 1].size)) != ref.checksums[c + 1])
+      return Corrupt(where + " chunk " + std::to_string(c) + ": checksum mismatch");
+  out.resize(range.end - range.begin);
+  Status st = DecodeCodeRange(ref.stored, range.begin, out, threads);
+  if (!st.ok()) return Corrupt(where + ": " + st.message());
+  return Status::Ok();
+}
+
+StatusOr<TpzReader::Impl::Pending> TpzReader::Impl::Prepare(size_t index, uint64_t first, uint64_t last) const {
+  const Entry& e = entries[index];
+  Pending p{index, first, last, {}, {}};
+  auto not_blocks = [&] {
+    return InvalidArgumentError("tensor '" + e.info.name + "': elements " + std::to_string(first) + ".." +
+                                std::to_string(last) + " are not whole storage blocks");
+  };
+  if (!StorageBytes(e.info.dtype, last - first)) return not_blocks();
+  for (size_t k = 0; k < e.planes.size(); ++k) {
+    auto r = tpz::PlaneByteRange(e.info.layout, e.info.dtype, int(k), first, last);
+    if (!r) return not_blocks();
+    p.ranges.push_back(*r);
+    p.planes.emplace_back();
+  }
+  return p;
+}
+
+StatusOr<Tensor> TpzReader::Impl::Assemble(Pending& p) const {
+  const TpzTensorInfo& info = entries[p.index].info;
+  const uint64_t first = p.first, last = p.last, count = last - first;
+  std::vector<std::vector<uint8_t>>& planes = p.planes;
+  std::vector<uint8_t> bytes(*StorageBytes(info.dtype, count));
+  if (info.layout == TpzLayout::kFloatFields) {
+    const tpz::FloatFormat f = *tpz::FieldFormatOf(info.dtype);
+    std::vector<std::span<const uint8_t>> views(planes.begin(), planes.end());
+    if (!tpz::MergeFloatFields(f, views, first, count, bytes))
+      return Corrupt("tensor '" + info.name + "': a field value does not fit its bits");
+    // The sign plane's unused high bits must be zero, as the writer leaves them.
+    if (last == info.elements && last % 8 != 0 && !planes[0].empty() && (planes[0].back() >> (last % 8)) != 0)
+      return Corrupt("tensor '" + info.name + "': sign plane has bits past the last value");
+  } else if (Traits(info.dtype).block_elements == 2 && first % 2 != 0) {
+    // 4-bit elements from an odd start: nibble by nibble.
+    const std::vector<uint8_t>& src = planes[0];
+    for (uint64_t i = 0; i < count; ++i) {
+      const uint64_t s = first % 2 + i;
+      const uint8_t nib = (src[s / 2] >> (4 * (s % 2))) & 0xF;
+      bytes[i / 2] |= uint8_t(nib << (4 * (i % 2)));
+    }
+  } else if (planes.size() == 1) {
+    bytes = std::move(planes[0]);
+    // A range ending inside a byte of 4-bit elements drops the next element;
+    // the whole tensor keeps its bytes as stored, padding nibble included.
+    if (Traits(info.dtype).block_elements == 2 && count % 2 != 0 && last != info.elements) bytes.back() &= 0x0f;
+    if (info.dtype == DType::kI8 && info.layout == TpzLayout::kBytePlanes)
+      for (uint8_t& b : bytes) b ^= 0x80;  // codes back to values
+  } else {
+    const size_t w = planes.size();
+    for (size_t k = 0; k < w; ++k)
+      for (uint64_t v = 0; v < count; ++v) bytes[v * w + k] = planes[k][v];
+  }
+  planes.clear();
+  const bool whole = first == 0 && last == info.elements;
+  TP_ASSIGN_OR_RETURN(Tensor out, Tensor::FromBytes(info.name, info.dtype,
+                                                    whole ? info.shape : Shape{int64_t(count)}, std::move(bytes)));
+  if (info.quant && (whole || info.quant->axis < 0)) out.set_quant(*info.quant);
+  return out;
+}
+
+StatusOr<std::vector<Tensor>> TpzReader::Impl::Read(std::span<const Span> spans, int threads) const {
+  std::vector<Pending> pending;
   struct Job {
-    size_t tensor;
-    size_t plane;
+    size_t pending, plane;
   };
   std::vector<Job> jobs;
-  std::vector<std::vector<std::vector<uint8_t>>> planes(pending.size());
-  for (size_t i = 0; i < pending.size(); ++i) {
-    planes[i].resize(pending[i].planes.size());
-    for (size_t k = 0; k < pending[i].planes.size(); ++k) {
-      planes[i][k].resize(pending[i].plane_values);
-      jobs.push_back({i, k});
-    }
+  for (const Span& s : spans) {
+    TP_ASSIGN_OR_RETURN(Pending p, Prepare(s.index, s.first, s.last));
+    for (size_t k = 0; k < p.planes.size(); ++k) jobs.push_back({pending.size(), k});
+    pending.push_back(std::move(p));
   }
+  // Planes in parallel; a lone plane spreads its chunks over the threads instead.
   std::vector<Status> status(jobs.size());
+  const int inner = jobs.size() == 1 ? threads : 1;
   ParallelFor(jobs.size(), threads, [&](size_t j) {
-    const Pending& p = pending[jobs[j].tensor];
-    const PlaneRef& ref = p.planes[jobs[j].plane];
-    const std::string where = "tensor '" + p.name + "' plane " + std::to_string(jobs[j].plane);
-    // The stream's header first (it locates the chunks), then every chunk.
-    auto spans = StreamChunkSpans(ref.stream);
-    if (ref.checksums.empty() ||
-        (spans.ok() && !spans->empty() &&
-         Hex64(XXH3_64bits(ref.stream.data(), (*spans)[0].size)) != ref.checksums[0]) ||
-        (!spans.ok() && Hex64(XXH3_64bits(ref.stream.data(), ref.stream.size())) != ref.checksums[0])) {
-      status[j] = corrupt(where + ": stream header checksum mismatch");
-      return;
-    }
-    if (!spans.ok()) {
-      status[j] = corrupt(where + ": " + spans.status().message());
-      return;
-    }
-    if (spans->size() != ref.checksums.size()) {
-      status[j] = corrupt(where + ": " + std::to_string(ref.checksums.size() - 1) + " chunk checksums for " +
-                          std::to_string(spans->size() - 1) + " chunks");
-      return;
-    }
-    for (size_t c = 1; c < spans->size(); ++c)
-      if (Hex64(XXH3_64bits(ref.stream.data() + (*spans)[c].offset, (*spans)[c].size)) != ref.checksums[c]) {
-        status[j] = corrupt(where + " chunk " + std::to_string(c - 1) + ": checksum mismatch");
-        return;
-      }
-    Status st = DecodeCodes(ref.stream, planes[jobs[j].tensor][jobs[j].plane], 1);
-    if (!st.ok()) status[j] = CorruptDataError(name + ": " + where + ": " + st.message());
+    Pending& p = pending[jobs[j].pending];
+    status[j] = ReadPlane(entries[p.index], jobs[j].plane, p.ranges[jobs[j].plane], p.planes[jobs[j].plane], inner);
   });
   for (const Status& st : status) TP_RETURN_IF_ERROR(st);
-
-  for (size_t i = 0; i < pending.size(); ++i) {
-    Pending& p = pending[i];
-    const size_t count = planes[i].size();
-    std::vector<uint8_t> bytes(p.plane_values * count);
-    for (size_t k = 0; k < count; ++k)
-      for (uint64_t v = 0; v < p.plane_values; ++v) bytes[v * count + k] = planes[i][k][v];
-    if (p.dtype == DType::kI8)
-      for (uint8_t& b : bytes) b ^= 0x80;  // codes back to values
-    planes[i].clear();
-    TP_ASSIGN_OR_RETURN(Tensor t, Tensor::FromBytes(p.name, p.dtype, p.shape, std::move(bytes)));
-    if (p.quant) t.set_quant(std::move(*p.quant));
-    model.tensors.push_back(std::move(t));
+  std::vector<Tensor> out;
+  for (Pending& p : pending) {
+    TP_ASSIGN_OR_RETURN(Tensor t, Assemble(p));
+    out.push_back(std::move(t));
   }
+  return out;
+}
+
+StatusOr<TpzReader> TpzReader::FromBytes(std::span<const uint8_t> bytes, std::string name,
+                                         std::shared_ptr<const void> owner) {
+  auto impl = std::make_shared<Impl>();
+  impl->name = std::move(name);
+  impl->bytes = bytes;
+  impl->owner = std::move(owner);
+  TP_RETURN_IF_ERROR(impl->Parse());
+  TpzReader r;
+  r.impl_ = std::move(impl);
+  return r;
+}
+
+StatusOr<TpzReader> TpzReader::Open(const std::string& path) {
+  TP_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
+  std::shared_ptr<const MappedFile> shared = std::move(file);
+  return FromBytes(shared->bytes(), path, shared);
+}
+
+const Metadata& TpzReader::metadata() const { return impl_->metadata; }
+std::span<const TpzTensorInfo> TpzReader::tensors() const { return impl_->infos; }
+
+std::optional<size_t> TpzReader::Find(std::string_view name) const {
+  for (size_t i = 0; i < impl_->infos.size(); ++i)
+    if (impl_->infos[i].name == name) return i;
+  return std::nullopt;
+}
+
+StatusOr<Tensor> TpzReader::ReadTensor(size_t index, int threads) const {
+  if (index >= impl_->entries.size()) return InvalidArgumentError(impl_->name + ": no tensor #" + std::to_string(index));
+  return impl_->ReadOne(index, 0, impl_->infos[index].elements, threads);
+}
+
+StatusOr<Tensor> TpzReader::ReadTensor(std::string_view name, int threads) const {
+  const auto i = Find(name);
+  if (!i) return NotFoundError(impl_->name + ": no tensor named '" + std::string(name) + "'");
+  return ReadTensor(*i, threads);
+}
+
+StatusOr<Tensor> TpzReader::ReadElements(std::string_view name, uint64_t begin, uint64_t count, int threads) const {
+  const auto i = Find(name);
+  if (!i) return NotFoundError(impl_->name + ": no tensor named '" + std::string(name) + "'");
+  const uint64_t n = impl_->infos[*i].elements;
+  if (begin > n || count > n - begin)
+    return InvalidArgumentError(impl_->name + ": elements " + std::to_string(begin) + "+" + std::to_string(count) +
+                                " lie outside tensor '" + std::string(name) + "' of " + std::to_string(n));
+  return impl_->ReadOne(*i, begin, begin + count, threads);
+}
+
+StatusOr<Model> TpzReader::ReadAll(int threads) const {
+  Model model;
+  model.path = impl_->name;
+  model.format = ModelFormat::kUnknown;
+  model.metadata = impl_->metadata;
+  std::vector<Impl::Span> spans;
+  for (size_t i = 0; i < impl_->infos.size(); ++i) spans.push_back({i, 0, impl_->infos[i].elements});
+  TP_ASSIGN_OR_RETURN(model.tensors, impl_->Read(spans, threads));
   return model;
 }
 
+StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads) {
+  TP_ASSIGN_OR_RETURN(TpzReader reader, TpzReader::FromBytes(bytes, name));
+  return reader.ReadAll(threads);
+}
+
 StatusOr<Model> ReadTpz(const std::string& path, int threads) {
-  TP_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
-  return DecodeTpz(file->bytes(), path, threads);
+  TP_ASSIGN_OR_RETURN(TpzReader reader, TpzReader::Open(path));
+  TP_ASSIGN_OR_RETURN(Model model, reader.ReadAll(threads));
+  model.path = path;
+  return model;
 }
 
 }  // namespace tp

@@ -5,8 +5,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "tensorpress/parallel.h"
+#include "codec/float_fields.h"
 #include "codec/tpz_format.h"
+#include "tensorpress/parallel.h"
 #include "tensorpress/tpz.h"
 
 namespace tp {
@@ -19,52 +20,99 @@ std::string Hex64(uint64_t v) {
 }
 
 struct Plane {
+  tpz::PlaneSpec spec;
   std::vector<uint8_t> codes;
-  bool signed_codes = false;
   uint64_t rows = 1;
 };
 
-std::vector<Plane> PlanesOf(const Tensor& t) {
-  const int count = tpz::PlaneCount(t.dtype());
+// The tensor's planes under `layout` (which must apply to its dtype).
+std::vector<Plane> PlanesOf(const Tensor& t, TpzLayout layout) {
+  const std::vector<tpz::PlaneSpec> specs = *tpz::LayoutPlanes(layout, t.dtype(), t.elements());
   const auto bytes = t.bytes();
-  std::vector<Plane> planes(count);
+  std::vector<Plane> planes(specs.size());
+  for (size_t k = 0; k < specs.size(); ++k) planes[k].spec = specs[k];
+  if (layout == TpzLayout::kFloatFields) {
+    std::vector<std::vector<uint8_t>> split;
+    tpz::SplitFloatFields(*tpz::FieldFormatOf(t.dtype()), bytes, t.elements(), split);
+    for (size_t k = 0; k < specs.size(); ++k) planes[k].codes = std::move(split[k]);
+    return planes;
+  }
+  if (layout == TpzLayout::kWhole) {
+    planes[0].codes.assign(bytes.begin(), bytes.end());
+    return planes;
+  }
+  const size_t count = specs.size();
   const uint64_t n = bytes.size() / count;
-  for (int k = 0; k < count; ++k) {
+  for (size_t k = 0; k < count; ++k) {
     planes[k].codes.resize(n);
     for (uint64_t i = 0; i < n; ++i) planes[k].codes[i] = bytes[i * count + k];
     if (t.rank() >= 2 && t.shape()[0] > 0 && count == 1 && n % uint64_t(t.shape()[0]) == 0)
       planes[k].rows = static_cast<uint64_t>(t.shape()[0]);
   }
-  if (t.dtype() == DType::kI8) {
+  if (t.dtype() == DType::kI8)
     for (uint8_t& c : planes[0].codes) c ^= 0x80;  // code = value + 128
-    planes[0].signed_codes = true;
-  }
   return planes;
+}
+
+// The layouts to try for a tensor.
+std::vector<TpzLayout> LayoutsFor(const Tensor& t, TpzLayout requested) {
+  const bool fields = tpz::FieldFormatOf(t.dtype()).has_value();
+  switch (requested) {
+    case TpzLayout::kAuto:
+      if (fields) return {TpzLayout::kBytePlanes, TpzLayout::kFloatFields};
+      return {TpzLayout::kBytePlanes};
+    case TpzLayout::kFloatFields: return {fields ? TpzLayout::kFloatFields : TpzLayout::kBytePlanes};
+    default: return {requested};
+  }
+}
+
+// The stored form of one plane: a codec stream, or the bytes (raw).
+struct Stored {
+  bool raw = false;
+  EncodedStream stream;
+  uint64_t size() const { return stream.bytes.size(); }
+};
+
+// XXH3 of each part a reader checks on its own: the stream header and every
+// chunk, or every block of a raw plane.
+StatusOr<nlohmann::ordered_json> Checksums(const Stored& s) {
+  nlohmann::ordered_json sums = nlohmann::ordered_json::array();
+  const auto& b = s.stream.bytes;
+  if (s.raw) {
+    for (uint64_t off = 0; off < b.size(); off += tpz::kRawBlockBytes)
+      sums.push_back(Hex64(XXH3_64bits(b.data() + off, std::min<uint64_t>(tpz::kRawBlockBytes, b.size() - off))));
+    return sums;
+  }
+  TP_ASSIGN_OR_RETURN(std::vector<StreamSpan> spans, StreamChunkSpans(b));
+  for (const StreamSpan& sp : spans) sums.push_back(Hex64(XXH3_64bits(b.data() + sp.offset, sp.size)));
+  return sums;
 }
 
 }  // namespace
 
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
-                                         const TpzOptions& options) {
+                                         const TpzOptions& options, TpzReport* report) {
   std::map<std::string, std::string> original_dtype(options.original_dtype.begin(), options.original_dtype.end());
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options.codec_options));
   struct Job {
     size_t tensor;
-    int plane;
+    size_t candidate;  // index into the tensor's layouts
     Plane data;
-    EncodedStream best;
+    Stored best;
     Status status;
   };
+  std::vector<std::vector<TpzLayout>> layouts(tensors.size());
   std::vector<Job> jobs;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    std::vector<Plane> planes = PlanesOf(tensors[i]);
-    for (size_t k = 0; k < planes.size(); ++k) jobs.push_back({i, int(k), std::move(planes[k]), {}, {}});
+    layouts[i] = LayoutsFor(tensors[i], options.layout);
+    for (size_t c = 0; c < layouts[i].size(); ++c)
+      for (Plane& p : PlanesOf(tensors[i], layouts[i][c])) jobs.push_back({i, c, std::move(p), {}, {}});
   }
   ParallelFor(jobs.size(), options.codec_options.threads, [&](size_t j) {
     Job& job = jobs[j];
     CodecOptions o = options.codec_options;
     o.threads = 1;
-    o.signed_codes = job.data.signed_codes;
+    o.signed_codes = job.data.spec.signed_codes;
     o.zero_code = -1;
     o.rows = job.data.rows;
     std::vector<Codec> candidates;
@@ -72,11 +120,14 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
       candidates.push_back(*options.codec);  // zstd-3 is added below only as a fallback
     } else {
       candidates.assign(AllCodecs().begin(), AllCodecs().end());
+      // Stored bytes are the bound every codec is measured against.
+      job.best.raw = true;
+      job.best.stream.bytes = job.data.codes;
     }
+    bool have = !options.codec;
     // An explicit codec is used unless its stream would expand beyond the
     // reader's bound (tpz_format.h); zstd-3 then stands in.
     if (options.codec && options.codec != Codec::kZstd3) candidates.push_back(Codec::kZstd3);
-    bool have = false;
     for (size_t ci = 0; ci < candidates.size(); ++ci) {
       auto e = EncodeCodes(candidates[ci], job.data.codes, o);
       if (!e.ok()) {
@@ -85,24 +136,38 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
         return;
       }
       if (job.data.codes.size() / tpz::kMaxExpansion > e->bytes.size()) continue;
-      if (!have || e->bytes.size() < job.best.bytes.size()) job.best = std::move(*e);
+      if (!have || e->bytes.size() < job.best.size()) job.best = {false, std::move(*e)};
       have = true;
       if (options.codec) break;
     }
     if (!have) job.status = InternalError("no codec could code tensor '" + tensors[job.tensor].name() + "'");
   });
+  for (const Job& job : jobs) TP_RETURN_IF_ERROR(job.status);
+
+  // Per tensor, the candidate layout whose planes are smallest (the first on a tie).
+  std::vector<size_t> chosen(tensors.size(), 0);
+  std::vector<std::vector<uint64_t>> sizes(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) sizes[i].assign(layouts[i].size(), 0);
+  for (const Job& job : jobs) sizes[job.tensor][job.candidate] += job.best.size();
+  for (size_t i = 0; i < tensors.size(); ++i)
+    for (size_t c = 1; c < sizes[i].size(); ++c)
+      if (sizes[i][c] < sizes[i][chosen[i]]) chosen[i] = c;
+
   nlohmann::ordered_json header;
   header["metadata"] = nlohmann::ordered_json::object();
   for (const auto& [k, v] : metadata) header["metadata"][k] = v;
   header["tensors"] = nlohmann::ordered_json::array();
+  if (report) *report = {};
   uint64_t offset = 0;
   size_t j = 0;
+  std::vector<const Job*> written;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     nlohmann::ordered_json tj;
     tj["name"] = t.name();
     tj["dtype"] = std::string(DTypeName(t.dtype()));
     tj["shape"] = t.shape();
+    tj["layout"] = std::string(TpzLayoutName(layouts[i][chosen[i]]));
     if (t.quant()) {
       // So that `decompress --dequantize` can restore real values.
       tj["quantization"] = {{"scale", t.quant()->scale},
@@ -111,20 +176,28 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
       if (auto it = original_dtype.find(t.name()); it != original_dtype.end())
         tj["quantization"]["original_dtype"] = it->second;
     }
+    TpzTensorReport tr;
+    tr.name = t.name();
+    tr.dtype = t.dtype();
+    tr.elements = t.elements();
+    tr.bytes = t.nbytes();
+    tr.layout = layouts[i][chosen[i]];
+    for (size_t c = 0; c < layouts[i].size(); ++c) tr.tried.push_back({layouts[i][c], sizes[i][c]});
     tj["planes"] = nlohmann::ordered_json::array();
     for (; j < jobs.size() && jobs[j].tensor == i; ++j) {
-      TP_RETURN_IF_ERROR(jobs[j].status);
-      const auto& s = jobs[j].best.bytes;
-      TP_ASSIGN_OR_RETURN(std::vector<StreamSpan> spans, StreamChunkSpans(s));
-      nlohmann::ordered_json sums = nlohmann::ordered_json::array();
-      for (const StreamSpan& sp : spans) sums.push_back(Hex64(XXH3_64bits(s.data() + sp.offset, sp.size)));
-      tj["planes"].push_back({{"codec", std::string(CodecName(jobs[j].best.codec))},
-                              {"offset", offset},
-                              {"size", s.size()},
-                              {"xxh3", std::move(sums)}});
-      offset += s.size();
+      const Job& job = jobs[j];
+      if (job.candidate != chosen[i]) continue;
+      TP_ASSIGN_OR_RETURN(nlohmann::ordered_json sums, Checksums(job.best));
+      const std::string codec = job.best.raw ? tpz::kRawCodec : std::string(CodecName(job.best.stream.codec));
+      tj["planes"].push_back({{"codec", codec}, {"offset", offset}, {"size", job.best.size()}, {"xxh3", std::move(sums)}});
+      offset += job.best.size();
+      written.push_back(&job);
+      if (report)
+        tr.planes.push_back({job.data.spec.name, codec, job.data.codes.size(), job.best.size(),
+                             EntropyBitsPerValue(job.data.codes)});
     }
     header["tensors"].push_back(std::move(tj));
+    if (report) report->tensors.push_back(std::move(tr));
   }
   const std::string h = header.dump();
   std::vector<uint8_t> out(tpz::kPrefixBytes);
@@ -136,13 +209,17 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   std::memcpy(out.data() + 16, &hsum, 8);
   out.insert(out.end(), h.begin(), h.end());
   out.reserve(out.size() + offset);
-  for (const Job& job : jobs) out.insert(out.end(), job.best.bytes.begin(), job.best.bytes.end());
+  for (const Job* job : written) out.insert(out.end(), job->best.stream.bytes.begin(), job->best.stream.bytes.end());
+  if (report) {
+    report->header_bytes = tpz::kPrefixBytes + h.size();
+    report->file_bytes = out.size();
+  }
   return out;
 }
 
 Status WriteTpz(const std::string& path, std::span<const Tensor> tensors, const Metadata& metadata,
-                const TpzOptions& options, const WriteOptions& write) {
-  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, EncodeTpz(tensors, metadata, options));
+                const TpzOptions& options, const WriteOptions& write, TpzReport* report) {
+  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, EncodeTpz(tensors, metadata, options, report));
   TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, write));
   TP_RETURN_IF_ERROR(file->Write(bytes));
   return file->Commit();
