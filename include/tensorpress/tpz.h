@@ -15,6 +15,13 @@
 //                 (hex) of the stream's header, then of each chunk (StreamChunkSpans).
 //                 A quantized tensor also has "quantization": {"scale": [...],
 //                 "zero_point": [...], "axis", "original_dtype"} (real = scale * (q - zero_point)).
+//                 An ASTC tensor (lossy) has "astc" instead of "planes":
+//                   {"footprint": [bx, by], "channels", "matrix": [rows, cols],
+//                    "map": {"offset", "scale", "tile"}, "offset", "size", "xxh3",
+//                    "error": {"rmse", "max_error", "snr_db"}}
+//                 and its data is the image's blocks (row by row, 16 bytes each)
+//                 followed by the tile ranges (2 bytes per tile when "tile" > 0),
+//                 as include/tensorpress/astc.h describes AstcTensor.
 // A tensor of 1-byte elements is one plane (int8 as value + 128); wider
 // whole-byte dtypes are split into byte planes (plane k = byte k of every
 // element); packed and block-quantized dtypes are one plane of raw bytes.
@@ -27,6 +34,7 @@
 #include <span>
 #include <string>
 
+#include "tensorpress/astc.h"
 #include "tensorpress/buffer.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
@@ -39,7 +47,24 @@ struct TpzOptions {
   // Tensors that a lossy quantization produced: name -> dtype before it. A
   // tensor carrying QuantParams has them recorded in the header either way.
   std::vector<std::pair<std::string, std::string>> original_dtype;
+  // Tensors stored lossily as ASTC textures (astc::EncodeTensor of the
+  // tensor of that name): the container keeps the blocks and the affine
+  // map, and records the weight-domain error of the decode it stores.
+  std::vector<std::pair<std::string, astc::AstcTensor>> astc;
 };
+
+// A tensor the container stores lossily, with the error measured when it
+// was written (weight domain, against the original values).
+struct TpzLossyTensor {
+  std::string name;
+  std::string codec;  // "astc 6x6 luminance, per-tensor map" ...
+  uint64_t weights = 0;
+  uint64_t stored_bytes = 0;  // blocks + affine map
+  double bits_per_weight = 0;
+  double rmse = 0, max_error = 0, snr_db = 0;
+};
+// Reads only the (checksummed) header.
+StatusOr<std::vector<TpzLossyTensor>> TpzLossyTensors(std::span<const uint8_t> bytes, const std::string& name);
 
 // The container's bytes for these tensors.
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,

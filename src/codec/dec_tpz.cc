@@ -4,7 +4,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,104 @@ struct PlaneRef {
   std::span<const uint8_t> stream;
   std::vector<std::string> checksums;  // stream header, then each chunk
 };
+
+// An ASTC tensor's header entry, checked; its data still unread.
+struct AstcRef {
+  astc::AstcTensor meta;  // everything but the blocks and tile ranges
+  std::span<const uint8_t> data;
+  std::string checksum;
+  double rmse = 0, max_error = 0, snr_db = 0;
+};
+
+// Parses the "astc" entry of a tensor; every field is checked against the
+// data section and the tensor's shape before anything is allocated.
+StatusOr<AstcRef> ParseAstcEntry(const nlohmann::ordered_json& e, std::span<const uint8_t> data, DType dtype,
+                                 uint64_t elements) {
+  auto bad = [](const std::string& what) { return CorruptDataError("ASTC entry: " + what); };
+  auto uint_field = [&](const nlohmann::ordered_json& o, const char* key, uint64_t max) -> std::optional<uint64_t> {
+    if (!o.is_object() || !o.contains(key) || !o[key].is_number_unsigned() || o[key].get<uint64_t>() > max)
+      return std::nullopt;
+    return o[key].get<uint64_t>();
+  };
+  auto float_field = [](const nlohmann::ordered_json& o, const char* key) -> std::optional<double> {
+    if (!o.is_object() || !o.contains(key) || !o[key].is_number()) return std::nullopt;
+    return o[key].get<double>();
+  };
+  if (!e.is_object()) return bad("not an object");
+  if (dtype != DType::kF32 && dtype != DType::kF64 && dtype != DType::kF16 && dtype != DType::kBF16)
+    return bad("dtype is not a float type");
+  AstcRef r;
+  astc::AstcTensor& a = r.meta;
+  if (!e.contains("footprint") || !e["footprint"].is_array() || e["footprint"].size() != 2 ||
+      !e["footprint"][0].is_number_integer() || !e["footprint"][1].is_number_integer())
+    return bad("no footprint");
+  const int64_t bx = e["footprint"][0].get<int64_t>(), by = e["footprint"][1].get<int64_t>();
+  if (bx < 4 || bx > 12 || by < 4 || by > 12 || !astc::IsValidFootprint(int(bx), int(by)))
+    return bad("footprint is not an ASTC 2-D footprint");
+  a.image.block_x = int(bx);
+  a.image.block_y = int(by);
+  auto channels = uint_field(e, "channels", 4);
+  if (!channels || (*channels != 1 && *channels != 4)) return bad("channels must be 1 or 4");
+  a.channels = int(*channels);
+  if (!e.contains("matrix") || !e["matrix"].is_array() || e["matrix"].size() != 2 ||
+      !e["matrix"][0].is_number_unsigned() || !e["matrix"][1].is_number_unsigned())
+    return bad("no matrix shape");
+  const uint64_t rows = e["matrix"][0].get<uint64_t>(), cols = e["matrix"][1].get<uint64_t>();
+  if (rows == 0 || cols == 0 || rows > 0xffffff || cols % a.channels != 0 || cols / a.channels > 0xffffff)
+    return bad("matrix shape is not an ASTC image");
+  if (rows * cols != elements) return bad("matrix shape does not hold the tensor's elements");
+  a.shape = {int64_t(rows), int64_t(cols)};
+  a.image.height = int(rows);
+  a.image.width = int(cols / a.channels);
+  if (!e.contains("map") || !e["map"].is_object()) return bad("no affine map");
+  auto offset = float_field(e["map"], "offset"), scale = float_field(e["map"], "scale");
+  auto tile = uint_field(e["map"], "tile", 0xffffff);
+  if (!offset || !scale || !tile) return bad("malformed affine map");
+  a.offset = static_cast<float>(*offset);
+  a.scale = static_cast<float>(*scale);
+  a.affine_tile = int(*tile);
+  if (!std::isfinite(a.offset) || !std::isfinite(a.scale) || !std::isfinite(std::abs(a.offset) + std::abs(a.scale)))
+    return bad("affine map is not finite");
+  const uint64_t block_bytes = uint64_t(a.image.blocks_x()) * uint64_t(a.image.blocks_y()) * astc::kBlockBytes;
+  const uint64_t tile_bytes = a.affine_tile ? 2 * uint64_t(a.tiles_x()) * uint64_t(a.tiles_y()) : 0;
+  auto off = uint_field(e, "offset", UINT64_MAX), size = uint_field(e, "size", UINT64_MAX);
+  if (!off || !size || !e.contains("xxh3") || !e["xxh3"].is_string()) return bad("malformed data location");
+  if (*off > data.size() || *size > data.size() - *off) return bad("data runs past the end of the file");
+  if (*size != block_bytes + tile_bytes)
+    return bad("data holds " + std::to_string(*size) + " bytes, not the " + std::to_string(a.image.blocks_x()) +
+               "x" + std::to_string(a.image.blocks_y()) + " blocks" + (tile_bytes ? " and tile ranges" : "") +
+               " of the matrix (" + std::to_string(block_bytes + tile_bytes) + " bytes)");
+  r.data = data.subspan(*off, *size);
+  r.checksum = e["xxh3"].get<std::string>();
+  if (!e.contains("error") || !e["error"].is_object()) return bad("no error record");
+  auto rmse = float_field(e["error"], "rmse"), max_error = float_field(e["error"], "max_error");
+  if (!rmse || !max_error || !(*rmse >= 0) || !(*max_error >= 0)) return bad("malformed error record");
+  r.rmse = *rmse;
+  r.max_error = *max_error;
+  r.snr_db = std::numeric_limits<double>::infinity();
+  if (e["error"].contains("snr_db")) {
+    auto snr = float_field(e["error"], "snr_db");
+    if (!snr) return bad("malformed error record");
+    r.snr_db = *snr;
+  }
+  return r;
+}
+
+// Checks the data's checksum, then decodes the blocks through the map into
+// the tensor's dtype.
+Status DecodeAstcTensor(const std::string& name, DType dtype, const Shape& shape, const AstcRef& ref,
+                        std::vector<uint8_t>& out) {
+  if (Hex64(XXH3_64bits(ref.data.data(), ref.data.size())) != ref.checksum)
+    return CorruptDataError("ASTC data checksum mismatch");
+  astc::AstcTensor a = ref.meta;
+  const size_t block_bytes = ref.data.size() - (a.affine_tile ? 2 * size_t(a.tiles_x()) * size_t(a.tiles_y()) : 0);
+  a.image.blocks.assign(ref.data.begin(), ref.data.begin() + static_cast<std::ptrdiff_t>(block_bytes));
+  a.tile_ranges.assign(ref.data.begin() + static_cast<std::ptrdiff_t>(block_bytes), ref.data.end());
+  auto t = astc::DecodeTensor(a, name, dtype, shape);
+  if (!t.ok()) return CorruptDataError(t.status().message());
+  out.assign(t->bytes().begin(), t->bytes().end());
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -65,6 +165,7 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     std::vector<PlaneRef> planes;
     uint64_t plane_values = 0;
     std::optional<QuantParams> quant;
+    std::optional<AstcRef> astc;
   };
   std::vector<Pending> pending;
   for (const auto& tj : header["tensors"]) {
@@ -106,6 +207,14 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
       }
       p.quant = std::move(qp);
     }
+    if (tj.contains("astc")) {
+      if (tj.contains("planes") || p.quant) return bad("an ASTC tensor has planes or quantization");
+      auto a = ParseAstcEntry(tj["astc"], data, p.dtype, *elements);
+      if (!a.ok()) return bad(a.status().message());
+      p.astc = std::move(*a);
+      pending.push_back(std::move(p));
+      continue;
+    }
     if (!tj.contains("planes") || !tj["planes"].is_array() || tj["planes"].size() != size_t(count))
       return bad("expected " + std::to_string(count) + " planes");
     for (const auto& pj : tj["planes"]) {
@@ -133,6 +242,11 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
   std::vector<Job> jobs;
   std::vector<std::vector<std::vector<uint8_t>>> planes(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].astc) {
+      planes[i].resize(1);  // filled with the restored tensor's bytes
+      jobs.push_back({i, 0});
+      continue;
+    }
     planes[i].resize(pending[i].planes.size());
     for (size_t k = 0; k < pending[i].planes.size(); ++k) {
       planes[i][k].resize(pending[i].plane_values);
@@ -142,6 +256,11 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
   std::vector<Status> status(jobs.size());
   ParallelFor(jobs.size(), threads, [&](size_t j) {
     const Pending& p = pending[jobs[j].tensor];
+    if (p.astc) {
+      status[j] = DecodeAstcTensor(p.name, p.dtype, p.shape, *p.astc, planes[jobs[j].tensor][0]);
+      if (!status[j].ok()) status[j] = CorruptDataError(name + ": tensor '" + p.name + "': " + status[j].message());
+      return;
+    }
     const PlaneRef& ref = p.planes[jobs[j].plane];
     const std::string where = "tensor '" + p.name + "' plane " + std::to_string(jobs[j].plane);
     // The stream's header first (it locates the chunks), then every chunk.
@@ -174,6 +293,11 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
 
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
+    if (p.astc) {
+      TP_ASSIGN_OR_RETURN(Tensor t, Tensor::FromBytes(p.name, p.dtype, p.shape, std::move(planes[i][0])));
+      model.tensors.push_back(std::move(t));
+      continue;
+    }
     const size_t count = planes[i].size();
     std::vector<uint8_t> bytes(p.plane_values * count);
     for (size_t k = 0; k < count; ++k)
@@ -186,6 +310,57 @@ StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& nam
     model.tensors.push_back(std::move(t));
   }
   return model;
+}
+
+StatusOr<std::vector<TpzLossyTensor>> TpzLossyTensors(std::span<const uint8_t> bytes, const std::string& name) {
+  auto corrupt = [&](const std::string& what) { return CorruptDataError(name + ": " + what); };
+  if (bytes.size() < tpz::kPrefixBytes || std::memcmp(bytes.data(), tpz::kMagic, 4) != 0)
+    return corrupt("not a .tpz file (bad magic or too short)");
+  uint64_t hsize, hsum;
+  std::memcpy(&hsize, bytes.data() + 8, 8);
+  std::memcpy(&hsum, bytes.data() + 16, 8);
+  if (hsize > bytes.size() - tpz::kPrefixBytes) return corrupt("header size runs past the end of the file");
+  const auto header_bytes = bytes.subspan(tpz::kPrefixBytes, hsize);
+  if (XXH3_64bits(header_bytes.data(), header_bytes.size()) != hsum) return corrupt("header checksum mismatch");
+  const auto data = bytes.subspan(tpz::kPrefixBytes + hsize);
+  nlohmann::ordered_json header =
+      nlohmann::ordered_json::parse(header_bytes.begin(), header_bytes.end(), nullptr, false);
+  if (header.is_discarded() || !header.is_object() || !header.contains("tensors") || !header["tensors"].is_array())
+    return corrupt("header has no tensor list");
+  std::vector<TpzLossyTensor> out;
+  for (const auto& tj : header["tensors"]) {
+    if (!tj.is_object() || !tj.contains("astc")) continue;
+    if (!tj.contains("name") || !tj["name"].is_string() || !tj.contains("dtype") || !tj["dtype"].is_string() ||
+        !tj.contains("shape") || !tj["shape"].is_array())
+      return corrupt("malformed tensor entry");
+    TpzLossyTensor info;
+    info.name = tj["name"].get<std::string>();
+    auto dtype = DTypeFromName(tj["dtype"].get<std::string>());
+    Shape shape;
+    for (const auto& d : tj["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) return corrupt("tensor '" + info.name + "': bad dimension");
+      shape.push_back(d.get<int64_t>());
+    }
+    auto elements = ElementCount(shape);
+    if (!dtype || !elements) return corrupt("tensor '" + info.name + "': bad dtype or shape");
+    auto ref = ParseAstcEntry(tj["astc"], data, *dtype, *elements);
+    if (!ref.ok()) return corrupt("tensor '" + info.name + "': " + ref.status().message());
+    const astc::AstcTensor& a = ref->meta;
+    info.codec = "astc " + std::to_string(a.image.block_x) + "x" + std::to_string(a.image.block_y) +
+                 (a.channels == 4 ? " rgba" : " luminance") +
+                 (a.affine_tile == 0   ? ", map per tensor"
+                  : a.affine_tile == 1 ? ", map per block"
+                                       : ", map per " + std::to_string(a.affine_tile) + "x" +
+                                             std::to_string(a.affine_tile) + " blocks");
+    info.weights = *elements;
+    info.stored_bytes = ref->data.size() + 8;
+    info.bits_per_weight = 8.0 * double(info.stored_bytes) / double(info.weights);
+    info.rmse = ref->rmse;
+    info.max_error = ref->max_error;
+    info.snr_db = ref->snr_db;
+    out.push_back(std::move(info));
+  }
+  return out;
 }
 
 StatusOr<Model> ReadTpz(const std::string& path, int threads) {

@@ -1,6 +1,7 @@
 // .tpz writer (layout in include/tensorpress/tpz.h).
 #include <xxhash.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,31 @@ std::vector<Plane> PlanesOf(const Tensor& t) {
   return planes;
 }
 
+// The "astc" header entry of a lossy tensor and its data (blocks, then tile
+// ranges), with the weight-domain error of exactly what a reader restores.
+StatusOr<nlohmann::ordered_json> AstcEntry(const Tensor& t, const astc::AstcTensor& a, uint64_t offset,
+                                           std::vector<uint8_t>& data) {
+  const std::string where = "tensor '" + t.name() + "'";
+  TP_RETURN_IF_ERROR(astc::ValidateAstcTensor(a).WithContext(where));
+  TP_ASSIGN_OR_RETURN(Tensor restored, astc::DecodeTensor(a, t.name(), t.dtype(), t.shape()));
+  TP_ASSIGN_OR_RETURN(Tensor original, ToF32(t));
+  TP_ASSIGN_OR_RETURN(Tensor restored_f32, ToF32(restored));
+  const astc::ErrorStats err = astc::CompareValues(original.values<float>(), restored_f32.values<float>());
+  data.assign(a.image.blocks.begin(), a.image.blocks.end());
+  data.insert(data.end(), a.tile_ranges.begin(), a.tile_ranges.end());
+  nlohmann::ordered_json e;
+  e["footprint"] = {a.image.block_x, a.image.block_y};
+  e["channels"] = a.channels;
+  e["matrix"] = a.shape;
+  e["map"] = {{"offset", a.offset}, {"scale", a.scale}, {"tile", a.affine_tile}};
+  e["offset"] = offset;
+  e["size"] = data.size();
+  e["xxh3"] = Hex64(XXH3_64bits(data.data(), data.size()));
+  e["error"] = {{"rmse", err.rmse}, {"max_error", err.max_abs}};
+  if (std::isfinite(err.snr_db)) e["error"]["snr_db"] = err.snr_db;  // JSON has no infinity: absent when exact
+  return e;
+}
+
 }  // namespace
 
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
@@ -56,7 +82,10 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
     Status status;
   };
   std::vector<Job> jobs;
+  std::map<std::string, const astc::AstcTensor*> astc_of;
+  for (const auto& [name, a] : options.astc) astc_of[name] = &a;
   for (size_t i = 0; i < tensors.size(); ++i) {
+    if (astc_of.count(tensors[i].name())) continue;
     std::vector<Plane> planes = PlanesOf(tensors[i]);
     for (size_t k = 0; k < planes.size(); ++k) jobs.push_back({i, int(k), std::move(planes[k]), {}, {}});
   }
@@ -97,6 +126,8 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   header["tensors"] = nlohmann::ordered_json::array();
   uint64_t offset = 0;
   size_t j = 0;
+  std::vector<std::vector<uint8_t>> astc_data;  // in tensor order, between the planes' streams
+  std::vector<std::pair<size_t, size_t>> order;  // data pieces in file order: (0, job) or (1, astc_data index)
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     nlohmann::ordered_json tj;
@@ -111,8 +142,17 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
       if (auto it = original_dtype.find(t.name()); it != original_dtype.end())
         tj["quantization"]["original_dtype"] = it->second;
     }
+    if (auto it = astc_of.find(t.name()); it != astc_of.end()) {
+      astc_data.emplace_back();
+      TP_ASSIGN_OR_RETURN(tj["astc"], AstcEntry(t, *it->second, offset, astc_data.back()));
+      offset += astc_data.back().size();
+      order.push_back({1, astc_data.size() - 1});
+      header["tensors"].push_back(std::move(tj));
+      continue;
+    }
     tj["planes"] = nlohmann::ordered_json::array();
     for (; j < jobs.size() && jobs[j].tensor == i; ++j) {
+      order.push_back({0, j});
       TP_RETURN_IF_ERROR(jobs[j].status);
       const auto& s = jobs[j].best.bytes;
       TP_ASSIGN_OR_RETURN(std::vector<StreamSpan> spans, StreamChunkSpans(s));
@@ -136,7 +176,10 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   std::memcpy(out.data() + 16, &hsum, 8);
   out.insert(out.end(), h.begin(), h.end());
   out.reserve(out.size() + offset);
-  for (const Job& job : jobs) out.insert(out.end(), job.best.bytes.begin(), job.best.bytes.end());
+  for (auto [astc_piece, k] : order) {
+    const std::vector<uint8_t>& piece = astc_piece ? astc_data[k] : jobs[k].best.bytes;
+    out.insert(out.end(), piece.begin(), piece.end());
+  }
   return out;
 }
 
