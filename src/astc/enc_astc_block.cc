@@ -91,10 +91,15 @@ const Levels& ColorLevels(int quant) {
 
 inline int TexelWeight(int sum) { return (sum + 8) >> 4; }
 
-// Starting endpoint lines of one partitioning and plane split.
+// Starting endpoint lines of one partitioning and plane split, and the
+// unquantised least-squares grid fitted through them per weight grid: it
+// depends on the grid but not on the weight range, so the quick fits of one
+// grid's ranges share it.
 struct EndpointLines {
   bool ready = false;
   double ef[4][4][2];
+  std::vector<std::array<double, 128>> grid_fit;  // per grid index: plane 0, then plane 1
+  std::vector<uint8_t> grid_fit_ready;
 };
 
 // One candidate encoding and its fitting state.
@@ -126,7 +131,21 @@ class Fit {
         lines->ready = true;
       }
     }
-    FitGrid();
+    if (lines) {
+      const size_t grid = static_cast<size_t>(mode_.grid);
+      if (lines->grid_fit.size() <= grid) {
+        lines->grid_fit.resize(grid + 1);
+        lines->grid_fit_ready.resize(grid + 1, 0);
+      }
+      double* g = lines->grid_fit[grid].data();
+      if (!lines->grid_fit_ready[grid]) {
+        FitGridUnquantised(g);
+        lines->grid_fit_ready[grid] = 1;
+      }
+      QuantiseGrid(g);
+    } else {
+      FitGrid();
+    }
     RefitEndpoints();
   }
 
@@ -247,7 +266,16 @@ class Fit {
 
   // Least-squares grid weights through the infill, then quantised.
   void FitGrid() {
+    double g[128];
+    FitGridUnquantised(g);
+    QuantiseGrid(g);
+  }
+
+  // The grid weights (0..64 as reals, 64 per plane) that fit the texels'
+  // ideal weights through the infill by weighted least squares.
+  void FitGridUnquantised(double* grid_weights) {
     for (int pl = 0; pl < planes_; ++pl) {
+      double* g = grid_weights + 64 * pl;
       double u[144], lambda[144], fitted[144];
       for (int i = 0; i < n_; ++i) {
         u[i] = 0;
@@ -269,7 +297,6 @@ class Fit {
         u[i] = 64.0 * std::clamp(dot / len2, 0.0, 1.0);
         lambda[i] = len2;
       }
-      double g[64];
       for (int j = 0; j < points_; ++j) {
         double num = 0, den = 0;
         for (auto [i, f] : grid_.feeds[static_cast<size_t>(j)]) {
@@ -299,6 +326,13 @@ class Fit {
           for (auto [i, f] : grid_.feeds[static_cast<size_t>(j)]) fitted[i] += step * f / 16.0;
         }
       }
+    }
+  }
+
+  // Nearest levels of the weight range, and the texel weight sums they give.
+  void QuantiseGrid(const double* grid_weights) {
+    for (int pl = 0; pl < planes_; ++pl) {
+      const double* g = grid_weights + 64 * pl;
       for (int j = 0; j < points_; ++j) {
         int code = wl_.nearest[std::clamp(static_cast<int>(std::lround(g[j])), 0, 64)];
         s_.gcode[pl][j] = code;
