@@ -116,6 +116,7 @@ struct EncodeOptions {
   int block_x = 6, block_y = 6;
   int quality = 60;  // 0 fastest .. 100 exhaustive
   int threads = 0;   // 0: all cores
+  bool simd = true;  // false: the scalar reference kernels (identical output; tests and benchmarks)
 };
 
 // Encodes width * height texels of `channels` (1: luminance, 4: RGBA) values

@@ -45,7 +45,8 @@ StatusOr<AstcImage> EncodeImageBlocks(std::span<const float> texels, int width, 
   image.blocks.resize(bx * by * kBlockBytes);
 
   const internal::FootprintContext ctx(options.block_x, options.block_y);
-  const internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
+  internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
+  effort.simd = options.simd;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::vector<double> local_errors;
