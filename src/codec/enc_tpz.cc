@@ -84,6 +84,10 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   std::vector<Job> jobs;
   std::map<std::string, const astc::AstcTensor*> astc_of;
   for (const auto& [name, a] : options.astc) astc_of[name] = &a;
+  size_t astc_found = 0;
+  for (const Tensor& t : tensors) astc_found += astc_of.count(t.name());
+  if (astc_found != options.astc.size())
+    return InvalidArgumentError("an ASTC tensor names no tensor of the model, or names one twice");
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (astc_of.count(tensors[i].name())) continue;
     std::vector<Plane> planes = PlanesOf(tensors[i]);

@@ -249,6 +249,9 @@ TEST(TpzAstc, MalformedAstcEntriesAreRejectedCleanly) {
   auto good = EncodeTpz(tensors, {}, options);
   ASSERT_TRUE(good.ok()) << good.status().message();
   ASSERT_TRUE(DecodeTpz(*good, "good.tpz").ok());
+  TpzOptions stray = options;
+  stray.astc[0].first = "other.weight";
+  EXPECT_EQ(EncodeTpz(tensors, {}, stray).status().code(), StatusCode::kInvalidArgument);
   // 3x4 blocks of 6x6 and a 2-byte range each.
   uint64_t header_size;
   std::memcpy(&header_size, good->data() + 8, 8);
