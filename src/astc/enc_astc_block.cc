@@ -694,7 +694,7 @@ FootprintContext::FootprintContext(int block_x, int block_y) : block_x_(block_x)
   for (size_t m = 0; m < modes_.size(); ++m) modes_fine_first_[m] = m;
   std::stable_sort(modes_fine_first_.begin(), modes_fine_first_.end(),
                    [&](size_t a, size_t b) { return modes_[a].weight_quant > modes_[b].weight_quant; });
-  patterns_.resize(static_cast<size_t>(3 * 1024 * n) + kPatternSlack);
+  patterns_.resize(static_cast<size_t>(3 * 1024 * n));
   const bool small = IsSmallBlock(block_x, block_y);
   for (int count = 2; count <= 4; ++count)
     for (int seed = 0; seed < 1024; ++seed)

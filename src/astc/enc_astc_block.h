@@ -49,9 +49,7 @@ class FootprintContext {
   const std::vector<ModeChoice>& modes() const { return modes_; }
   // Indices into modes(), finest weight range first.
   const std::vector<size_t>& modes_fine_first() const { return modes_fine_first_; }
-  // Partition of each texel for `count` partitions (2..4) and a seed; the
-  // last pattern is followed by kPatternSlack readable bytes (SIMD loads).
-  static constexpr size_t kPatternSlack = 64;
+  // Partition of each texel for `count` partitions (2..4) and a seed.
   const uint8_t* Pattern(int count, int seed) const {
     return patterns_.data() + (static_cast<size_t>(count - 2) * 1024 + static_cast<size_t>(seed)) * texels();
   }
