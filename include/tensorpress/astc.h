@@ -116,6 +116,7 @@ struct EncodeOptions {
   int block_x = 6, block_y = 6;
   int quality = 60;  // 0 fastest .. 100 exhaustive
   int threads = 0;   // 0: all cores
+  bool simd = true;  // false: the scalar reference kernels (identical output; tests and benchmarks)
 };
 
 // Encodes width * height texels of `channels` (1: luminance, 4: RGBA) values
@@ -124,24 +125,61 @@ struct EncodeOptions {
 // squared error it left (summed over texels and carried channels).
 StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int height, int channels,
                                 const EncodeOptions& options, double* squared_error = nullptr);
+// The same, with the encoder's squared error per block (row by row).
+StatusOr<AstcImage> EncodeImageBlocks(std::span<const float> texels, int width, int height, int channels,
+                                      const EncodeOptions& options, std::vector<double>* block_errors);
 
-// A weight tensor as an ASTC texture and the affine map back to weights:
-// weight = offset + scale * texel_value.
+// The affine map of one texel: weight = offset + scale * texel_value.
+struct AffineMap {
+  float offset = 0, scale = 1;
+};
+
+// A weight tensor as an ASTC texture and the affine map back to weights.
+//
+// Per tensor (affine_tile == 0): weight = offset + scale * texel_value.
+// Per tile (affine_tile == n >= 1): the blocks are grouped into tiles of
+// n x n blocks (row by row over tiles; partial tiles at the right and bottom
+// edges), and each tile carries two bytes (lo, hi), lo <= hi, that cut its
+// own sub-range out of [offset, offset + scale] in steps of 1/255, so each
+// tile's texels span the full [0, 1] for that tile's values (TileAffine
+// gives the exact float arithmetic; encoder and decoder share it). The map
+// then costs 16 bits per tile on top of the blocks and the 8-byte range.
 struct AstcTensor {
   AstcImage image;
   int channels = 1;       // weights per texel (1 or 4)
   Shape shape;            // the 2-D shape [rows, cols] the texels cover
   float scale = 1, offset = 0;
+  int affine_tile = 0;               // 0: one map for the tensor; n: per n x n blocks
+  std::vector<uint8_t> tile_ranges;  // per tile: lo, hi (2 * tiles_x * tiles_y bytes)
   // The weight-domain RMSE the encoder reports from its own error model
   // (scale * sqrt(texel squared error / weights)); tests hold it to the
   // error of the real decode.
   double encoder_rmse = 0;
+
+  int tiles_x() const { return affine_tile > 0 ? (image.blocks_x() + affine_tile - 1) / affine_tile : 1; }
+  int tiles_y() const { return affine_tile > 0 ? (image.blocks_y() + affine_tile - 1) / affine_tile : 1; }
+  // Bytes of the affine map: 8 (offset and scale as f32) plus the tile ranges.
+  uint64_t map_bytes() const { return 8 + tile_ranges.size(); }
 };
+
+// The map of a tile with range bytes (lo, hi) within [offset, offset + scale].
+inline AffineMap TileAffine(float offset, float scale, uint8_t lo, uint8_t hi) {
+  return {offset + scale * (static_cast<float>(lo) / 255.0f),
+          scale * (static_cast<float>(static_cast<int>(hi) - static_cast<int>(lo)) / 255.0f)};
+}
+// The map of the texels of block (block_col, block_row).
+AffineMap BlockAffine(const AstcTensor& astc, int block_col, int block_row);
+// Checks that an AstcTensor is self-consistent before decoding it (finite
+// map, tile range count and order, shape against the image): kCorruptData
+// naming the problem.
+Status ValidateAstcTensor(const AstcTensor& astc);
 
 struct TensorEncodeOptions {
   EncodeOptions encode;
   bool rgba = false;        // four consecutive weights per texel
   bool normalize = true;    // map min..max to 0..1; false: values are already in [0, 1]
+  // 0: one affine map for the tensor; n >= 1: one per n x n blocks (needs normalize).
+  int affine_tile = 0;
 };
 
 // Treats `tensor` as a 2-D matrix: leading dimensions are rows, the last is
@@ -151,6 +189,10 @@ struct TensorEncodeOptions {
 StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOptions& options);
 // The weights as decoded (decode_float16), rows * cols floats.
 StatusOr<std::vector<float>> DecodeTensorValues(const AstcTensor& astc);
+// The decoded weights as a tensor of `dtype` (f32 exactly as
+// DecodeTensorValues; f64, f16 and bf16 converted from it, rounding to
+// nearest) and `shape`, whose element count must be rows * cols.
+StatusOr<Tensor> DecodeTensor(const AstcTensor& astc, std::string name, DType dtype, Shape shape);
 
 // Errors between a tensor and its decoded values, in the weight domain.
 struct ErrorStats {

@@ -1,4 +1,5 @@
-// The .tpz container: a whole model, every tensor coded losslessly.
+// The .tpz container: a whole model, every tensor coded losslessly (or, on
+// request, weight matrices stored lossily as ASTC textures).
 //
 // Layout (little-endian):
 //   "TPZ1"        magic
@@ -18,6 +19,13 @@
 //                 65536-byte block.
 //                 A quantized tensor also has "quantization": {"scale": [...],
 //                 "zero_point": [...], "axis", "original_dtype"} (real = scale * (q - zero_point)).
+//                 An ASTC tensor (lossy) has "astc" instead of "layout" and "planes":
+//                   {"footprint": [bx, by], "channels", "matrix": [rows, cols],
+//                    "map": {"offset", "scale", "tile"}, "offset", "size", "xxh3",
+//                    "error": {"rmse", "max_error", "snr_db"}}
+//                 and its data is the image's blocks (row by row, 16 bytes each)
+//                 followed by the tile ranges (2 bytes per tile when "tile" > 0),
+//                 as include/tensorpress/astc.h describes AstcTensor.
 // "layout" says how a tensor's bytes become planes:
 //   "bytes"   1-byte elements are one plane (int8 as value + 128); wider
 //             whole-byte dtypes are byte planes (plane k = byte k of every
@@ -39,6 +47,7 @@
 #include <string>
 #include <string_view>
 
+#include "tensorpress/astc.h"
 #include "tensorpress/buffer.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
@@ -61,8 +70,22 @@ struct TpzOptions {
   // Tensors that a lossy quantization produced: name -> dtype before it. A
   // tensor carrying QuantParams has them recorded in the header either way.
   std::vector<std::pair<std::string, std::string>> original_dtype;
+  // Tensors stored lossily as ASTC textures (astc::EncodeTensor of the
+  // tensor of that name): the container keeps the blocks and the affine
+  // map, and records the weight-domain error of the decode it stores.
+  std::vector<std::pair<std::string, astc::AstcTensor>> astc;
 };
 
+// A tensor the container stores lossily, with the error measured when it
+// was written (weight domain, against the original values).
+struct TpzLossyTensor {
+  std::string name;
+  std::string codec;  // "astc 6x6 luminance, per-tensor map" ...
+  uint64_t weights = 0;
+  uint64_t stored_bytes = 0;  // blocks + affine map
+  double bits_per_weight = 0;
+  double rmse = 0, max_error = 0, snr_db = 0;
+};
 // What the writer chose, for reports: per tensor, the size of each layout it
 // tried and, for the chosen one, every plane.
 struct TpzPlaneReport {
@@ -102,6 +125,8 @@ struct TpzTensorInfo {
   uint64_t stored_bytes = 0;  // all its planes
   std::optional<QuantParams> quant;
   std::string original_dtype;  // before a lossy quantization, if recorded
+  // Set for a tensor stored lossily (ASTC); its `layout` then means nothing.
+  std::optional<TpzLossyTensor> lossy;
 };
 class TpzReader {
  public:
@@ -128,6 +153,9 @@ class TpzReader {
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
+
+// The lossy tensors of a container, from its (checksummed) header alone.
+StatusOr<std::vector<TpzLossyTensor>> TpzLossyTensors(std::span<const uint8_t> bytes, const std::string& name);
 
 // Decodes a container; `name` names the source in messages.
 StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads = 0);

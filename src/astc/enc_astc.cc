@@ -16,6 +16,17 @@ namespace tp::astc {
 
 StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int height, int channels,
                                 const EncodeOptions& options, double* squared_error) {
+  std::vector<double> block_error;
+  TP_ASSIGN_OR_RETURN(AstcImage image, EncodeImageBlocks(texels, width, height, channels, options, &block_error));
+  if (squared_error) {
+    *squared_error = 0;
+    for (double e : block_error) *squared_error += e;  // in block order: the same sum on any thread count
+  }
+  return image;
+}
+
+StatusOr<AstcImage> EncodeImageBlocks(std::span<const float> texels, int width, int height, int channels,
+                                      const EncodeOptions& options, std::vector<double>* block_errors) {
   if (channels != 1 && channels != 4) return InvalidArgumentError("ASTC encoding takes 1 or 4 channels");
   if (!IsValidFootprint(options.block_x, options.block_y))
     return InvalidArgumentError("block " + std::to_string(options.block_x) + "x" + std::to_string(options.block_y) +
@@ -34,10 +45,13 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   image.blocks.resize(bx * by * kBlockBytes);
 
   const internal::FootprintContext ctx(options.block_x, options.block_y);
-  const internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
+  internal::SearchEffort effort = internal::EffortForQuality(std::clamp(options.quality, 0, 100), channels);
+  effort.simd = options.simd;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
-  std::vector<double> block_error(bx * by);
+  std::vector<double> local_errors;
+  std::vector<double>& block_error = block_errors ? *block_errors : local_errors;
+  block_error.assign(bx * by, 0.0);
   auto work = [&] {
     auto target = std::make_unique<internal::BlockTarget>();
     target->channels = channels;
@@ -69,10 +83,6 @@ StatusOr<AstcImage> EncodeImage(std::span<const float> texels, int width, int he
   work();
   for (auto& t : pool) t.join();
   if (failed) return InternalError("ASTC encoder found no valid encoding for a block");
-  if (squared_error) {
-    *squared_error = 0;
-    for (double e : block_error) *squared_error += e;  // in block order: the same sum on any thread count
-  }
   return image;
 }
 
@@ -91,6 +101,10 @@ StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOption
   int64_t width = cols / channels;
   if (width > 0xffffff || rows > 0xffffff)
     return InvalidArgumentError("tensor '" + tensor.name() + "' is too large for an ASTC image");
+  if (options.affine_tile < 0 || options.affine_tile > 0xffffff)
+    return InvalidArgumentError("the affine tile must be 0 (one map per tensor) or a positive block count");
+  if (options.affine_tile > 0 && !options.normalize)
+    return InvalidArgumentError("a per-tile affine map needs normalization (drop --no-normalize)");
   std::span<const float> values = f32.values<float>();
   float lo = 0, hi = 1;
   if (!values.empty()) {
@@ -104,29 +118,70 @@ StatusOr<AstcTensor> EncodeTensor(const Tensor& tensor, const TensorEncodeOption
   AstcTensor out;
   out.channels = channels;
   out.shape = {rows, cols};
+  out.image.block_x = options.encode.block_x;
+  out.image.block_y = options.encode.block_y;
+  out.image.width = static_cast<int>(width);
+  out.image.height = static_cast<int>(rows);
   if (options.normalize) {
     out.offset = lo;
     out.scale = hi > lo ? hi - lo : 1.0f;
+    if (!std::isfinite(out.scale))
+      return InvalidArgumentError("tensor '" + tensor.name() + "' has a range beyond float");
   } else if (lo < 0 || hi > 1) {
     return InvalidArgumentError("tensor '" + tensor.name() + "' has values outside [0, 1]; drop --no-normalize");
   }
+  if (!IsValidFootprint(options.encode.block_x, options.encode.block_y))
+    return InvalidArgumentError("block " + std::to_string(options.encode.block_x) + "x" +
+                                std::to_string(options.encode.block_y) + " is not an ASTC 2-D footprint");
+  const size_t urows = static_cast<size_t>(rows), ucols = static_cast<size_t>(cols);
+  const size_t uch = static_cast<size_t>(channels);
+  const size_t bx = static_cast<size_t>(options.encode.block_x), by = static_cast<size_t>(options.encode.block_y);
+  out.affine_tile = options.affine_tile;
+  auto tile_of = [&](size_t row, size_t col) {
+    const size_t n = static_cast<size_t>(out.affine_tile);
+    return (row / by / n) * static_cast<size_t>(out.tiles_x()) + col / uch / bx / n;
+  };
+  if (out.affine_tile > 0) {
+    // Each tile's range, rounded outward to 1/255 steps of the tensor's.
+    const size_t tiles = static_cast<size_t>(out.tiles_x()) * static_cast<size_t>(out.tiles_y());
+    std::vector<float> tile_lo(tiles, std::numeric_limits<float>::infinity());
+    std::vector<float> tile_hi(tiles, -std::numeric_limits<float>::infinity());
+    for (size_t r = 0; r < urows; ++r)
+      for (size_t c = 0; c < ucols; ++c) {
+        const size_t t = tile_of(r, c);
+        tile_lo[t] = std::min(tile_lo[t], values[r * ucols + c]);
+        tile_hi[t] = std::max(tile_hi[t], values[r * ucols + c]);
+      }
+    out.tile_ranges.resize(2 * tiles);
+    for (size_t t = 0; t < tiles; ++t) {
+      const double a = std::floor((double(tile_lo[t]) - out.offset) / out.scale * 255.0);
+      const double b = std::ceil((double(tile_hi[t]) - out.offset) / out.scale * 255.0);
+      out.tile_ranges[2 * t] = static_cast<uint8_t>(std::clamp(a, 0.0, 255.0));
+      out.tile_ranges[2 * t + 1] = static_cast<uint8_t>(std::clamp(b, double(out.tile_ranges[2 * t]), 255.0));
+    }
+  }
   std::vector<float> texels(values.size());
-  for (size_t i = 0; i < values.size(); ++i) texels[i] = (values[i] - out.offset) / out.scale;
-  double texel_squared_error = 0;
-  TP_ASSIGN_OR_RETURN(out.image, EncodeImage(texels, static_cast<int>(width), static_cast<int>(rows), channels,
-                                             options.encode, &texel_squared_error));
-  out.encoder_rmse = double(out.scale) * std::sqrt(texel_squared_error / double(values.size()));
-  return out;
-}
-
-StatusOr<std::vector<float>> DecodeTensorValues(const AstcTensor& astc) {
-  TP_ASSIGN_OR_RETURN(std::vector<uint16_t> rgba, DecodeFloat16(astc.image));
-  const size_t texels = rgba.size() / 4;
-  std::vector<float> out(texels * static_cast<size_t>(astc.channels));
-  for (size_t i = 0; i < texels; ++i)
-    for (int c = 0; c < astc.channels; ++c)
-      out[i * static_cast<size_t>(astc.channels) + static_cast<size_t>(c)] =
-          astc.offset + astc.scale * HalfToFloat(rgba[4 * i + static_cast<size_t>(c)]);
+  for (size_t r = 0; r < urows; ++r)
+    for (size_t c = 0; c < ucols; ++c) {
+      AffineMap map{out.offset, out.scale};
+      if (out.affine_tile > 0) {
+        const size_t t = tile_of(r, c);
+        map = TileAffine(out.offset, out.scale, out.tile_ranges[2 * t], out.tile_ranges[2 * t + 1]);
+      }
+      // A tile of equal values has no span: every texel decodes to its value.
+      texels[r * ucols + c] = map.scale > 0 ? (values[r * ucols + c] - map.offset) / map.scale : 0.0f;
+    }
+  std::vector<double> block_error;
+  TP_ASSIGN_OR_RETURN(out.image, EncodeImageBlocks(texels, static_cast<int>(width), static_cast<int>(rows), channels,
+                                                   options.encode, &block_error));
+  // Texel-domain errors back to weights, each block through its own map.
+  double squared = 0;
+  const size_t blocks_x = static_cast<size_t>(out.image.blocks_x());
+  for (size_t b = 0; b < block_error.size(); ++b) {
+    const AffineMap map = BlockAffine(out, static_cast<int>(b % blocks_x), static_cast<int>(b / blocks_x));
+    squared += double(map.scale) * double(map.scale) * block_error[b];
+  }
+  out.encoder_rmse = std::sqrt(squared / double(values.size()));
   return out;
 }
 

@@ -91,10 +91,15 @@ const Levels& ColorLevels(int quant) {
 
 inline int TexelWeight(int sum) { return (sum + 8) >> 4; }
 
-// Starting endpoint lines of one partitioning and plane split.
+// Starting endpoint lines of one partitioning and plane split, and the
+// unquantised least-squares grid fitted through them per weight grid: it
+// depends on the grid but not on the weight range, so the quick fits of one
+// grid's ranges share it.
 struct EndpointLines {
   bool ready = false;
   double ef[4][4][2];
+  std::vector<std::array<double, 128>> grid_fit;  // per grid index: plane 0, then plane 1
+  std::vector<uint8_t> grid_fit_ready;
 };
 
 // One candidate encoding and its fitting state.
@@ -126,7 +131,21 @@ class Fit {
         lines->ready = true;
       }
     }
-    FitGrid();
+    if (lines) {
+      const size_t grid = static_cast<size_t>(mode_.grid);
+      if (lines->grid_fit.size() <= grid) {
+        lines->grid_fit.resize(grid + 1);
+        lines->grid_fit_ready.resize(grid + 1, 0);
+      }
+      double* g = lines->grid_fit[grid].data();
+      if (!lines->grid_fit_ready[grid]) {
+        FitGridUnquantised(g);
+        lines->grid_fit_ready[grid] = 1;
+      }
+      QuantiseGrid(g);
+    } else {
+      FitGrid();
+    }
     RefitEndpoints();
   }
 
@@ -247,7 +266,16 @@ class Fit {
 
   // Least-squares grid weights through the infill, then quantised.
   void FitGrid() {
+    double g[128];
+    FitGridUnquantised(g);
+    QuantiseGrid(g);
+  }
+
+  // The grid weights (0..64 as reals, 64 per plane) that fit the texels'
+  // ideal weights through the infill by weighted least squares.
+  void FitGridUnquantised(double* grid_weights) {
     for (int pl = 0; pl < planes_; ++pl) {
+      double* g = grid_weights + 64 * pl;
       double u[144], lambda[144], fitted[144];
       for (int i = 0; i < n_; ++i) {
         u[i] = 0;
@@ -269,7 +297,6 @@ class Fit {
         u[i] = 64.0 * std::clamp(dot / len2, 0.0, 1.0);
         lambda[i] = len2;
       }
-      double g[64];
       for (int j = 0; j < points_; ++j) {
         double num = 0, den = 0;
         for (auto [i, f] : grid_.feeds[static_cast<size_t>(j)]) {
@@ -299,6 +326,13 @@ class Fit {
           for (auto [i, f] : grid_.feeds[static_cast<size_t>(j)]) fitted[i] += step * f / 16.0;
         }
       }
+    }
+  }
+
+  // Nearest levels of the weight range, and the texel weight sums they give.
+  void QuantiseGrid(const double* grid_weights) {
+    for (int pl = 0; pl < planes_; ++pl) {
+      const double* g = grid_weights + 64 * pl;
       for (int j = 0; j < points_; ++j) {
         int code = wl_.nearest[std::clamp(static_cast<int>(std::lround(g[j])), 0, 64)];
         s_.gcode[pl][j] = code;
@@ -533,36 +567,18 @@ void Fit::Pack(uint8_t out[16]) const {
   bits.Store(out);
 }
 
-// Seeds whose patterns split the block's values best: the sum over
-// partitions of texel count times squared per-channel value range, the
-// quantity that sets the weight step each partition must cover.
-std::vector<int> RankSeeds(const FootprintContext& ctx, const BlockTarget& t, int count, int keep) {
-  std::vector<std::pair<double, int>> scored;
-  const int n = ctx.texels();
-  for (int seed = 0; seed < 1024; ++seed) {
-    const uint8_t* pat = ctx.Pattern(count, seed);
-    float lo[4][4], hi[4][4];
-    int members[4] = {0, 0, 0, 0};
-    for (int p = 0; p < 4; ++p)
-      for (int c = 0; c < 4; ++c) lo[p][c] = 2, hi[p][c] = -1;
-    for (int i = 0; i < n; ++i) {
-      if (!t.valid[i]) continue;
-      int p = pat[i];
-      ++members[p];
-      for (int c = 0; c < t.channels; ++c) {
-        lo[p][c] = std::min(lo[p][c], t.value[i][c]);
-        hi[p][c] = std::max(hi[p][c], t.value[i][c]);
-      }
-    }
-    bool empty = false;
-    double score = 0;
-    for (int p = 0; p < count; ++p) {
-      if (members[p] == 0) empty = true;
-      for (int c = 0; c < t.channels && members[p]; ++c)
-        score += members[p] * double(hi[p][c] - lo[p][c]) * double(hi[p][c] - lo[p][c]);
-    }
-    if (!empty) scored.push_back({score, seed});
+// Seeds whose patterns split the block's values best (SeedScores), best first.
+std::vector<int> RankSeeds(const FootprintContext& ctx, const BlockTarget& t, int count, int keep, bool simd) {
+  double score[1024];
+  uint8_t empty[1024];
+  if (simd) {
+    SeedScores(ctx, t, count, score, empty);
+  } else {
+    SeedScoresScalar(ctx, t, count, score, empty);
   }
+  std::vector<std::pair<double, int>> scored;
+  for (int seed = 0; seed < 1024; ++seed)
+    if (!empty[seed]) scored.push_back({score[seed], seed});
   size_t k = std::min(scored.size(), static_cast<size_t>(keep));
   std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(k), scored.end());
   std::vector<int> out;
@@ -571,6 +587,57 @@ std::vector<int> RankSeeds(const FootprintContext& ctx, const BlockTarget& t, in
 }
 
 }  // namespace
+
+// The score is the quantity that sets the weight step each partition must
+// cover; formed here, in one place, for both ways of gathering the stats.
+static void ScoreSeedRun(const SeedStats& st, int count, int channels, int first_seed, double* score_out,
+                  uint8_t* empty_out) {
+  for (int k = 0; k < kSeedRun; ++k) {
+    bool empty = false;
+    double score = 0;
+    for (int p = 0; p < count; ++p) {
+      const int m = st.members[p][k];
+      if (m == 0) empty = true;
+      for (int c = 0; c < channels && m; ++c)
+        score += m * double(st.hi[p][c][k] - st.lo[p][c][k]) * double(st.hi[p][c][k] - st.lo[p][c][k]);
+    }
+    score_out[first_seed + k] = score;
+    empty_out[first_seed + k] = empty;
+  }
+}
+
+void SeedScores(const FootprintContext& ctx, const BlockTarget& t, int count, double* score, uint8_t* empty) {
+  SeedStats st;
+  for (int s0 = 0; s0 < 1024; s0 += kSeedRun) {
+    SeedStatsSimd(ctx, t, count, s0, &st);
+    ScoreSeedRun(st, count, t.channels, s0, score, empty);
+  }
+}
+
+void SeedScoresScalar(const FootprintContext& ctx, const BlockTarget& t, int count, double* score,
+                      uint8_t* empty) {
+  const int n = ctx.texels();
+  SeedStats st;
+  for (int s0 = 0; s0 < 1024; s0 += kSeedRun) {
+    for (int k = 0; k < kSeedRun; ++k) {
+      const uint8_t* pat = ctx.Pattern(count, s0 + k);
+      for (int p = 0; p < 4; ++p) {
+        st.members[p][k] = 0;
+        for (int c = 0; c < 4; ++c) st.lo[p][c][k] = 2, st.hi[p][c][k] = -1;
+      }
+      for (int i = 0; i < n; ++i) {
+        if (!t.valid[i]) continue;
+        const int p = pat[i];
+        ++st.members[p][k];
+        for (int c = 0; c < t.channels; ++c) {
+          st.lo[p][c][k] = std::min(st.lo[p][c][k], t.value[i][c]);
+          st.hi[p][c][k] = std::max(st.hi[p][c][k], t.value[i][c]);
+        }
+      }
+    }
+    ScoreSeedRun(st, count, t.channels, s0, score, empty);
+  }
+}
 
 SearchEffort EffortForQuality(int quality, int channels) {
   SearchEffort e;
@@ -636,6 +703,12 @@ FootprintContext::FootprintContext(int block_x, int block_y) : block_x_(block_x)
           patterns_[(static_cast<size_t>(count - 2) * 1024 + static_cast<size_t>(seed)) * static_cast<size_t>(n) +
                     static_cast<size_t>(y * block_x + x)] =
               static_cast<uint8_t>(SelectPartition(seed, x, y, count, small));
+  patterns_by_texel_.resize(static_cast<size_t>(3 * 1024 * n));
+  for (int count = 2; count <= 4; ++count)
+    for (int seed = 0; seed < 1024; ++seed)
+      for (int i = 0; i < n; ++i)
+        patterns_by_texel_[(static_cast<size_t>(count - 2) * static_cast<size_t>(n) + static_cast<size_t>(i)) * 1024 +
+                           static_cast<size_t>(seed)] = Pattern(count, seed)[i];
 }
 
 double EncodeBlock(const FootprintContext& ctx, const BlockTarget& target, const SearchEffort& effort,
@@ -695,7 +768,8 @@ double EncodeBlock(const FootprintContext& ctx, const BlockTarget& target, const
     }
   }
   for (int partitions = 2; partitions <= effort.max_partitions; ++partitions)
-    for (int seed : RankSeeds(ctx, target, partitions, effort.seeds_per_count)) try_modes(partitions, seed, true);
+    for (int seed : RankSeeds(ctx, target, partitions, effort.seeds_per_count, effort.simd))
+      try_modes(partitions, seed, true);
 
   std::sort(quick.begin(), quick.end(), [](const Quick& a, const Quick& b) { return a.error < b.error; });
   double best = std::numeric_limits<double>::infinity();

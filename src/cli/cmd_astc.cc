@@ -17,9 +17,9 @@ namespace tp::cli {
 namespace {
 
 struct EncodeArgs {
-  std::string input, output, block = "6x6", tensor;
+  std::string input, output, block = "6x6", tensor, affine = "tensor";
   bool rgba = false, no_normalize = false, force = false;
-  int quality = 60;
+  int quality = 60, affine_tile = 1;
 };
 
 struct PlanArgs {
@@ -67,6 +67,9 @@ Status RunEncode(const EncodeArgs& args) {
   options.encode.quality = args.quality;
   options.rgba = args.rgba;
   options.normalize = !args.no_normalize;
+  if (args.affine != "tensor" && args.affine != "block") return InvalidArgumentError("--affine must be tensor or block");
+  if (args.affine_tile < 1 || args.affine_tile > 4096) return InvalidArgumentError("--affine-tile must be 1..4096");
+  options.affine_tile = args.affine == "block" ? args.affine_tile : 0;
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.input));
   const Tensor* tensor = nullptr;
   for (const Tensor& t : model.tensors)
@@ -88,6 +91,14 @@ Status RunEncode(const EncodeArgs& args) {
   side["channels_per_texel"] = encoded.channels;
   side["scale"] = encoded.scale;
   side["offset"] = encoded.offset;
+  if (encoded.affine_tile > 0) {
+    // Per tile: weight = offset + scale * lo / 255 + scale * (hi - lo) / 255 * texel (astc.h, TileAffine).
+    side["affine_tile"] = encoded.affine_tile;
+    side["tiles"] = {encoded.tiles_x(), encoded.tiles_y()};
+    std::string hex;
+    for (uint8_t b : encoded.tile_ranges) hex += fmt::format("{:02x}", b);
+    side["tile_ranges_hex"] = hex;
+  }
   std::string text = side.dump(2) + "\n";
   TP_RETURN_IF_ERROR(WriteFileAtomically(args.output + ".json",
                                          {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, write));
@@ -95,14 +106,21 @@ Status RunEncode(const EncodeArgs& args) {
   TP_ASSIGN_OR_RETURN(Tensor f32, ToF32(*tensor));
   TP_ASSIGN_OR_RETURN(std::vector<float> decoded, astc::DecodeTensorValues(encoded));
   astc::ErrorStats err = astc::CompareValues(f32.values<float>(), decoded);
-  double bits_per_weight = 128.0 / (options.encode.block_x * options.encode.block_y * encoded.channels);
-  fmt::print("{}: '{}' {} -> {}x{} texels, {}x{} blocks, {:.3f} bits/weight, {} bytes ({:.1f}x smaller than f32)\n",
+  // Bits per weight count the blocks (partial edge blocks included) and the affine map.
+  const uint64_t stored = encoded.image.blocks.size() + encoded.map_bytes();
+  double bits_per_weight = 8.0 * double(stored) / double(f32.elements());
+  fmt::print("{}: '{}' {} -> {}x{} texels, {}x{} blocks, {:.3f} bits/weight with the map, {} bytes + 16-byte header "
+             "({:.1f}x smaller than f32)\n",
              args.output, tensor->name(), ShapeToString(tensor->shape()), encoded.image.width,
-             encoded.image.height, options.encode.block_x, options.encode.block_y, bits_per_weight,
-             encoded.image.blocks.size() + 16,
-             double(f32.elements()) * 4 / double(encoded.image.blocks.size() + 16));
-  fmt::print("weight = {} + {} * texel; RMSE {:.6g}, max error {:.6g}, SNR {:.2f} dB\n", encoded.offset,
-             encoded.scale, err.rmse, err.max_abs, err.snr_db);
+             encoded.image.height, options.encode.block_x, options.encode.block_y, bits_per_weight, stored,
+             double(f32.elements()) * 4 / double(stored + 16));
+  if (encoded.affine_tile > 0)
+    fmt::print("weight = base + span * texel per {}x{} blocks ({}x{} tiles) within [{}, {}]; ", encoded.affine_tile,
+               encoded.affine_tile, encoded.tiles_x(), encoded.tiles_y(), encoded.offset,
+               encoded.offset + encoded.scale);
+  else
+    fmt::print("weight = {} + {} * texel; ", encoded.offset, encoded.scale);
+  fmt::print("RMSE {:.6g}, max error {:.6g}, SNR {:.2f} dB\n", err.rmse, err.max_abs, err.snr_db);
   return Status::Ok();
 }
 
@@ -386,6 +404,8 @@ void AddAstcCommand(CLI::App& root, std::vector<Command>& commands) {
   e->add_flag("--rgba", enc->rgba, "Four consecutive weights per texel");
   e->add_option("--quality", enc->quality, "0 fastest .. 100 exhaustive (default 60)");
   e->add_flag("--no-normalize", enc->no_normalize, "Values are already in [0, 1]");
+  e->add_option("--affine", enc->affine, "tensor (one affine map, default) or block (one per tile of blocks)");
+  e->add_option("--affine-tile", enc->affine_tile, "With --affine block: N x N blocks share a map (default 1)");
   e->add_option("--tensor", enc->tensor, "Tensor name (needed when the file holds several)");
   e->add_flag("--force", enc->force, "Overwrite existing output");
   commands.push_back({e, [enc] { return RunEncode(*enc); }});

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +11,7 @@
 #include "tensorpress/parallel.h"
 #include "tensorpress/model.h"
 #include "tensorpress/stats.h"
+#include "tensorpress/tpz.h"
 
 namespace tp::cli {
 namespace {
@@ -42,8 +45,37 @@ std::string Num(double v) {
   return fmt::format("{:.4g}", v);
 }
 
+// A .tpz container is decoded first; its lossy (ASTC) tensors are listed
+// with the error recorded when it was written.
+struct Loaded {
+  Model model;
+  std::string format;
+  std::vector<TpzLossyTensor> lossy;
+};
+
+StatusOr<Loaded> Load(const std::string& path) {
+  Loaded l;
+  TP_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
+  const auto head = file->bytes();
+  if (head.size() >= 4 && std::memcmp(head.data(), "TPZ1", 4) == 0) {
+    TP_ASSIGN_OR_RETURN(l.model, DecodeTpz(head, path));
+    TP_ASSIGN_OR_RETURN(l.lossy, TpzLossyTensors(head, path));
+    l.format = "tpz";
+    return l;
+  }
+  TP_ASSIGN_OR_RETURN(l.model, ReadModel(path));
+  l.format = std::string(ModelFormatName(l.model.format));
+  return l;
+}
+
 Status RunInspect(const InspectArgs& args) {
-  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.file));
+  TP_ASSIGN_OR_RETURN(Loaded loaded, Load(args.file));
+  const Model& model = loaded.model;
+  auto lossy_of = [&](const std::string& name) -> const TpzLossyTensor* {
+    for (const TpzLossyTensor& l : loaded.lossy)
+      if (l.name == name) return &l;
+    return nullptr;
+  };
   std::vector<const Tensor*> selected;
   for (const Tensor& t : model.tensors) {
     bool keep = args.globs.empty();
@@ -65,7 +97,7 @@ Status RunInspect(const InspectArgs& args) {
   if (args.json) {
     nlohmann::ordered_json j;
     j["file"] = args.file;
-    j["format"] = std::string(ModelFormatName(model.format));
+    j["format"] = loaded.format;
     nlohmann::ordered_json meta = nlohmann::ordered_json::object();
     for (const auto& [k, v] : model.metadata) meta[k] = v;
     j["metadata"] = meta;
@@ -92,6 +124,11 @@ Status RunInspect(const InspectArgs& args) {
                                {"zero_point", t.quant()->zero_point},
                                {"axis", t.quant()->axis}};
       }
+      if (const TpzLossyTensor* l = lossy_of(t.name())) {
+        row["lossy"] = {{"codec", l->codec}, {"bits_per_weight", l->bits_per_weight}, {"rmse", l->rmse},
+                        {"max_error", l->max_error}};
+        if (std::isfinite(l->snr_db)) row["lossy"]["snr_db"] = l->snr_db;
+      }
       j["tensors"].push_back(std::move(row));
     }
     j["totals"] = {{"tensors", selected.size()},
@@ -105,7 +142,7 @@ Status RunInspect(const InspectArgs& args) {
   size_t name_w = 4;
   for (const Tensor* t : selected) name_w = std::max(name_w, t->name().size());
   name_w = std::min<size_t>(name_w, 60);
-  fmt::print("{} ({}, {} tensors)\n", args.file, ModelFormatName(model.format), selected.size());
+  fmt::print("{} ({}, {} tensors)\n", args.file, loaded.format, selected.size());
   fmt::print("{:<{}}  {:<5} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>13}\n", "name", name_w,
              "dtype", "shape", "bytes", "min", "max", "mean", "std", "zeros", "entropy");
   for (size_t i = 0; i < selected.size(); ++i) {
@@ -122,6 +159,14 @@ Status RunInspect(const InspectArgs& args) {
              HumanCount(total_elements), HumanBytes(total_bytes), total_bytes, 100 * total_zero_fraction);
   fmt::print("entropy: order-0, in bits per value for integer tensors (b/val) and per byte for "
              "float and block-quantized tensors (b/byte)\n");
+  bool header = false;
+  for (const Tensor* t : selected)
+    if (const TpzLossyTensor* l = lossy_of(t->name())) {
+      if (!header) fmt::print("lossy tensors (weight-domain error measured when written):\n");
+      header = true;
+      fmt::print("  {}: {}, {:.3f} bits/weight, RMSE {:.6g}, max error {:.6g}, SNR {:.2f} dB\n", l->name, l->codec,
+                 l->bits_per_weight, l->rmse, l->max_error, l->snr_db);
+    }
   return Status::Ok();
 }
 

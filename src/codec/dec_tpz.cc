@@ -4,7 +4,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -29,9 +31,128 @@ struct PlaneRef {
   std::vector<std::string> checksums;  // raw: per block; stream: header, then each chunk
 };
 
+// An ASTC tensor's header entry, checked; its data still unread.
+struct AstcRef {
+  astc::AstcTensor meta;  // everything but the blocks and tile ranges
+  std::span<const uint8_t> data;
+  std::string checksum;
+  double rmse = 0, max_error = 0, snr_db = 0;
+};
+
+// Parses the "astc" entry of a tensor; every field is checked against the
+// data section and the tensor's shape before anything is allocated.
+StatusOr<AstcRef> ParseAstcEntry(const nlohmann::ordered_json& e, std::span<const uint8_t> data, DType dtype,
+                                 uint64_t elements) {
+  auto bad = [](const std::string& what) { return CorruptDataError("ASTC entry: " + what); };
+  auto uint_field = [&](const nlohmann::ordered_json& o, const char* key, uint64_t max) -> std::optional<uint64_t> {
+    if (!o.is_object() || !o.contains(key) || !o[key].is_number_unsigned() || o[key].get<uint64_t>() > max)
+      return std::nullopt;
+    return o[key].get<uint64_t>();
+  };
+  auto float_field = [](const nlohmann::ordered_json& o, const char* key) -> std::optional<double> {
+    if (!o.is_object() || !o.contains(key) || !o[key].is_number()) return std::nullopt;
+    return o[key].get<double>();
+  };
+  if (!e.is_object()) return bad("not an object");
+  if (dtype != DType::kF32 && dtype != DType::kF64 && dtype != DType::kF16 && dtype != DType::kBF16)
+    return bad("dtype is not a float type");
+  AstcRef r;
+  astc::AstcTensor& a = r.meta;
+  if (!e.contains("footprint") || !e["footprint"].is_array() || e["footprint"].size() != 2 ||
+      !e["footprint"][0].is_number_integer() || !e["footprint"][1].is_number_integer())
+    return bad("no footprint");
+  const int64_t bx = e["footprint"][0].get<int64_t>(), by = e["footprint"][1].get<int64_t>();
+  if (bx < 4 || bx > 12 || by < 4 || by > 12 || !astc::IsValidFootprint(int(bx), int(by)))
+    return bad("footprint is not an ASTC 2-D footprint");
+  a.image.block_x = int(bx);
+  a.image.block_y = int(by);
+  auto channels = uint_field(e, "channels", 4);
+  if (!channels || (*channels != 1 && *channels != 4)) return bad("channels must be 1 or 4");
+  a.channels = int(*channels);
+  if (!e.contains("matrix") || !e["matrix"].is_array() || e["matrix"].size() != 2 ||
+      !e["matrix"][0].is_number_unsigned() || !e["matrix"][1].is_number_unsigned())
+    return bad("no matrix shape");
+  const uint64_t rows = e["matrix"][0].get<uint64_t>(), cols = e["matrix"][1].get<uint64_t>();
+  if (rows == 0 || cols == 0 || rows > 0xffffff || cols % a.channels != 0 || cols / a.channels > 0xffffff)
+    return bad("matrix shape is not an ASTC image");
+  if (rows * cols != elements) return bad("matrix shape does not hold the tensor's elements");
+  a.shape = {int64_t(rows), int64_t(cols)};
+  a.image.height = int(rows);
+  a.image.width = int(cols / a.channels);
+  if (!e.contains("map") || !e["map"].is_object()) return bad("no affine map");
+  auto offset = float_field(e["map"], "offset"), scale = float_field(e["map"], "scale");
+  auto tile = uint_field(e["map"], "tile", 0xffffff);
+  if (!offset || !scale || !tile) return bad("malformed affine map");
+  a.offset = static_cast<float>(*offset);
+  a.scale = static_cast<float>(*scale);
+  a.affine_tile = int(*tile);
+  if (!std::isfinite(a.offset) || !std::isfinite(a.scale) || !std::isfinite(std::abs(a.offset) + std::abs(a.scale)))
+    return bad("affine map is not finite");
+  const uint64_t block_bytes = uint64_t(a.image.blocks_x()) * uint64_t(a.image.blocks_y()) * astc::kBlockBytes;
+  const uint64_t tile_bytes = a.affine_tile ? 2 * uint64_t(a.tiles_x()) * uint64_t(a.tiles_y()) : 0;
+  auto off = uint_field(e, "offset", UINT64_MAX), size = uint_field(e, "size", UINT64_MAX);
+  if (!off || !size || !e.contains("xxh3") || !e["xxh3"].is_string()) return bad("malformed data location");
+  if (*off > data.size() || *size > data.size() - *off) return bad("data runs past the end of the file");
+  if (*size != block_bytes + tile_bytes)
+    return bad("data holds " + std::to_string(*size) + " bytes, not the " + std::to_string(a.image.blocks_x()) +
+               "x" + std::to_string(a.image.blocks_y()) + " blocks" + (tile_bytes ? " and tile ranges" : "") +
+               " of the matrix (" + std::to_string(block_bytes + tile_bytes) + " bytes)");
+  r.data = data.subspan(*off, *size);
+  r.checksum = e["xxh3"].get<std::string>();
+  if (!e.contains("error") || !e["error"].is_object()) return bad("no error record");
+  auto rmse = float_field(e["error"], "rmse"), max_error = float_field(e["error"], "max_error");
+  if (!rmse || !max_error || !(*rmse >= 0) || !(*max_error >= 0)) return bad("malformed error record");
+  r.rmse = *rmse;
+  r.max_error = *max_error;
+  r.snr_db = std::numeric_limits<double>::infinity();
+  if (e["error"].contains("snr_db")) {
+    auto snr = float_field(e["error"], "snr_db");
+    if (!snr) return bad("malformed error record");
+    r.snr_db = *snr;
+  }
+  return r;
+}
+
+// Checks the data's checksum, then decodes the blocks through the map into
+// the tensor's dtype.
+Status DecodeAstcTensor(const std::string& name, DType dtype, const Shape& shape, const AstcRef& ref,
+                        std::vector<uint8_t>& out) {
+  if (Hex64(XXH3_64bits(ref.data.data(), ref.data.size())) != ref.checksum)
+    return CorruptDataError("ASTC data checksum mismatch");
+  astc::AstcTensor a = ref.meta;
+  const size_t block_bytes = ref.data.size() - (a.affine_tile ? 2 * size_t(a.tiles_x()) * size_t(a.tiles_y()) : 0);
+  a.image.blocks.assign(ref.data.begin(), ref.data.begin() + static_cast<std::ptrdiff_t>(block_bytes));
+  a.tile_ranges.assign(ref.data.begin() + static_cast<std::ptrdiff_t>(block_bytes), ref.data.end());
+  auto t = astc::DecodeTensor(a, name, dtype, shape);
+  if (!t.ok()) return CorruptDataError(t.status().message());
+  out.assign(t->bytes().begin(), t->bytes().end());
+  return Status::Ok();
+}
+
+// What TpzLossyTensors and TpzTensorInfo::lossy report of an ASTC tensor.
+TpzLossyTensor LossyInfo(const std::string& name, uint64_t elements, const AstcRef& ref) {
+  TpzLossyTensor info;
+  info.name = name;
+  const astc::AstcTensor& a = ref.meta;
+  info.codec = "astc " + std::to_string(a.image.block_x) + "x" + std::to_string(a.image.block_y) +
+               (a.channels == 4 ? " rgba" : " luminance") +
+               (a.affine_tile == 0   ? ", map per tensor"
+                : a.affine_tile == 1 ? ", map per block"
+                                     : ", map per " + std::to_string(a.affine_tile) + "x" +
+                                           std::to_string(a.affine_tile) + " blocks");
+  info.weights = elements;
+  info.stored_bytes = ref.data.size() + 8;
+  info.bits_per_weight = 8.0 * double(info.stored_bytes) / double(info.weights);
+  info.rmse = ref.rmse;
+  info.max_error = ref.max_error;
+  info.snr_db = ref.snr_db;
+  return info;
+}
+
 struct Entry {
   TpzTensorInfo info;
   std::vector<PlaneRef> planes;
+  std::optional<AstcRef> astc;  // an ASTC tensor has no planes
 };
 
 }  // namespace
@@ -119,6 +240,18 @@ Status TpzReader::Impl::Parse() {
     if (!elements) return bad("shape overflows");
     if (!StorageBytes(info.dtype, *elements)) return bad("size overflows or is not a whole number of blocks");
     info.elements = *elements;
+    if (tj.contains("astc")) {
+      if (tj.contains("planes") || tj.contains("layout") || tj.contains("quantization"))
+        return bad("an ASTC tensor has planes, a layout or quantization");
+      auto a = ParseAstcEntry(tj["astc"], data, info.dtype, info.elements);
+      if (!a.ok()) return bad(a.status().message());
+      info.lossy = LossyInfo(info.name, info.elements, *a);
+      info.stored_bytes = a->data.size();
+      e.astc = std::move(*a);
+      infos.push_back(info);
+      entries.push_back(std::move(e));
+      continue;
+    }
     if (!tj.contains("layout") || !tj["layout"].is_string()) return bad("no layout");
     const auto layout = TpzLayoutFromName(tj["layout"].get<std::string>());
     if (!layout || *layout == TpzLayout::kAuto) return bad("unknown layout");
@@ -229,6 +362,11 @@ Status TpzReader::Impl::ReadPlane(const Entry& e, size_t plane, tpz::ByteRange r
 StatusOr<TpzReader::Impl::Pending> TpzReader::Impl::Prepare(size_t index, uint64_t first, uint64_t last) const {
   const Entry& e = entries[index];
   Pending p{index, first, last, {}, {}};
+  if (e.astc) {  // decoded whole (blocks carry no element index), then sliced
+    p.ranges.push_back({0, 0});
+    p.planes.emplace_back();
+    return p;
+  }
   auto not_blocks = [&] {
     return InvalidArgumentError("tensor '" + e.info.name + "': elements " + std::to_string(first) + ".." +
                                 std::to_string(last) + " are not whole storage blocks");
@@ -247,6 +385,13 @@ StatusOr<Tensor> TpzReader::Impl::Assemble(Pending& p) const {
   const TpzTensorInfo& info = entries[p.index].info;
   const uint64_t first = p.first, last = p.last, count = last - first;
   std::vector<std::vector<uint8_t>>& planes = p.planes;
+  const bool whole = first == 0 && last == info.elements;
+  if (entries[p.index].astc) {  // float elements, whole bytes each
+    const uint64_t size = Traits(info.dtype).bits / 8;
+    std::vector<uint8_t> bytes(planes[0].begin() + std::ptrdiff_t(first * size),
+                               planes[0].begin() + std::ptrdiff_t(last * size));
+    return Tensor::FromBytes(info.name, info.dtype, whole ? info.shape : Shape{int64_t(count)}, std::move(bytes));
+  }
   std::vector<uint8_t> bytes(*StorageBytes(info.dtype, count));
   if (info.layout == TpzLayout::kFloatFields) {
     const tpz::FloatFormat f = *tpz::FieldFormatOf(info.dtype);
@@ -277,7 +422,6 @@ StatusOr<Tensor> TpzReader::Impl::Assemble(Pending& p) const {
       for (uint64_t v = 0; v < count; ++v) bytes[v * w + k] = planes[k][v];
   }
   planes.clear();
-  const bool whole = first == 0 && last == info.elements;
   TP_ASSIGN_OR_RETURN(Tensor out, Tensor::FromBytes(info.name, info.dtype,
                                                     whole ? info.shape : Shape{int64_t(count)}, std::move(bytes)));
   if (info.quant && (whole || info.quant->axis < 0)) out.set_quant(*info.quant);
@@ -300,6 +444,11 @@ StatusOr<std::vector<Tensor>> TpzReader::Impl::Read(std::span<const Span> spans,
   const int inner = jobs.size() == 1 ? threads : 1;
   ParallelFor(jobs.size(), threads, [&](size_t j) {
     Pending& p = pending[jobs[j].pending];
+    if (const Entry& e = entries[p.index]; e.astc) {
+      status[j] = DecodeAstcTensor(e.info.name, e.info.dtype, e.info.shape, *e.astc, p.planes[0]);
+      if (!status[j].ok()) status[j] = Corrupt("tensor '" + e.info.name + "': " + status[j].message());
+      return;
+    }
     status[j] = ReadPlane(entries[p.index], jobs[j].plane, p.ranges[jobs[j].plane], p.planes[jobs[j].plane], inner);
   });
   for (const Status& st : status) TP_RETURN_IF_ERROR(st);
@@ -368,6 +517,14 @@ StatusOr<Model> TpzReader::ReadAll(int threads) const {
   for (size_t i = 0; i < impl_->infos.size(); ++i) spans.push_back({i, 0, impl_->infos[i].elements});
   TP_ASSIGN_OR_RETURN(model.tensors, impl_->Read(spans, threads));
   return model;
+}
+
+StatusOr<std::vector<TpzLossyTensor>> TpzLossyTensors(std::span<const uint8_t> bytes, const std::string& name) {
+  TP_ASSIGN_OR_RETURN(TpzReader reader, TpzReader::FromBytes(bytes, name));
+  std::vector<TpzLossyTensor> out;
+  for (const TpzTensorInfo& t : reader.tensors())
+    if (t.lossy) out.push_back(*t.lossy);
+  return out;
 }
 
 StatusOr<Model> DecodeTpz(std::span<const uint8_t> bytes, const std::string& name, int threads) {

@@ -1,6 +1,7 @@
 // .tpz writer (layout in include/tensorpress/tpz.h).
 #include <xxhash.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -88,6 +89,31 @@ StatusOr<nlohmann::ordered_json> Checksums(const Stored& s) {
   return sums;
 }
 
+// The "astc" header entry of a lossy tensor and its data (blocks, then tile
+// ranges), with the weight-domain error of exactly what a reader restores.
+StatusOr<nlohmann::ordered_json> AstcEntry(const Tensor& t, const astc::AstcTensor& a, uint64_t offset,
+                                           std::vector<uint8_t>& data) {
+  const std::string where = "tensor '" + t.name() + "'";
+  TP_RETURN_IF_ERROR(astc::ValidateAstcTensor(a).WithContext(where));
+  TP_ASSIGN_OR_RETURN(Tensor restored, astc::DecodeTensor(a, t.name(), t.dtype(), t.shape()));
+  TP_ASSIGN_OR_RETURN(Tensor original, ToF32(t));
+  TP_ASSIGN_OR_RETURN(Tensor restored_f32, ToF32(restored));
+  const astc::ErrorStats err = astc::CompareValues(original.values<float>(), restored_f32.values<float>());
+  data.assign(a.image.blocks.begin(), a.image.blocks.end());
+  data.insert(data.end(), a.tile_ranges.begin(), a.tile_ranges.end());
+  nlohmann::ordered_json e;
+  e["footprint"] = {a.image.block_x, a.image.block_y};
+  e["channels"] = a.channels;
+  e["matrix"] = a.shape;
+  e["map"] = {{"offset", a.offset}, {"scale", a.scale}, {"tile", a.affine_tile}};
+  e["offset"] = offset;
+  e["size"] = data.size();
+  e["xxh3"] = Hex64(XXH3_64bits(data.data(), data.size()));
+  e["error"] = {{"rmse", err.rmse}, {"max_error", err.max_abs}};
+  if (std::isfinite(err.snr_db)) e["error"]["snr_db"] = err.snr_db;  // JSON has no infinity: absent when exact
+  return e;
+}
+
 }  // namespace
 
 StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const Metadata& metadata,
@@ -103,7 +129,14 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   };
   std::vector<std::vector<TpzLayout>> layouts(tensors.size());
   std::vector<Job> jobs;
+  std::map<std::string, const astc::AstcTensor*> astc_of;
+  for (const auto& [name, a] : options.astc) astc_of[name] = &a;
+  size_t astc_found = 0;
+  for (const Tensor& t : tensors) astc_found += astc_of.count(t.name());
+  if (astc_found != options.astc.size())
+    return InvalidArgumentError("an ASTC tensor names no tensor of the model, or names one twice");
   for (size_t i = 0; i < tensors.size(); ++i) {
+    if (astc_of.count(tensors[i].name())) continue;  // stored as ASTC, not as planes
     layouts[i] = LayoutsFor(tensors[i], options.layout);
     for (size_t c = 0; c < layouts[i].size(); ++c)
       for (Plane& p : PlanesOf(tensors[i], layouts[i][c])) jobs.push_back({i, c, std::move(p), {}, {}});
@@ -160,13 +193,23 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   if (report) *report = {};
   uint64_t offset = 0;
   size_t j = 0;
-  std::vector<const Job*> written;
+  // The data pieces in file order: the chosen planes' streams and the ASTC
+  // tensors' blocks, each in its tensor's place.
+  std::vector<const std::vector<uint8_t>*> written;
+  std::vector<std::vector<uint8_t>> astc_data(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     nlohmann::ordered_json tj;
     tj["name"] = t.name();
     tj["dtype"] = std::string(DTypeName(t.dtype()));
     tj["shape"] = t.shape();
+    if (auto it = astc_of.find(t.name()); it != astc_of.end()) {
+      TP_ASSIGN_OR_RETURN(tj["astc"], AstcEntry(t, *it->second, offset, astc_data[i]));
+      offset += astc_data[i].size();
+      written.push_back(&astc_data[i]);
+      header["tensors"].push_back(std::move(tj));
+      continue;
+    }
     tj["layout"] = std::string(TpzLayoutName(layouts[i][chosen[i]]));
     if (t.quant()) {
       // So that `decompress --dequantize` can restore real values.
@@ -191,7 +234,7 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
       const std::string codec = job.best.raw ? tpz::kRawCodec : std::string(CodecName(job.best.stream.codec));
       tj["planes"].push_back({{"codec", codec}, {"offset", offset}, {"size", job.best.size()}, {"xxh3", std::move(sums)}});
       offset += job.best.size();
-      written.push_back(&job);
+      written.push_back(&job.best.stream.bytes);
       if (report)
         tr.planes.push_back({job.data.spec.name, codec, job.data.codes.size(), job.best.size(),
                              EntropyBitsPerValue(job.data.codes)});
@@ -209,7 +252,7 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
   std::memcpy(out.data() + 16, &hsum, 8);
   out.insert(out.end(), h.begin(), h.end());
   out.reserve(out.size() + offset);
-  for (const Job* job : written) out.insert(out.end(), job->best.stream.bytes.begin(), job->best.stream.bytes.end());
+  for (const std::vector<uint8_t>* piece : written) out.insert(out.end(), piece->begin(), piece->end());
   if (report) {
     report->header_bytes = tpz::kPrefixBytes + h.size();
     report->file_bytes = out.size();
