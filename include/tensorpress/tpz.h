@@ -6,7 +6,7 @@
 //   u32           format version (2; version 1 files are rejected)
 //   u64           header bytes H
 //   u64           XXH3-64 of the header
-//   H bytes       header, UTF-8 JSON:
+//   H bytes       header: one zstd frame (content size stated) of UTF-8 JSON:
 //                   {"metadata": {key: value, ...},
 //                    "tensors": [{"name", "dtype", "shape", "layout",
 //                                 "planes": [{"codec", "offset", "size", "xxh3": [...]}, ...]}, ...]}

@@ -209,8 +209,9 @@ Status TpzReader::Impl::Parse() {
   if (XXH3_64bits(header_bytes.data(), header_bytes.size()) != hsum) return Corrupt("header checksum mismatch");
   const auto data = bytes.subspan(tpz::kPrefixBytes + hsize);
 
-  nlohmann::ordered_json header =
-      nlohmann::ordered_json::parse(header_bytes.begin(), header_bytes.end(), nullptr, false);
+  auto json = tpz::UnpackHeader(header_bytes);
+  if (!json.ok()) return Corrupt(json.status().message());
+  nlohmann::ordered_json header = nlohmann::ordered_json::parse(*json, nullptr, false);
   if (header.is_discarded() || !header.is_object()) return Corrupt("header is not a JSON object");
   if (header.contains("metadata")) {
     if (!header["metadata"].is_object()) return Corrupt("metadata is not an object");

@@ -242,7 +242,8 @@ StatusOr<std::vector<uint8_t>> EncodeTpz(std::span<const Tensor> tensors, const 
     header["tensors"].push_back(std::move(tj));
     if (report) report->tensors.push_back(std::move(tr));
   }
-  const std::string h = header.dump();
+  const std::vector<uint8_t> h = tpz::PackHeader(header.dump());
+  if (h.empty()) return InternalError("could not compress the .tpz header");
   std::vector<uint8_t> out(tpz::kPrefixBytes);
   std::memcpy(out.data(), tpz::kMagic, 4);
   const uint32_t version = tpz::kVersion;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "codec/tpz_format.h"
 #include "tensorpress/astc.h"
 #include "tensorpress/half.h"
 #include "tensorpress/model.h"
@@ -215,10 +216,12 @@ std::vector<uint8_t> Rewrite(const std::vector<uint8_t>& tpz,
                              const std::function<void(nlohmann::ordered_json&, std::vector<uint8_t>&)>& edit) {
   uint64_t hsize;
   std::memcpy(&hsize, tpz.data() + 8, 8);
-  auto header = nlohmann::ordered_json::parse(tpz.begin() + 24, tpz.begin() + 24 + static_cast<std::ptrdiff_t>(hsize));
+  auto json = tpz::UnpackHeader({tpz.data() + 24, size_t(hsize)});
+  EXPECT_TRUE(json.ok());
+  auto header = nlohmann::ordered_json::parse(*json);
   std::vector<uint8_t> data(tpz.begin() + 24 + static_cast<std::ptrdiff_t>(hsize), tpz.end());
   edit(header, data);
-  const std::string h = header.dump();
+  const std::vector<uint8_t> h = tpz::PackHeader(header.dump());
   std::vector<uint8_t> out(tpz.begin(), tpz.begin() + 8);
   const uint64_t size = h.size(), sum = XXH3_64bits(h.data(), h.size());
   out.resize(24);

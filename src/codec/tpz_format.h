@@ -10,11 +10,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec/float_fields.h"
 #include "tensorpress/dtype.h"
+#include "tensorpress/status.h"
 #include "tensorpress/tpz.h"
 
 namespace tp::tpz {
@@ -25,6 +28,16 @@ inline constexpr char kMagic[4] = {'T', 'P', 'Z', '1'};
 // atalanta-rans with offsets folded into its states).
 inline constexpr uint32_t kVersion = 2;
 inline constexpr uint64_t kPrefixBytes = 4 + 4 + 8 + 8;
+
+// The header is stored as one zstd frame of its JSON text (tpz_header.cc):
+// per-channel quantization scales and per-chunk checksums make it a sizeable
+// share of a small model's file, and such JSON compresses about 3x. The
+// reader bounds the decompressed size before allocating.
+inline constexpr int kHeaderZstdLevel = 19;
+inline constexpr uint64_t kMaxHeaderBytes = uint64_t(1) << 30;
+inline constexpr uint64_t kMaxHeaderExpansion = 1024;
+std::vector<uint8_t> PackHeader(std::string_view json);
+StatusOr<std::string> UnpackHeader(std::span<const uint8_t> bytes);
 // A plane's stream is at least 1/kMaxExpansion of its values: the reader
 // rejects a header claiming more before allocating, and the writer never
 // picks a codec that would exceed it.

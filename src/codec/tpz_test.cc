@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cmath>
@@ -6,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "codec/tpz_format.h"
 #include "tensorpress/model.h"
 #include "tensorpress/quant.h"
 #include "tensorpress/tpz.h"
@@ -97,6 +99,45 @@ TEST(Tpz, CorruptionNamesTheTensorAndTruncationIsRejected) {
     ASSERT_FALSE(c.ok()) << n;
     EXPECT_EQ(c.status().code(), StatusCode::kCorruptData) << c.status().message();
   }
+}
+
+// The header's zstd frame is checked before anything is allocated for it; a
+// valid checksum (the writer's own) does not make a hostile frame acceptable.
+TEST(Tpz, HeaderFramesAreBoundedAndExact) {
+  const std::string json = R"({"metadata": {}, "tensors": []})";
+  const std::vector<uint8_t> packed = tpz::PackHeader(json);
+  ASSERT_FALSE(packed.empty());
+  auto back = tpz::UnpackHeader(packed);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, json);
+  auto rejects = [](std::span<const uint8_t> frame, const char* why) {
+    auto r = tpz::UnpackHeader(frame);
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruptData) << why;
+  };
+  rejects({}, "empty");
+  rejects(std::vector<uint8_t>(json.begin(), json.end()), "plain JSON");
+  std::vector<uint8_t> trailing = packed;
+  trailing.push_back(0);
+  rejects(trailing, "a byte after the frame");
+  rejects(std::span(packed).first(packed.size() - 1), "truncated frame");
+  const std::string zeros(size_t(1) << 20, '0');
+  const std::vector<uint8_t> bomb = tpz::PackHeader(zeros);  // 1 MiB from far fewer than 1 KiB
+  ASSERT_LT(bomb.size() * tpz::kMaxHeaderExpansion, zeros.size());
+  rejects(bomb, "expansion beyond the bound");
+  // Through the container: a header swapped for the bomb, checksum fixed.
+  std::vector<Tensor> tensors = {*Tensor::FromValues<int8_t>("w", DType::kI8, {4}, std::vector<int8_t>{1, 2, 3, 4})};
+  auto enc = EncodeTpz(tensors, {}, {});
+  ASSERT_TRUE(enc.ok());
+  std::vector<uint8_t> file(enc->begin(), enc->begin() + 8);
+  const uint64_t size = bomb.size(), sum = XXH3_64bits(bomb.data(), bomb.size());
+  file.resize(24);
+  std::memcpy(file.data() + 8, &size, 8);
+  std::memcpy(file.data() + 16, &sum, 8);
+  file.insert(file.end(), bomb.begin(), bomb.end());
+  auto r = DecodeTpz(file, "bomb.tpz");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bomb.tpz: header claims"), std::string::npos) << r.status().message();
 }
 
 TEST(Tpz, CliCompressDecompressIsLossless) {
