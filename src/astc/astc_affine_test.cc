@@ -26,12 +26,9 @@ constexpr MapChoice kMaps[] = {{"per tensor", 0}, {"per block", 1}, {"per 2x2 bl
 // the search (docs/astc.md measures it); what must hold is the encoder's
 // account of the error and the map's size.
 TEST(AstcAffine, PerBlockMapOnARealKernelDecodesToTheEncodersAccount) {
-  auto model = ReadModel(tp::testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
-  ASSERT_TRUE(model.ok());
-  const Tensor* kernel = nullptr;
-  for (const Tensor& t : model->tensors)
-    if (t.name() == "conv2d_2.kernel") kernel = &t;
-  ASSERT_NE(kernel, nullptr);
+  auto kernel_or = tp::testing::SharedTensor("mnist-cnn/mnist_cnn.safetensors", "conv2d_2.kernel");
+  ASSERT_TRUE(kernel_or.ok()) << kernel_or.status().message();
+  const Tensor* kernel = &*kernel_or;
   auto f32 = ToF32(*kernel);
   ASSERT_TRUE(f32.ok());
   for (int tile : {0, 1}) {

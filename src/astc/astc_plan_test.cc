@@ -66,12 +66,9 @@ TEST(AstcPlan, BudgetFollowsTheConvexHull) {
 }
 
 TEST(AstcPlan, MeasureFootprintIsTheRealDecode) {
-  auto m = ReadModel(tp::testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
-  ASSERT_TRUE(m.ok());
-  const Tensor* kernel = nullptr;
-  for (const Tensor& t : m->tensors)
-    if (t.name() == "conv2d_2.kernel") kernel = &t;
-  ASSERT_NE(kernel, nullptr);
+  auto kernel_or = tp::testing::SharedTensor("mnist-cnn/mnist_cnn.safetensors", "conv2d_2.kernel");
+  ASSERT_TRUE(kernel_or.ok()) << kernel_or.status().message();
+  const Tensor* kernel = &*kernel_or;
   ASSERT_TRUE(IsWeightMatrix(*kernel));
   auto r = MeasureFootprint(*kernel, {8, 8}, 0);
   ASSERT_TRUE(r.ok());

@@ -47,12 +47,9 @@ TEST(AstcSimd, SeedScoresEqualTheScalarReferenceOnEveryFootprint) {
 }
 
 TEST(AstcSimd, WholeEncodesAreByteIdenticalWithAndWithoutSimd) {
-  auto model = ReadModel(tp::testing::SharedModel("mnist-cnn/mnist_cnn.safetensors"));
-  ASSERT_TRUE(model.ok());
-  const Tensor* kernel = nullptr;
-  for (const Tensor& t : model->tensors)
-    if (t.name() == "conv2d_2.kernel") kernel = &t;
-  ASSERT_NE(kernel, nullptr);
+  auto kernel_or = tp::testing::SharedTensor("mnist-cnn/mnist_cnn.safetensors", "conv2d_2.kernel");
+  ASSERT_TRUE(kernel_or.ok()) << kernel_or.status().message();
+  const Tensor* kernel = &*kernel_or;
   auto f32 = ToF32(*kernel);
   ASSERT_TRUE(f32.ok());
   // A 64 x 48 corner of the [288, 64] matrix, mapped to [0, 1].

@@ -8,12 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "tensorpress/model.h"
+
 namespace tp::testing {
 
 // The repository's root and the shared data beside it.
 inline std::string SourceDir() { return TP_SOURCE_DIR; }
 inline std::string SharedDir() { return std::string(TP_SOURCE_DIR) + "/../shared"; }
 inline std::string SharedModel(const std::string& rel) { return SharedDir() + "/data/models/" + rel; }
+// One tensor of a shared model (it keeps the file mapped); NotFound if absent.
+inline StatusOr<Tensor> SharedTensor(const std::string& rel, const std::string& name) {
+  TP_ASSIGN_OR_RETURN(Model m, ReadModel(SharedModel(rel)));
+  for (Tensor& t : m.tensors)
+    if (t.name() == name) return std::move(t);
+  return NotFoundError(rel + " has no tensor '" + name + "'");
+}
 
 // A fresh temporary folder removed at destruction.
 class TempDir {
