@@ -18,12 +18,6 @@
 namespace tp {
 namespace {
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 struct PlaneRef {
   tpz::PlaneSpec spec;
   bool raw = false;
@@ -117,7 +111,7 @@ StatusOr<AstcRef> ParseAstcEntry(const nlohmann::ordered_json& e, std::span<cons
 // the tensor's dtype.
 Status DecodeAstcTensor(const std::string& name, DType dtype, const Shape& shape, const AstcRef& ref,
                         std::vector<uint8_t>& out) {
-  if (Hex64(XXH3_64bits(ref.data.data(), ref.data.size())) != ref.checksum)
+  if (tpz::Xxh3Hex(ref.data.data(), ref.data.size()) != ref.checksum)
     return CorruptDataError("ASTC data checksum mismatch");
   astc::AstcTensor a = ref.meta;
   const size_t block_bytes = ref.data.size() - (a.affine_tile ? 2 * size_t(a.tiles_x()) * size_t(a.tiles_y()) : 0);
@@ -330,7 +324,7 @@ Status TpzReader::Impl::ReadPlane(const Entry& e, size_t plane, tpz::ByteRange r
   if (ref.raw) {
     for (uint64_t b = range.begin / tpz::kRawBlockBytes; b * tpz::kRawBlockBytes < range.end; ++b) {
       const uint64_t off = b * tpz::kRawBlockBytes, size = std::min(tpz::kRawBlockBytes, ref.stored.size() - off);
-      if (Hex64(XXH3_64bits(ref.stored.data() + off, size)) != ref.checksums[b])
+      if (tpz::Xxh3Hex(ref.stored.data() + off, size) != ref.checksums[b])
         return Corrupt(where + " block " + std::to_string(b) + ": checksum mismatch");
     }
     out.assign(ref.stored.begin() + std::ptrdiff_t(range.begin), ref.stored.begin() + std::ptrdiff_t(range.end));
@@ -338,8 +332,8 @@ Status TpzReader::Impl::ReadPlane(const Entry& e, size_t plane, tpz::ByteRange r
   }
   // The stream's header first (it locates the chunks), then the chunks read.
   auto spans = StreamChunkSpans(ref.stored);
-  if ((spans.ok() && !spans->empty() && Hex64(XXH3_64bits(ref.stored.data(), (*spans)[0].size)) != ref.checksums[0]) ||
-      (!spans.ok() && Hex64(XXH3_64bits(ref.stored.data(), ref.stored.size())) != ref.checksums[0]))
+  if ((spans.ok() && !spans->empty() && tpz::Xxh3Hex(ref.stored.data(), (*spans)[0].size) != ref.checksums[0]) ||
+      (!spans.ok() && tpz::Xxh3Hex(ref.stored.data(), ref.stored.size()) != ref.checksums[0]))
     return Corrupt(where + ": stream header checksum mismatch");
   if (!spans.ok()) return Corrupt(where + ": " + spans.status().message());
   if (spans->size() != ref.checksums.size())
@@ -352,7 +346,7 @@ Status TpzReader::Impl::ReadPlane(const Entry& e, size_t plane, tpz::ByteRange r
                    std::to_string(ref.spec.bytes));
   const uint64_t first = range.begin / info->chunk_values, last = (range.end - 1) / info->chunk_values;
   for (uint64_t c = first; c <= last && c + 1 < spans->size(); ++c)
-    if (Hex64(XXH3_64bits(ref.stored.data() + (*spans)[c + 1].offset, (*spans)[c + 1].size)) != ref.checksums[c + 1])
+    if (tpz::Xxh3Hex(ref.stored.data() + (*spans)[c + 1].offset, (*spans)[c + 1].size) != ref.checksums[c + 1])
       return Corrupt(where + " chunk " + std::to_string(c) + ": checksum mismatch");
   out.resize(range.end - range.begin);
   Status st = DecodeCodeRange(ref.stored, range.begin, out, threads);

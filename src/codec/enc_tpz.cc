@@ -14,12 +14,6 @@
 namespace tp {
 namespace {
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 struct Plane {
   tpz::PlaneSpec spec;
   std::vector<uint8_t> codes;
@@ -81,11 +75,11 @@ StatusOr<nlohmann::ordered_json> Checksums(const Stored& s) {
   const auto& b = s.stream.bytes;
   if (s.raw) {
     for (uint64_t off = 0; off < b.size(); off += tpz::kRawBlockBytes)
-      sums.push_back(Hex64(XXH3_64bits(b.data() + off, std::min<uint64_t>(tpz::kRawBlockBytes, b.size() - off))));
+      sums.push_back(tpz::Xxh3Hex(b.data() + off, std::min<uint64_t>(tpz::kRawBlockBytes, b.size() - off)));
     return sums;
   }
   TP_ASSIGN_OR_RETURN(std::vector<StreamSpan> spans, StreamChunkSpans(b));
-  for (const StreamSpan& sp : spans) sums.push_back(Hex64(XXH3_64bits(b.data() + sp.offset, sp.size)));
+  for (const StreamSpan& sp : spans) sums.push_back(tpz::Xxh3Hex(b.data() + sp.offset, sp.size));
   return sums;
 }
 
@@ -108,7 +102,7 @@ StatusOr<nlohmann::ordered_json> AstcEntry(const Tensor& t, const astc::AstcTens
   e["map"] = {{"offset", a.offset}, {"scale", a.scale}, {"tile", a.affine_tile}};
   e["offset"] = offset;
   e["size"] = data.size();
-  e["xxh3"] = Hex64(XXH3_64bits(data.data(), data.size()));
+  e["xxh3"] = tpz::Xxh3Hex(data.data(), data.size());
   e["error"] = {{"rmse", err.rmse}, {"max_error", err.max_abs}};
   if (std::isfinite(err.snr_db)) e["error"]["snr_db"] = err.snr_db;  // JSON has no infinity: absent when exact
   return e;

@@ -232,12 +232,6 @@ std::vector<uint8_t> Rewrite(const std::vector<uint8_t>& tpz,
   return out;
 }
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 TEST(TpzAstc, MalformedAstcEntriesAreRejectedCleanly) {
   auto t = Tensor::FromValues<float>("layer.weight", DType::kF32, {20, 18}, Weights(360, 4));
   ASSERT_TRUE(t.ok());
@@ -262,7 +256,7 @@ TEST(TpzAstc, MalformedAstcEntriesAreRejectedCleanly) {
 
   using Json = nlohmann::ordered_json;
   auto entry = [](Json& h) -> Json& { return h["tensors"][0]["astc"]; };
-  auto resum = [&](Json& h, std::vector<uint8_t>& d) { entry(h)["xxh3"] = Hex64(XXH3_64bits(d.data(), d.size())); };
+  auto resum = [&](Json& h, std::vector<uint8_t>& d) { entry(h)["xxh3"] = tpz::Xxh3Hex(d.data(), d.size()); };
   struct Case {
     const char* what;
     std::function<void(Json&, std::vector<uint8_t>&)> edit;

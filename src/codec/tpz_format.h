@@ -34,6 +34,8 @@ inline constexpr uint64_t kPrefixBytes = 4 + 4 + 8 + 8;
 // share of a small model's file, and such JSON compresses about 3x. The
 // reader bounds the decompressed size before allocating.
 inline constexpr int kHeaderZstdLevel = 19;
+// The header's checksums: XXH3-64 of the bytes as 16 lowercase hex digits.
+std::string Xxh3Hex(const uint8_t* data, size_t size);
 inline constexpr uint64_t kMaxHeaderBytes = uint64_t(1) << 30;
 inline constexpr uint64_t kMaxHeaderExpansion = 1024;
 std::vector<uint8_t> PackHeader(std::string_view json);

@@ -1,10 +1,19 @@
-// The .tpz header's packing: one zstd frame of its JSON text. Shared by the
-// writer and the reader (neither includes the other).
+// What the .tpz writer and reader share (neither includes the other): the
+// checksum text and the header's packing, one zstd frame of its JSON.
+#include <xxhash.h>
 #include <zstd.h>
+
+#include <cstdio>
 
 #include "codec/tpz_format.h"
 
 namespace tp::tpz {
+
+std::string Xxh3Hex(const uint8_t* data, size_t size) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH3_64bits(data, size)));
+  return buf;
+}
 
 std::vector<uint8_t> PackHeader(std::string_view json) {
   std::vector<uint8_t> out(ZSTD_compressBound(json.size()));
