@@ -4,6 +4,8 @@
 
 TP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TP_JOBS="${TP_JOBS:-$(nproc)}"
+# Clones and worktrees of the project at other paths share ccache hits.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$TP_ROOT}"
 
 # Debian packages the build, tests and fuzzers need.
 TP_APT_PACKAGES=(
@@ -15,6 +17,7 @@ TP_APT_PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libgemmlowp-dev                          # dense int8 GEMM peer in bench/gemm_bench.cc
+  ccache                                   # rebuilds and the ASan build reuse objects
 )
 
 tp_log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
@@ -45,7 +48,9 @@ tp_install_deps() {
 tp_build() {
   local dir="$1"; shift
   if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S "$TP_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+    local launcher=()
+    if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+    cmake -S "$TP_ROOT" -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
   fi
   cmake --build "$dir" -j "$TP_JOBS"
 }
