@@ -13,6 +13,8 @@
 #include <stdexcept>
 
 #include "cli.h"
+#include "engine_cli.h"
+#include "tensorpress/container.h"
 #include "tensorpress/astc.h"
 #include "tensorpress/half.h"
 #include "tensorpress/model.h"
@@ -23,6 +25,10 @@ namespace tp::cli {
 namespace {
 
 struct CompressArgs {
+  EngineArgs engine;
+  bool decompress = false;  // compress -d
+  bool keep = true;         // -k: the default, accepted for zstd habits
+  std::string to;           // decompress --to safetensors
   std::string in, out, codec = "auto", quantize, layout = "auto", cast, elements;
   uint32_t chunk = 0;
   std::vector<std::string> globs;
@@ -163,7 +169,7 @@ Status RunCompress(const CompressArgs& args) {
   options.codec_options.threads = 0;
   if (args.codec != "auto") {
     auto c = CodecFromName(args.codec);
-    if (!c) return InvalidArgumentError("unknown codec '" + args.codec + "'");
+    if (!c) return InvalidArgumentError(UnknownCodecMessage(args.codec));
     options.codec = *c;
   }
   if (!args.quantize.empty() && args.quantize != "int8") return InvalidArgumentError("--quantize supports only int8");
@@ -253,6 +259,39 @@ Status RunCompress(const CompressArgs& args) {
   return Status::Ok();
 }
 
+// A version-3 container's tensors (or slices of them) as safetensors.
+Status RunStreamingToSafetensors(const CompressArgs& args, std::optional<std::pair<uint64_t, uint64_t>> range) {
+  TP_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(args.in));
+  TP_ASSIGN_OR_RETURN(TpzArchive archive, TpzArchive::Open(mapped, args.in));
+  std::vector<Tensor> tensors;
+  const auto& info = archive.info();
+  for (size_t i = 0; i < info.tensors.size(); ++i) {
+    bool keep = args.globs.empty();
+    for (const auto& g : args.globs) keep = keep || GlobMatch(g, info.tensors[i].name);
+    if (!keep) continue;
+    if (range) {
+      TP_ASSIGN_OR_RETURN(Tensor t, archive.ReadElements(i, range->first, range->second, args.engine.threads));
+      tensors.push_back(std::move(t));
+    } else {
+      TP_ASSIGN_OR_RETURN(Tensor t, archive.ReadTensor(i, args.engine.threads));
+      tensors.push_back(std::move(t));
+    }
+  }
+  if (tensors.empty()) return NotFoundError(args.in + ": no tensor matches --tensor");
+  if (args.dequantize)
+    for (Tensor& t : tensors) {
+      if (!t.quant()) continue;
+      TP_ASSIGN_OR_RETURN(Tensor real, Dequantize(t));
+      real.set_name(t.name());
+      t = std::move(real);
+    }
+  WriteOptions write;
+  write.overwrite = args.force;
+  TP_RETURN_IF_ERROR(WriteSafetensors(args.out, tensors, info.metadata, write));
+  if (!args.engine.quiet) fmt::print("{}: {} tensors\n", args.out, tensors.size());
+  return Status::Ok();
+}
+
 Status RunDecompress(const CompressArgs& args) {
   // --elements BEGIN:COUNT: that slice of each selected tensor, decoding only its chunks.
   std::optional<std::pair<uint64_t, uint64_t>> range;
@@ -270,6 +309,9 @@ Status RunDecompress(const CompressArgs& args) {
     }
     if (args.globs.empty()) return InvalidArgumentError("--elements needs --tensor");
     range = {b, c};
+  }
+  if (IsStreamingContainer(args.in)) {
+    return RunStreamingToSafetensors(args, range);
   }
   Model model;
   if (args.globs.empty()) {
@@ -307,20 +349,84 @@ Status RunDecompress(const CompressArgs& args) {
   return Status::Ok();
 }
 
+// Options of the version-2 path (lossy steps, per-value chunking, layouts).
+bool WantsLegacy(const CompressArgs& c) {
+  return !c.quantize.empty() || !c.astc_block.empty() || !c.cast.empty() || c.layout != "auto" || c.chunk != 0 ||
+         c.activations || c.rgba || !c.astc_globs.empty() || c.affine != "tensor";
+}
+
+Status Dispatch(CompressArgs& c, bool decompress) {
+  if (c.engine.inputs.empty()) return InvalidArgumentError("no input file");
+  const std::string& first = c.engine.inputs.front();
+  c.in = first;
+  if (!decompress) {
+    if (!WantsLegacy(c)) {
+      c.engine.codec = c.codec == "auto" ? "" : c.codec;
+      c.engine.force = c.force;
+      c.engine.stats = c.stats;
+      c.engine.json = c.json;
+      return RunEngine(c.engine, false);
+    }
+    if (c.engine.inputs.size() != 1) return InvalidArgumentError("lossy options take one input file");
+    c.out = c.engine.output.empty() ? first + ".tpz" : c.engine.output;
+    if (c.out == "-" || c.engine.to_stdout) return InvalidArgumentError("lossy options need an output file, not stdout");
+    if (c.engine.fast || c.engine.max || c.engine.raw)
+      return InvalidArgumentError("--fast, --max and --raw apply to lossless compression only");
+    return RunCompress(c);
+  }
+  const bool convert = !c.to.empty() || !c.globs.empty() || !c.elements.empty() || c.dequantize;
+  if (!c.to.empty() && c.to != "safetensors") return InvalidArgumentError("--to supports safetensors");
+  if (!convert && IsStreamingContainer(first)) {
+    c.engine.force = c.force;
+    return RunEngine(c.engine, true);
+  }
+  if (c.engine.inputs.size() != 1) return InvalidArgumentError("--to, --tensor, --elements and version-2 files take one input");
+  if (first == "-") return InvalidArgumentError("--to, --tensor and --elements need a .tpz file, not standard input");
+  if (c.engine.output.empty()) {
+    const bool tpz = first.size() > 4 && first.compare(first.size() - 4, 4, ".tpz") == 0;
+    std::string base = tpz ? first.substr(0, first.size() - 4) : first;
+    // A version-2 file holds tensors, not a file: it restores as safetensors.
+    if (base.size() < 12 || base.compare(base.size() - 12, 12, ".safetensors") != 0) base += ".safetensors";
+    c.out = base;
+  } else {
+    c.out = c.engine.output;
+  }
+  if (c.out == "-" || c.engine.to_stdout) return InvalidArgumentError("--to safetensors needs an output file");
+  return RunDecompress(c);
+}
+
+void AddEngineFlags(CLI::App* app, CompressArgs& c) {
+  app->add_option("files", c.engine.inputs, "Input files or folders ('-' for standard input)")->required();
+  app->add_option("-o,--output", c.engine.output, "Output file ('-' for standard output); default: beside the input");
+  app->add_flag("-c,--stdout", c.engine.to_stdout, "Write to standard output");
+  app->add_flag("-k,--keep", c.keep, "Keep the input files (the default)");
+  app->add_flag("--rm", c.engine.rm, "Remove each input file after it was written and verified");
+  app->add_flag("-f,--force", c.force, "Overwrite existing output files");
+  app->add_option("-T,--threads", c.engine.threads, "Threads (default 0: all cores; 1: one thread)");
+  app->add_flag("-q,--quiet", c.engine.quiet, "No progress and no summary");
+}
+
 }  // namespace
 
 void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   auto c = std::make_shared<CompressArgs>();
-  CLI::App* app = root.add_subcommand("compress", "Code every tensor of a model losslessly into a .tpz file");
-  app->add_option("file", c->in, "Model file")->required();
-  app->add_option("-o,--output", c->out, "Output .tpz file")->required();
-  app->add_option("--codec", c->codec, "auto (smallest per plane, raw included; default) or a codec name");
+  CLI::App* app = root.add_subcommand(
+      "compress", "Compress model files losslessly (FILE -> FILE.tpz, restored byte for byte by decompress)");
+  AddEngineFlags(app, *c);
+  app->add_flag("-d,--decompress", c->decompress, "Decompress instead (same as the decompress verb)");
+  app->add_flag("--fast", c->engine.fast, "Fastest: zstd -1 on non-tensor bytes");
+  app->add_flag("--max", c->engine.max,
+                "Smallest: every codec and both float layouts tried per chunk, zstd -19 on other bytes (slow)");
+  app->add_flag("--raw", c->engine.raw, "Store files the readers cannot parse as zstd-coded bytes instead of failing");
+  app->add_flag("--no-verify", c->engine.no_verify, "Skip decoding each chunk back while it is in memory");
+  app->add_option("--chunk-size", c->engine.chunk_bytes, "Bytes per independently coded chunk (default 1048576)");
+  app->add_option("--codec", c->codec, "auto (default) or one codec for every coded plane");
   app->add_option("--layout", c->layout,
-                  "auto (smaller of bytes and fields per float tensor; default), bytes, fields or whole");
-  app->add_option("--chunk", c->chunk, "Values per independent chunk (default 32768)");
-  app->add_option("--cast", c->cast, "f16 or bf16: round f32 tensors to 16 bits first (lossy)");
+                  "Version-2 container: auto, bytes, fields or whole");
+  app->add_option("--chunk", c->chunk, "Version-2 container: values per independent chunk");
+  app->add_option("--cast", c->cast, "f16 or bf16: round f32 tensors to 16 bits first (lossy; version-2 container)");
   app->add_flag("--stats", c->stats, "Print per-plane sizes, entropies and codecs");
-  app->add_flag("--json", c->json, "Print the per-tensor, per-plane report as JSON");
+  app->add_flag("--json", c->json, "Print the report as JSON");
   app->add_option("--quantize", c->quantize, "int8: quantize float tensors first (lossy; parameters recorded)");
   app->add_flag("--activations", c->activations, "With --quantize: every float tensor is an activation (uint8)");
   app->add_option("--astc", c->astc_block, "Store float weight matrices lossily as ASTC at this footprint (6x6, ...)");
@@ -331,18 +437,17 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--quality", c->quality, "With --astc: encoder effort 0..100 (default 60)");
   app->add_option("--affine", c->affine, "With --astc: tensor (one affine map) or block (one per tile of blocks)");
   app->add_option("--affine-tile", c->affine_tile, "With --affine block: N x N blocks share a map (default 1)");
-  app->add_flag("--force", c->force, "Overwrite the output file");
-  commands.push_back({app, [c] { return RunCompress(*c); }});
+  commands.push_back({app, [c] { return Dispatch(*c, c->decompress); }});
 
   auto d = std::make_shared<CompressArgs>();
-  CLI::App* dapp = root.add_subcommand("decompress", "Decode a .tpz file back into safetensors");
-  dapp->add_option("file", d->in, ".tpz file")->required();
-  dapp->add_option("-o,--output", d->out, "Output .safetensors file")->required();
-  dapp->add_option("--tensor", d->globs, "Only tensors whose name matches this glob (repeatable)");
+  CLI::App* dapp = root.add_subcommand(
+      "decompress", "Restore FILE.tpz to FILE, byte for byte (or convert to safetensors with --to)");
+  AddEngineFlags(dapp, *d);
+  dapp->add_option("--to", d->to, "safetensors: write the tensors as safetensors instead of the original file");
+  dapp->add_option("--tensor", d->globs, "Only tensors whose name matches this glob (repeatable; implies --to safetensors)");
   dapp->add_option("--elements", d->elements, "BEGIN:COUNT: only these elements of each --tensor, as 1-D tensors");
   dapp->add_flag("--dequantize", d->dequantize, "Write quantized tensors back as f32 real values");
-  dapp->add_flag("--force", d->force, "Overwrite the output file");
-  commands.push_back({dapp, [d] { return RunDecompress(*d); }});
+  commands.push_back({dapp, [d] { return Dispatch(*d, true); }});
 }
 
 }  // namespace tp::cli

@@ -17,6 +17,11 @@ std::string OneLine(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // zstd's habit: `tensorpress -d FILE.tpz` decompresses.
+  std::vector<char*> args(argv, argv + argc);
+  static char kDecompress[] = "decompress";
+  if (argc > 1 && std::string(argv[1]) == "-d") args[1] = kDecompress;
+  argv = args.data();
   CLI::App app{"tensorpress: compress neural-network tensors and measure what each technique buys"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tensorpress 0.1.0");

@@ -12,6 +12,7 @@
 
 #include "codec/float_fields.h"
 #include "codec/tpz_format.h"
+#include "tensorpress/container.h"
 #include "tensorpress/parallel.h"
 #include "tensorpress/tpz.h"
 
@@ -152,6 +153,8 @@ struct Entry {
 }  // namespace
 
 struct TpzReader::Impl {
+  // A version-3 (streaming) container: every call goes to it.
+  std::optional<TpzArchive> v3;
   std::string name;
   std::span<const uint8_t> bytes;
   std::shared_ptr<const void> owner;
@@ -461,6 +464,35 @@ StatusOr<TpzReader> TpzReader::FromBytes(std::span<const uint8_t> bytes, std::st
   impl->name = std::move(name);
   impl->bytes = bytes;
   impl->owner = std::move(owner);
+  if (IsStreamingTpz(bytes)) {
+    // A Buffer over bytes the caller (or `owner`) keeps alive.
+    class View final : public Buffer {
+     public:
+      View(std::span<const uint8_t> b, std::shared_ptr<const void> o) : b_(b), o_(std::move(o)) {}
+      std::span<const uint8_t> bytes() const override { return b_; }
+
+     private:
+      std::span<const uint8_t> b_;
+      std::shared_ptr<const void> o_;
+    };
+    TP_ASSIGN_OR_RETURN(TpzArchive a, TpzArchive::Open(std::make_shared<View>(bytes, impl->owner), impl->name));
+    for (const ArchiveTensor& t : a.info().tensors) {
+      TpzTensorInfo info;
+      info.name = t.name;
+      info.dtype = t.dtype;
+      info.shape = t.shape;
+      info.elements = 1;
+      for (int64_t d : t.shape) info.elements *= uint64_t(d);
+      info.stored_bytes = t.bytes;
+      info.quant = t.quant;
+      impl->infos.push_back(std::move(info));
+    }
+    impl->metadata = a.info().metadata;
+    impl->v3 = std::move(a);
+    TpzReader r;
+    r.impl_ = std::move(impl);
+    return r;
+  }
   TP_RETURN_IF_ERROR(impl->Parse());
   TpzReader r;
   r.impl_ = std::move(impl);
@@ -483,6 +515,7 @@ std::optional<size_t> TpzReader::Find(std::string_view name) const {
 }
 
 StatusOr<Tensor> TpzReader::ReadTensor(size_t index, int threads) const {
+  if (impl_->v3) return impl_->v3->ReadTensor(index, threads);
   if (index >= impl_->entries.size()) return InvalidArgumentError(impl_->name + ": no tensor #" + std::to_string(index));
   return impl_->ReadOne(index, 0, impl_->infos[index].elements, threads);
 }
@@ -500,6 +533,7 @@ StatusOr<Tensor> TpzReader::ReadElements(std::string_view name, uint64_t begin, 
   if (begin > n || count > n - begin)
     return InvalidArgumentError(impl_->name + ": elements " + std::to_string(begin) + "+" + std::to_string(count) +
                                 " lie outside tensor '" + std::string(name) + "' of " + std::to_string(n));
+  if (impl_->v3) return impl_->v3->ReadElements(*i, begin, count, threads);
   return impl_->ReadOne(*i, begin, begin + count, threads);
 }
 
@@ -508,6 +542,13 @@ StatusOr<Model> TpzReader::ReadAll(int threads) const {
   model.path = impl_->name;
   model.format = ModelFormat::kUnknown;
   model.metadata = impl_->metadata;
+  if (impl_->v3) {
+    for (size_t i = 0; i < impl_->infos.size(); ++i) {
+      TP_ASSIGN_OR_RETURN(Tensor t, impl_->v3->ReadTensor(i, threads));
+      model.tensors.push_back(std::move(t));
+    }
+    return model;
+  }
   std::vector<Impl::Span> spans;
   for (size_t i = 0; i < impl_->infos.size(); ++i) spans.push_back({i, 0, impl_->infos[i].elements});
   TP_ASSIGN_OR_RETURN(model.tensors, impl_->Read(spans, threads));

@@ -1,0 +1,99 @@
+// Decoding one version-3 frame (frame.h). Every size in the plane table is
+// checked against the payload and against what the layout implies before
+// anything is decoded; the restored bytes must match the frame's XXH3.
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "container/frame.h"
+#include "container/plane_split.h"
+#include "tensorpress/codec.h"
+
+namespace tp::tpz3 {
+namespace {
+
+// Decodes one plane's stored bytes into `out` (exactly out.size() bytes).
+Status DecodePlane(uint8_t coding, std::span<const uint8_t> stored, std::span<uint8_t> out) {
+  if (coding == kCodingStored) {
+    if (stored.size() != out.size()) return CorruptDataError("stored plane has the wrong size");
+    if (!out.empty()) std::memcpy(out.data(), stored.data(), out.size());
+    return Status::Ok();
+  }
+  if (coding == kCodingZstd) {
+    const unsigned long long content = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (content != out.size()) return CorruptDataError("zstd plane does not hold the expected size");
+    const size_t got = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
+    if (ZSTD_isError(got) || got != out.size()) return CorruptDataError("zstd plane is corrupt");
+    return Status::Ok();
+  }
+  bool known = false;
+  for (Codec c : AllCodecs()) known = known || uint8_t(c) == coding;
+  if (!known)
+    return CorruptDataError("unknown plane coding " + std::to_string(coding));
+  auto c = StreamCodec(stored);
+  if (!c.ok() || uint8_t(*c) != coding) return CorruptDataError("plane stream does not match its coding");
+  return DecodeCodes(stored, out, 1);
+}
+
+}  // namespace
+
+Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
+  const FrameHeader& h = frame.header;
+  if (out.size() != h.raw_bytes) return InternalError("frame output of the wrong size");
+  const auto& payload = frame.payload;
+  const size_t table = size_t(h.planes) * kPlaneEntryBytes;
+  if (payload.size() < table) return CorruptDataError("plane table is truncated");
+  const DType dtype = DType(h.dtype);
+  uint64_t n = h.raw_bytes;  // elements for the multi-plane layouts
+  const int expected_planes = PlaneCount(h.layout, dtype);
+  if (expected_planes != h.planes) return CorruptDataError("plane count does not match the layout");
+  if (h.layout == Layout::kBytePlanes || h.layout == Layout::kFloatFields) {
+    const uint64_t element = uint64_t(Traits(dtype).bits / 8);
+    if (element == 0 || h.raw_bytes % element != 0) return CorruptDataError("chunk is not whole elements");
+    n = h.raw_bytes / element;
+  }
+  uint64_t at = table;
+  struct PlaneRef {
+    uint8_t coding;
+    std::span<const uint8_t> stored;
+    uint64_t bytes;
+  };
+  PlaneRef refs[kMaxPlanes];
+  for (int k = 0; k < h.planes; ++k) {
+    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
+    const uint32_t size = Get32(e + 1);
+    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
+    refs[k] = {e[0], payload.subspan(at, size), PlaneBytes(h.layout, dtype, k, n)};
+    at += size;
+  }
+  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+
+  if (h.layout == Layout::kStored || h.layout == Layout::kZstd) {
+    const uint8_t want = h.layout == Layout::kStored ? kCodingStored : kCodingZstd;
+    if (refs[0].coding != want) return CorruptDataError("plane coding does not match the layout");
+    TP_RETURN_IF_ERROR(DecodePlane(refs[0].coding, refs[0].stored, out));
+  } else if (h.layout == Layout::kCodes && dtype != DType::kI8) {
+    TP_RETURN_IF_ERROR(DecodePlane(refs[0].coding, refs[0].stored, out));
+  } else {
+    thread_local std::vector<uint8_t> scratch;
+    uint64_t total = 0;
+    for (int k = 0; k < h.planes; ++k) total += refs[k].bytes;
+    if (scratch.size() < total) scratch.resize(total);
+    uint8_t* planes[kMaxPlanes];
+    uint64_t off = 0;
+    for (int k = 0; k < h.planes; ++k) {
+      planes[k] = scratch.data() + off;
+      TP_RETURN_IF_ERROR(DecodePlane(refs[k].coding, refs[k].stored, {planes[k], refs[k].bytes})
+                             .WithContext(std::string(PlaneName(h.layout, dtype, k)) + " plane"));
+      off += refs[k].bytes;
+    }
+    if (!MergePlanes(h.layout, dtype, planes, n, out)) return CorruptDataError("a plane value does not fit its field");
+  }
+  if (XXH3_64bits(out.data(), out.size()) != h.xxh3) return CorruptDataError("checksum mismatch");
+  return Status::Ok();
+}
+
+}  // namespace tp::tpz3

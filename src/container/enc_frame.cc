@@ -1,0 +1,243 @@
+// Coding one chunk as a version-3 frame (frame.h): the layout from the
+// dtype, then each plane's coding from its histogram.
+//
+// Choosing a codec never trial-encodes every codec (that made the old
+// default 2.3 MB/s): a plane's order-0 entropy bounds what any order-0 coder
+// can reach, so a plane within a few percent of 8 bits a byte (low mantissa
+// bytes) is stored, and every other plane goes to the order-0 coder that
+// decodes fastest; zstd takes the bytes that are not tensors. --max (kMax)
+// trial-encodes every codec and both float layouts per chunk instead.
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "container/frame.h"
+#include "container/plane_split.h"
+#include "tensorpress/codec.h"
+
+namespace tp::tpz3 {
+namespace {
+
+struct Plane {
+  uint8_t coding = kCodingStored;
+  std::vector<uint8_t> stored;  // empty for kCodingStored: the plane itself is written
+  std::span<const uint8_t> raw;
+  double entropy_bits = 0;
+};
+
+double EntropyOf(std::span<const uint8_t> bytes) {
+  // Four tables break the store-to-load dependency of runs of equal bytes.
+  std::array<std::array<uint32_t, 256>, 4> h{};
+  const size_t n = bytes.size(), n4 = n / 4 * 4;
+  for (size_t i = 0; i < n4; i += 4) {
+    ++h[0][bytes[i]];
+    ++h[1][bytes[i + 1]];
+    ++h[2][bytes[i + 2]];
+    ++h[3][bytes[i + 3]];
+  }
+  for (size_t i = n4; i < n; ++i) ++h[0][bytes[i]];
+  double bits = 0;
+  for (int s = 0; s < 256; ++s) {
+    const uint64_t c = uint64_t(h[0][s]) + h[1][s] + h[2][s] + h[3][s];
+    if (c) bits -= double(c) * std::log2(double(c) / double(n));
+  }
+  return bits;  // of the whole plane
+}
+
+std::vector<uint8_t> ZstdBytes(std::span<const uint8_t> in, int level) {
+  thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::vector<uint8_t> out(ZSTD_compressBound(in.size()));
+  const size_t got = ZSTD_compressCCtx(cctx, out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(got)) return {};
+  out.resize(got);
+  return out;
+}
+
+// The order-0 coder the default level uses: atalanta-rans decodes fastest of
+// the coders that reach a plane's entropy (docs/lossless.md), its ranges
+// adapt to exponents, int8 codes and 7-bit mantissas alike.
+constexpr Codec kDefaultCoder = Codec::kAtalantaRans;
+// Planes whose entropy saves less than this fraction are stored.
+constexpr double kStoreAbove = 0.985;
+
+void CodePlane(Plane& p, DType dtype, const EngineOptions& o) {
+  const auto raw = p.raw;
+  p.entropy_bits = EntropyOf(raw);
+  p.coding = kCodingStored;
+  if (raw.size() < 64) return;
+  auto try_codec = [&](Codec c) {
+    CodecOptions co = DefaultCodecOptions();
+    co.chunk_values = uint32_t(std::max<size_t>(raw.size(), 1));
+    co.signed_codes = false;
+    co.threads = 1;
+    auto e = EncodeCodes(c, raw, co);
+    if (!e.ok()) return;
+    const size_t best = p.coding == kCodingStored ? raw.size() : p.stored.size();
+    if (e->bytes.size() < best) {
+      p.coding = uint8_t(c);
+      p.stored = std::move(e->bytes);
+    }
+  };
+  if (o.codec) {
+    try_codec(*o.codec);
+    return;
+  }
+  if (o.level == EngineLevel::kMax) {
+    for (Codec c : AllCodecs()) {
+      if (c == Codec::kCsr || c == Codec::kCsc) continue;  // matrices, not planes
+      try_codec(c);
+    }
+    auto z = ZstdBytes(raw, 19);
+    const size_t best = p.coding == kCodingStored ? raw.size() : p.stored.size();
+    if (!z.empty() && z.size() < best) {
+      p.coding = kCodingZstd;
+      p.stored = std::move(z);
+    }
+    return;
+  }
+  if (p.entropy_bits / 8 >= kStoreAbove * double(raw.size())) return;
+  try_codec(kDefaultCoder);
+  if (p.coding == kCodingStored) try_codec(Codec::kHuffman);
+}
+
+std::string CodingName(uint8_t coding) {
+  if (coding == kCodingStored) return "stored";
+  if (coding == kCodingZstd) return "zstd";
+  return std::string(CodecName(Codec(coding)));
+}
+
+// The frame's bytes from its planes; `planes` empty means one stored plane.
+std::vector<uint8_t> Assemble(const ChunkToCode& chunk, Layout layout, DType dtype, std::vector<Plane>& planes) {
+  FrameHeader h;
+  h.kind = FrameKind::kData;
+  h.layout = layout;
+  h.dtype = uint8_t(dtype);
+  h.planes = uint8_t(planes.size());
+  h.segment = chunk.segment;
+  h.raw_bytes = uint32_t(chunk.bytes.size());
+  h.offset = chunk.offset;
+  h.xxh3 = XXH3_64bits(chunk.bytes.data(), chunk.bytes.size());
+  uint64_t payload = planes.size() * kPlaneEntryBytes;
+  for (const Plane& p : planes) payload += p.coding == kCodingStored ? p.raw.size() : p.stored.size();
+  h.payload_bytes = uint32_t(payload);
+  std::vector<uint8_t> out(kFrameHeaderBytes + payload);
+  PutFrameHeader(h, out.data());
+  uint8_t* table = out.data() + kFrameHeaderBytes;
+  uint8_t* data = table + planes.size() * kPlaneEntryBytes;
+  for (size_t k = 0; k < planes.size(); ++k) {
+    const Plane& p = planes[k];
+    const auto bytes = p.coding == kCodingStored ? p.raw : std::span<const uint8_t>(p.stored);
+    table[k * kPlaneEntryBytes] = p.coding;
+    Put32(table + k * kPlaneEntryBytes + 1, uint32_t(bytes.size()));
+    if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
+    data += bytes.size();
+  }
+  return out;
+}
+
+uint64_t CodedSize(const std::vector<Plane>& planes) {
+  uint64_t s = planes.size() * kPlaneEntryBytes;
+  for (const Plane& p : planes) s += p.coding == kCodingStored ? p.raw.size() : p.stored.size();
+  return s;
+}
+
+// The layouts a tensor chunk of `dtype` can take; the first is the default.
+std::vector<Layout> LayoutsFor(DType dtype, EngineLevel level) {
+  const auto& t = Traits(dtype);
+  if (PlaneCount(Layout::kFloatFields, dtype) > 0) {
+    if (level == EngineLevel::kMax) return {Layout::kFloatFields, Layout::kBytePlanes};
+    return {Layout::kFloatFields};
+  }
+  if (t.block_elements == 1 && t.bits >= 16 && t.bits % 8 == 0) return {Layout::kBytePlanes};
+  return {Layout::kCodes};  // bytes, int8 codes, packed and block types
+}
+
+}  // namespace
+
+StatusOr<CodedFrame> EncodeFrame(const ChunkToCode& chunk, const EngineOptions& o) {
+  CodedFrame result;
+  const auto raw = chunk.bytes;
+  std::vector<Plane> best;
+  Layout best_layout = Layout::kStored;
+  DType best_dtype = DType::kU8;
+  std::vector<uint8_t> best_buffer;
+  uint64_t best_size = raw.size() + kPlaneEntryBytes;
+
+  if (!chunk.tensor) {
+    Plane p;
+    p.raw = raw;
+    const int level = o.level == EngineLevel::kMax ? 19 : o.level == EngineLevel::kFast ? 1 : 3;
+    p.stored = ZstdBytes(raw, level);
+    p.coding = kCodingZstd;
+    if (!p.stored.empty() && p.stored.size() < raw.size()) {
+      best_size = p.stored.size() + kPlaneEntryBytes;
+      best_layout = Layout::kZstd;
+      best.push_back(std::move(p));
+    }
+  } else {
+    for (Layout layout : LayoutsFor(chunk.dtype, o.level)) {
+      const int count = PlaneCount(layout, chunk.dtype);
+      const uint64_t element = layout == Layout::kCodes ? 1 : uint64_t(Traits(chunk.dtype).bits / 8);
+      if (count == 0 || element == 0 || raw.size() % element != 0) continue;
+      const uint64_t n = raw.size() / element;
+      std::vector<uint8_t> buffer;
+      std::vector<Plane> planes(static_cast<size_t>(count), Plane{});
+      uint8_t* ptrs[kMaxPlanes];
+      // A single plane of bytes that need no mapping is coded in place.
+      const bool in_place = layout == Layout::kCodes && chunk.dtype != DType::kI8;
+      if (in_place) {
+        planes[0].raw = raw;
+      } else {
+        uint64_t total = 0;
+        for (int k = 0; k < count; ++k) total += PlaneBytes(layout, chunk.dtype, k, n);
+        buffer.resize(total);
+        uint64_t off = 0;
+        for (int k = 0; k < count; ++k) {
+          ptrs[k] = buffer.data() + off;
+          planes[size_t(k)].raw = {ptrs[k], PlaneBytes(layout, chunk.dtype, k, n)};
+          off += PlaneBytes(layout, chunk.dtype, k, n);
+        }
+        SplitPlanes(layout, chunk.dtype, raw, n, ptrs);
+      }
+      for (Plane& p : planes) CodePlane(p, chunk.dtype, o);
+      const uint64_t size = CodedSize(planes);
+      if (size < best_size) {
+        best_size = size;
+        best = std::move(planes);
+        best_layout = layout;
+        best_dtype = chunk.dtype;
+        best_buffer = std::move(buffer);
+      }
+    }
+  }
+  std::vector<Plane> stored(1);
+  if (best.empty()) {
+    // Nothing pays: the chunk as it is.
+    stored[0].raw = raw;
+    stored[0].entropy_bits = chunk.tensor ? 0 : 0;
+    best_layout = Layout::kStored;
+    best_dtype = chunk.tensor ? chunk.dtype : DType::kU8;
+    result.bytes = Assemble(chunk, best_layout, best_dtype, stored);
+    result.planes.push_back({chunk.tensor ? std::string(DTypeName(chunk.dtype)) + " stored" : "other bytes",
+                             raw.size(), raw.size(), 0, "stored"});
+  } else {
+    result.bytes = Assemble(chunk, best_layout, best_dtype, best);
+    for (size_t k = 0; k < best.size(); ++k) {
+      const Plane& p = best[k];
+      std::string name = chunk.tensor ? std::string(DTypeName(chunk.dtype)) + " " +
+                                            PlaneName(best_layout, best_dtype, int(k))
+                                      : "other bytes";
+      result.planes.push_back({std::move(name), p.raw.size(),
+                               p.coding == kCodingStored ? p.raw.size() : p.stored.size(), p.entropy_bits,
+                               CodingName(p.coding)});
+    }
+  }
+  return result;
+}
+
+}  // namespace tp::tpz3

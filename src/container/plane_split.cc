@@ -1,0 +1,218 @@
+// Planes of a chunk (plane_split.h).
+#include "container/plane_split.h"
+
+#include <cstring>
+#include <vector>
+
+#include "codec/float_fields.h"
+
+namespace tp::tpz3 {
+namespace {
+
+int ElementBytes(DType dtype) { return Traits(dtype).bits / 8; }
+
+// Sign bits of 8 consecutive values packed LSB first, as float_fields.h.
+template <typename T, int kShift>
+void PackSigns(const T* x, uint64_t n, uint8_t* out) {
+  const uint64_t full = n / 8;
+  for (uint64_t g = 0; g < full; ++g) {
+    uint8_t b = 0;
+    for (int j = 0; j < 8; ++j) b |= uint8_t((x[g * 8 + j] >> kShift) & 1) << j;
+    out[g] = b;
+  }
+  if (n % 8) {
+    uint8_t b = 0;
+    for (uint64_t j = 0; j < n % 8; ++j) b |= uint8_t((x[full * 8 + j] >> kShift) & 1) << j;
+    out[full] = b;
+  }
+}
+
+template <typename T>
+T SignBit(const uint8_t* signs, uint64_t i, int shift) {
+  return T((signs[i / 8] >> (i % 8)) & 1) << shift;
+}
+
+void SplitF32(const uint8_t* in, uint64_t n, uint8_t* const* p) {
+  std::vector<uint32_t> tmp;  // aligned loads; the chunk is small
+  const uint32_t* x;
+  if (reinterpret_cast<uintptr_t>(in) % alignof(uint32_t) == 0) {
+    x = reinterpret_cast<const uint32_t*>(in);
+  } else {
+    tmp.resize(n);
+    std::memcpy(tmp.data(), in, n * 4);
+    x = tmp.data();
+  }
+  PackSigns<uint32_t, 31>(x, n, p[0]);
+  uint8_t *e = p[1], *h = p[2], *b1 = p[3], *b0 = p[4];
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint32_t v = x[i];
+    e[i] = uint8_t(v >> 23);
+    h[i] = uint8_t((v >> 16) & 0x7f);
+    b1[i] = uint8_t(v >> 8);
+    b0[i] = uint8_t(v);
+  }
+}
+
+bool MergeF32(const uint8_t* const* p, uint64_t n, uint8_t* out) {
+  const uint8_t *s = p[0], *e = p[1], *h = p[2], *b1 = p[3], *b0 = p[4];
+  uint8_t bad = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    bad |= h[i];
+    const uint32_t v = SignBit<uint32_t>(s, i, 31) | uint32_t(e[i]) << 23 | uint32_t(h[i] & 0x7f) << 16 |
+                       uint32_t(b1[i]) << 8 | b0[i];
+    std::memcpy(out + 4 * i, &v, 4);
+  }
+  return (bad & 0x80) == 0;
+}
+
+// bf16: sign, 8 exponent bits, 7 mantissa bits. f16: sign, 5, 2 + byte 0.
+template <int kExpBits>
+void Split16(const uint8_t* in, uint64_t n, uint8_t* const* p) {
+  std::vector<uint16_t> tmp;
+  const uint16_t* x;
+  if (reinterpret_cast<uintptr_t>(in) % alignof(uint16_t) == 0) {
+    x = reinterpret_cast<const uint16_t*>(in);
+  } else {
+    tmp.resize(n);
+    std::memcpy(tmp.data(), in, n * 2);
+    x = tmp.data();
+  }
+  PackSigns<uint16_t, 15>(x, n, p[0]);
+  constexpr int kMant = 15 - kExpBits;
+  uint8_t *e = p[1], *h = p[2];
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint16_t v = x[i];
+    e[i] = uint8_t((v >> kMant) & ((1u << kExpBits) - 1));
+    if constexpr (kMant == 7) {
+      h[i] = uint8_t(v & 0x7f);
+    } else {
+      h[i] = uint8_t((v >> 8) & ((1u << (kMant - 8)) - 1));
+      p[3][i] = uint8_t(v);
+    }
+  }
+}
+
+template <int kExpBits>
+bool Merge16(const uint8_t* const* p, uint64_t n, uint8_t* out) {
+  constexpr int kMant = 15 - kExpBits;
+  const uint8_t *s = p[0], *e = p[1], *h = p[2];
+  uint8_t bad = 0;
+  constexpr uint8_t kExpMask = uint8_t((1u << kExpBits) - 1);
+  constexpr uint8_t kHighMask = kMant == 7 ? 0x7f : uint8_t((1u << (kMant - 8)) - 1);
+  for (uint64_t i = 0; i < n; ++i) {
+    bad |= uint8_t(e[i] & ~kExpMask) | uint8_t(h[i] & ~kHighMask);
+    uint16_t v = uint16_t(SignBit<uint16_t>(s, i, 15) | uint16_t(e[i] & kExpMask) << kMant);
+    if constexpr (kMant == 7) {
+      v |= uint16_t(h[i] & kHighMask);
+    } else {
+      v |= uint16_t((h[i] & kHighMask) << 8 | p[3][i]);
+    }
+    std::memcpy(out + 2 * i, &v, 2);
+  }
+  return bad == 0;
+}
+
+}  // namespace
+
+int PlaneCount(Layout layout, DType dtype) {
+  switch (layout) {
+    case Layout::kStored:
+    case Layout::kZstd:
+    case Layout::kCodes:
+      return 1;
+    case Layout::kBytePlanes: {
+      const auto& t = Traits(dtype);
+      if (t.block_elements != 1 || t.bits % 8 != 0 || t.bits < 16) return 0;
+      return t.bits / 8;
+    }
+    case Layout::kFloatFields: {
+      auto f = tpz::FieldFormatOf(dtype);
+      return f ? f->PlaneCount() : 0;
+    }
+  }
+  return 0;
+}
+
+uint64_t PlaneBytes(Layout layout, DType dtype, int plane, uint64_t n) {
+  switch (layout) {
+    case Layout::kBytePlanes:
+      return n;
+    case Layout::kFloatFields:
+      return tpz::FieldPlaneBytes(plane, n);
+    default:
+      return n;  // n is the chunk's byte count for the one-plane layouts
+  }
+}
+
+const char* PlaneName(Layout layout, DType dtype, int plane) {
+  static const char* kBytes[] = {"byte0", "byte1", "byte2", "byte3", "byte4", "byte5", "byte6", "byte7"};
+  switch (layout) {
+    case Layout::kStored:
+    case Layout::kZstd:
+      return "bytes";
+    case Layout::kCodes:
+      return "codes";
+    case Layout::kBytePlanes:
+      return plane < 8 ? kBytes[plane] : "byte";
+    case Layout::kFloatFields: {
+      auto f = tpz::FieldFormatOf(dtype);
+      if (!f) return "?";
+      if (plane == 0) return "sign";
+      if (plane == 1) return "exponent";
+      if (plane == 2 && f->HighMantissaBits() > 0) return "mantissa-high";
+      const int low_index = plane - 2 - (f->HighMantissaBits() > 0);  // 0 = most significant
+      static const char* kLow[] = {"mantissa-byte1", "mantissa-byte0"};
+      return f->LowMantissaBytes() == 1 ? "mantissa-byte0" : kLow[low_index & 1];
+    }
+  }
+  return "?";
+}
+
+void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* const* planes) {
+  if (layout == Layout::kBytePlanes) {
+    const int s = ElementBytes(dtype);
+    for (uint64_t i = 0; i < n; ++i)
+      for (int k = 0; k < s; ++k) planes[k][i] = in[i * s + k];
+    return;
+  }
+  if (layout == Layout::kFloatFields) {
+    switch (dtype) {
+      case DType::kF32: return SplitF32(in.data(), n, planes);
+      case DType::kBF16: return Split16<8>(in.data(), n, planes);
+      case DType::kF16: return Split16<5>(in.data(), n, planes);
+      default: break;
+    }
+    return;
+  }
+  // One plane; int8 as value + 128 so that value order is code order.
+  if (dtype == DType::kI8) {
+    for (uint64_t i = 0; i < n; ++i) planes[0][i] = in[i] ^ 0x80;
+  } else {
+    std::memcpy(planes[0], in.data(), n);
+  }
+}
+
+bool MergePlanes(Layout layout, DType dtype, const uint8_t* const* planes, uint64_t n, std::span<uint8_t> out) {
+  if (layout == Layout::kBytePlanes) {
+    const int s = ElementBytes(dtype);
+    for (uint64_t i = 0; i < n; ++i)
+      for (int k = 0; k < s; ++k) out[i * s + k] = planes[k][i];
+    return true;
+  }
+  if (layout == Layout::kFloatFields) {
+    switch (dtype) {
+      case DType::kF32: return MergeF32(planes, n, out.data());
+      case DType::kBF16: return Merge16<8>(planes, n, out.data());
+      case DType::kF16: return Merge16<5>(planes, n, out.data());
+      default: return false;
+    }
+  }
+  if (dtype == DType::kI8) {
+    for (uint64_t i = 0; i < n; ++i) out[i] = planes[0][i] ^ 0x80;
+  } else {
+    std::memcpy(out.data(), planes[0], n);
+  }
+  return true;
+}
+
+}  // namespace tp::tpz3
