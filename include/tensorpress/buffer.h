@@ -92,7 +92,13 @@ class AtomicFile {
   bool overwrite_ = false;
   bool committed_ = false;
   uint64_t written_ = 0;
+  int signal_slot_ = -1;  // in the registry RemoveTemporaryFilesOnSignals reads
 };
+
+// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove the
+// temporary files of every AtomicFile not yet committed, then die of the
+// signal: a killed command leaves no partial output. For programs (the CLI).
+void RemoveTemporaryFilesOnSignals();
 
 // Convenience: writes all of `bytes` to `path` atomically.
 Status WriteFileAtomically(const std::string& path, std::span<const uint8_t> bytes,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli.h"
+#include "tensorpress/buffer.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ std::string OneLine(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tp::RemoveTemporaryFilesOnSignals();
   // zstd's habit: `tensorpress -d FILE.tpz` decompresses.
   std::vector<char*> args(argv, argv + argc);
   static char kDecompress[] = "decompress";

@@ -1,6 +1,9 @@
 // The streaming container: whole files back byte for byte, through memory,
 // pipes and the CLI; and every kind of damage refused with the place named.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <cmath>
@@ -219,6 +222,38 @@ TEST(Container, FilesWithoutTensorsAreRefusedUnlessRaw) {
   EXPECT_FALSE(OpenEngineInput(dir.File("empty.safetensors"), false).ok());
 }
 
+// A file that coding would grow is stored with 32 bytes of framing.
+TEST(Container, IncompressibleFilesGrowByAtMost32Bytes) {
+  testing::TempDir dir;
+  std::vector<uint8_t> noise(3000 * 4);
+  uint64_t s = 99;
+  for (auto& b : noise) b = uint8_t((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 56);
+  auto t = Tensor::FromBytes("noise", DType::kF32, {3000}, noise);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(WriteSafetensors(dir.File("n.safetensors"), std::vector<Tensor>{*t}, {}, {}).ok());
+  const auto original = FileBytes(dir.File("n.safetensors"));
+  EngineStats stats;
+  auto tpz = Compress(dir.File("n.safetensors"), DefaultEngineOptions(), &stats);
+  ASSERT_TRUE(tpz.ok());
+  EXPECT_LE(tpz->size(), original.size() + 32);
+  EXPECT_EQ(stats.output_bytes, tpz->size());
+  auto a = Streamed(*tpz);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(*a == original);
+  auto b = Restored(*tpz);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_TRUE(*b == original);
+  for (size_t at : {size_t(9), size_t(20), size_t(28), tpz->size() - 1}) {
+    auto bad = *tpz;
+    bad[at] ^= 1;
+    EXPECT_FALSE(Streamed(bad).ok()) << at;
+    EXPECT_FALSE(Restored(bad).ok()) << at;
+  }
+  std::vector<uint8_t> cut(tpz->begin(), tpz->end() - 1);
+  EXPECT_FALSE(Streamed(cut).ok());
+  EXPECT_FALSE(Restored(cut).ok());
+}
+
 // The fast plane split is the reference field split, bit for bit.
 TEST(Container, PlaneSplitMatchesTheReferenceFieldSplit) {
   for (DType d : {DType::kF32, DType::kBF16, DType::kF16}) {
@@ -308,6 +343,25 @@ TEST(Container, CliRoundTripsFilesPipesAndFolders) {
   auto m2 = ReadModel(dir.File("m2.safetensors"));
   ASSERT_TRUE(m2.ok());
   EXPECT_EQ(m2->tensors.size(), 8u);
+}
+
+// A killed run leaves no temporary file behind: decompress from a pipe that
+// never ends is waiting in a read, with its output's temporary file open.
+TEST(Container, AKilledRunLeavesNoPartialOutput) {
+  testing::TempDir dir;
+  const std::string fifo = dir.File("in.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int keep_open = ::open(fifo.c_str(), O_RDWR);  // a writer that never closes: no end of input
+  ASSERT_GE(keep_open, 0);
+  auto r = testing::RunCli("decompress - -o " + dir.File("out") + " < " + fifo + " & pid=$!; sleep 1; kill -TERM $pid; "
+                           "wait $pid; echo $? > " + dir.File("rc") + "; true",
+                           dir);
+  ::close(keep_open);
+  auto rc = testing::ReadBytes(dir.File("rc"));
+  EXPECT_EQ(std::string(rc.begin(), rc.end()), "143\n");  // died of SIGTERM
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find(".out.tmp"), std::string::npos) << e.path();
+  EXPECT_FALSE(std::filesystem::exists(dir.File("out")));
 }
 
 }  // namespace

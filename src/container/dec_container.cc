@@ -219,6 +219,39 @@ Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, 
   uint8_t prelude[tpz3::kPreludeBytes];
   if (Status s = ReadExactly(in, prelude, "the prelude"); !s.ok()) return fail(s);
   if (!IsStreamingTpz(prelude)) return fail(CorruptDataError("not a version-3 .tpz"));
+  const uint64_t flags = tpz3::Get64(prelude + 8);
+  if (flags & ~tpz3::kFlagPlain) return fail(CorruptDataError("unknown flags"));
+  if (flags & tpz3::kFlagPlain) {
+    uint8_t head[tpz3::kPlainHeaderBytes];
+    TP_RETURN_IF_ERROR(fail(ReadExactly(in, head, "the plain header")));
+    const uint64_t size = tpz3::Get64(head), want = tpz3::Get64(head + 8);
+    XXH3_state_t* h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    std::vector<uint8_t> buf(1 << 20);
+    uint64_t done = 0;
+    Status st = Status::Ok();
+    while (st.ok() && done < size) {
+      const size_t k = size_t(std::min<uint64_t>(buf.size(), size - done));
+      st = ReadExactly(in, {buf.data(), k}, "the stored file");
+      if (!st.ok()) break;
+      XXH3_64bits_update(h, buf.data(), k);
+      st = out.Write({buf.data(), k});
+      done += k;
+    }
+    const uint64_t got = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    TP_RETURN_IF_ERROR(fail(st));
+    uint8_t extra;
+    auto more = in.Read({&extra, 1});
+    if (!more.ok() || *more != 0) return fail(CorruptDataError("bytes after the stored file"));
+    if (got != want) return fail(CorruptDataError("stored file does not match its checksum"));
+    if (info_out) {
+      *info_out = {};
+      info_out->file_bytes = size;
+      info_out->stored_bytes = tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + size;
+    }
+    return Status::Ok();
+  }
   const unsigned threads = ResolveThreads(o.threads);
   const size_t batch_max = 2 * threads;
   struct Pending {
@@ -326,6 +359,8 @@ Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, 
 }
 
 struct TpzArchive::Impl {
+  bool plain = false;  // kFlagPlain: the file's bytes after a 32-byte header
+  uint64_t plain_hash = 0;
   std::string name;
   std::shared_ptr<const Buffer> buffer;
   Index index;
@@ -354,8 +389,23 @@ StatusOr<TpzArchive> TpzArchive::Open(std::shared_ptr<const Buffer> buffer, cons
   impl->buffer = buffer;
   const auto bytes = buffer->bytes();
   auto bad = [&](const std::string& what) { return CorruptDataError(name + ": " + what); };
-  if (bytes.size() < tpz3::kPreludeBytes + tpz3::kTrailerBytes || !IsStreamingTpz(bytes))
-    return bad("not a version-3 .tpz");
+  if (bytes.size() < tpz3::kPreludeBytes || !IsStreamingTpz(bytes)) return bad("not a version-3 .tpz");
+  const uint64_t flags = tpz3::Get64(bytes.data() + 8);
+  if (flags & ~tpz3::kFlagPlain) return bad("unknown flags");
+  if (flags & tpz3::kFlagPlain) {
+    if (bytes.size() < tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes) return bad("truncated");
+    const uint64_t size = tpz3::Get64(bytes.data() + 16);
+    if (size != bytes.size() - tpz3::kPreludeBytes - tpz3::kPlainHeaderBytes)
+      return bad("stored file size does not match the container");
+    impl->plain = true;
+    impl->plain_hash = tpz3::Get64(bytes.data() + 24);
+    impl->index.info.file_bytes = size;
+    impl->index.info.stored_bytes = bytes.size();
+    TpzArchive a;
+    a.impl_ = std::move(impl);
+    return a;
+  }
+  if (bytes.size() < tpz3::kPreludeBytes + tpz3::kTrailerBytes) return bad("truncated (no trailer)");
   const uint8_t* trailer = bytes.data() + bytes.size() - tpz3::kTrailerBytes;
   if (std::memcmp(trailer + 20, tpz3::kTrailerMagic, 4) != 0 || tpz3::Get32(trailer + 16) != tpz3::kVersion)
     return bad("truncated (no trailer)");
@@ -381,6 +431,14 @@ const ArchiveInfo& TpzArchive::info() const { return impl_->index.info; }
 Status TpzArchive::Restore(ByteSink& out, const EngineOptions& o) const {
   TP_RETURN_IF_ERROR(ValidateEngineOptions(o));
   const Impl& m = *impl_;
+  if (m.plain) {
+    const auto stored = m.buffer->bytes().subspan(tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes);
+    if (XXH3_64bits(stored.data(), stored.size()) != m.plain_hash)
+      return CorruptDataError(m.name + ": stored file does not match its checksum");
+    TP_RETURN_IF_ERROR(out.Write(stored));
+    if (o.progress) o.progress(stored.size(), stored.size());
+    return Status::Ok();
+  }
   const unsigned threads = ResolveThreads(o.threads);
   XXH3_state_t* whole = XXH3_createState();
   XXH3_64bits_reset(whole);

@@ -109,8 +109,8 @@ StatusOr<EngineInput> OpenEngineInput(const std::string& path, bool raw_fallback
   return in;
 }
 
-Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions& o, EngineStats* stats) {
-  TP_RETURN_IF_ERROR(ValidateEngineOptions(o));
+namespace {
+Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions& o, EngineStats* stats) {
   const auto file = in.file->bytes();
   std::vector<Segment> segments = PlanSegments(in, o.chunk_bytes);
   struct Job {
@@ -240,6 +240,43 @@ Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions&
       for (const auto& [c, b] : plane_codecs[name]) p.codecs.push_back({c, b});
       stats->planes.push_back(std::move(p));
     }
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions& o, EngineStats* stats) {
+  TP_RETURN_IF_ERROR(ValidateEngineOptions(o));
+  const auto file = in.file->bytes();
+  if (file.size() > tpz3::kPlainCheckBytes) return CompressFrames(in, out, o, stats);
+  std::vector<uint8_t> coded;
+  auto sink = SinkForVector(coded);
+  EngineStats local;
+  TP_RETURN_IF_ERROR(CompressFrames(in, *sink, o, &local));
+  const uint64_t plain = tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + file.size();
+  if (coded.size() <= plain) {
+    TP_RETURN_IF_ERROR(out.Write(coded));
+    if (stats) *stats = std::move(local);
+    return Status::Ok();
+  }
+  // Coding would grow the file: store it with 32 bytes of framing.
+  uint8_t head[tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes] = {};
+  std::copy(std::begin(tpz3::kMagic), std::end(tpz3::kMagic), head);
+  tpz3::Put32(head + 4, tpz3::kVersion);
+  tpz3::Put64(head + 8, tpz3::kFlagPlain);
+  tpz3::Put64(head + 16, file.size());
+  tpz3::Put64(head + 24, XXH3_64bits(file.data(), file.size()));
+  TP_RETURN_IF_ERROR(out.Write(head));
+  TP_RETURN_IF_ERROR(out.Write(file));
+  if (o.progress) o.progress(file.size(), file.size());
+  if (stats) {
+    *stats = {};
+    stats->input_bytes = file.size();
+    stats->output_bytes = plain;
+    stats->tensors = local.tensors;
+    stats->tensor_bytes = local.tensor_bytes;
+    stats->other_bytes = local.other_bytes;
+    stats->planes.push_back({"stored plainly", file.size(), file.size(), 0, {{"stored", file.size()}}});
   }
   return Status::Ok();
 }

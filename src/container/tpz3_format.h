@@ -1,7 +1,9 @@
 // Internal: the byte layout of a version-3 .tpz (include/tensorpress/container.h),
 // shared by its writer and reader.
 //
-// Prelude (16 bytes): "TPZ1", u32 version = 3, u64 flags (0).
+// Prelude (16 bytes): "TPZ1", u32 version = 3, u64 flags.
+// Flag bit 0 (kFlagPlain): a file that coding would only grow is stored
+// plainly: after the prelude, u64 size, u64 XXH3-64, then the bytes.
 // Frame header (40 bytes):
 //    0 u32 magic "TPF3"
 //    4 u8  kind       1 data, 2 index
@@ -40,6 +42,12 @@ inline constexpr uint64_t kMaxChunkBytes = uint64_t(1) << 26;
 // The index is JSON; a bound keeps a hostile trailer from asking for more.
 inline constexpr uint64_t kMaxIndexBytes = uint64_t(1) << 31;
 inline constexpr uint32_t kIndexSegment = 0xffffffffu;
+inline constexpr uint64_t kFlagPlain = 1;
+inline constexpr size_t kPlainHeaderBytes = 16;  // after the prelude
+// Inputs up to this size are coded in memory first, so that one the frames
+// would grow is stored plainly instead (larger ones stream; their frames
+// fall back to stored bytes chunk by chunk).
+inline constexpr uint64_t kPlainCheckBytes = uint64_t(64) << 20;
 
 enum class FrameKind : uint8_t { kData = 1, kIndex = 2 };
 enum class Layout : uint8_t {

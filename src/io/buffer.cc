@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
@@ -59,6 +61,44 @@ std::shared_ptr<const Buffer> MakeOwnedBuffer(std::vector<uint8_t> bytes) {
   return std::make_shared<OwnedBuffer>(std::move(bytes));
 }
 
+namespace {
+
+// Temporary files alive now, for the signal handler: a killed run
+// (Ctrl-C, SIGTERM) leaves no partial output behind. Fixed slots, so the
+// handler only reads memory and calls unlink, both async-signal-safe.
+constexpr int kTempSlots = 64;
+constexpr size_t kTempPathMax = 4096;
+char g_temp_paths[kTempSlots][kTempPathMax];
+std::atomic<bool> g_temp_used[kTempSlots];
+
+int RegisterTemp(const std::string& path) {
+  if (path.size() >= kTempPathMax) return -1;
+  for (int i = 0; i < kTempSlots; ++i) {
+    bool expected = false;
+    if (g_temp_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(g_temp_paths[i], path.c_str(), path.size() + 1);
+      return i;
+    }
+  }
+  return -1;
+}
+void UnregisterTemp(int slot) {
+  if (slot >= 0) g_temp_used[slot].store(false);
+}
+
+extern "C" void RemoveTempsAndDie(int sig) {
+  for (int i = 0; i < kTempSlots; ++i)
+    if (g_temp_used[i].load()) ::unlink(g_temp_paths[i]);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+}  // namespace
+
+void RemoveTemporaryFilesOnSignals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, RemoveTempsAndDie);
+}
+
 StatusOr<std::unique_ptr<AtomicFile>> AtomicFile::Create(const std::string& path,
                                                          const WriteOptions& options) {
   namespace fs = std::filesystem;
@@ -77,13 +117,15 @@ StatusOr<std::unique_ptr<AtomicFile>> AtomicFile::Create(const std::string& path
   mode_t mask = ::umask(0);
   ::umask(mask);
   ::fchmod(fd, 0666 & ~mask);
-  return std::unique_ptr<AtomicFile>(
-      new AtomicFile(path, std::string(name.data()), fd, options.overwrite));
+  auto file = std::unique_ptr<AtomicFile>(new AtomicFile(path, std::string(name.data()), fd, options.overwrite));
+  file->signal_slot_ = RegisterTemp(file->temp_path_);
+  return file;
 }
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(temp_path_.c_str());
+  UnregisterTemp(signal_slot_);
 }
 
 Status AtomicFile::Write(std::span<const uint8_t> bytes) {
