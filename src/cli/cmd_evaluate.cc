@@ -25,6 +25,7 @@ struct EvaluateArgs {
   std::string weights = "float,channel,tensor";
   std::string settings = "float,asym,zpm,zpm_dbs,sibia";
   int weight_bits = 7;
+  double zpm_clip = 1e-3;
   size_t limit = SIZE_MAX;
   bool json = false;
 };
@@ -96,6 +97,7 @@ Status RunEvaluate(const EvaluateArgs& args) {
   // The activation quantizers depend only on the activations: one analysis.
   SliceAnalysisOptions slice_options;
   slice_options.weight_bits = 7;  // only the activation calibration is used
+  slice_options.zpm.max_extra_clip_fraction = args.zpm_clip;
   TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> reports, AnalyzeSlices(model, acts, slice_options));
   if (reports.empty()) return NotFoundError(args.activations + ": no activation matches a weight of " + args.model);
 
@@ -155,6 +157,7 @@ Status RunEvaluate(const EvaluateArgs& args) {
     j["model"] = args.model;
     j["activations"] = args.activations;
     j["weight_bits"] = args.weight_bits;
+    j["zpm_max_extra_clip_fraction"] = args.zpm_clip;
     j["metric"] = llama ? "perplexity" : "top1";
     if (!llama) j["digits"] = digits.labels.size();
     j["rows"] = nlohmann::ordered_json::array();
@@ -219,6 +222,9 @@ void AddEvaluateCommand(CLI::App& root, std::vector<Command>& commands) {
                   "Activation settings, comma-separated: float, asym, zpm, zpm_dbs, sibia (default all)");
   app->add_option("--weight-bits", args->weight_bits, "Symmetric weight bits (default 7, Panacea's SBR)")
       ->check(CLI::Range(2, 16));
+  app->add_option("--zpm-clip", args->zpm_clip,
+                  "ZPM may clip at most this extra fraction of activation values (default 0.001, as slices)")
+      ->check(CLI::Range(0.0, 1.0));
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
   commands.push_back({app, [args] { return RunEvaluate(*args); }});
 }
