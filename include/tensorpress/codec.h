@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tensorpress/quant.h"
 #include "tensorpress/status.h"
 #include "tensorpress/tensor.h"
 
@@ -151,6 +152,8 @@ struct PrepareOptions {
   // The file is a Keras-layout safetensors file: 2-D/4-D tensors named
   // "*kernel*" keep output channels on their last axis.
   bool keras_safetensors = false;
+  // Weight scales per output channel (default) or one per tensor.
+  WeightGranularity weight_granularity = WeightGranularity::kChannel;
 };
 
 // A tensor's values as codes, with what the codecs need to know about them.

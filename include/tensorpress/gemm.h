@@ -129,20 +129,30 @@ StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, Lower
 
 struct SliceSetting {
   int zero_point = 0;
+  int seed_zero_point = 0;    // the calibrated z that ZPM started from (= zero_point without ZPM)
   int lo_bits = 4;
+  float scale = 0;       // activation scale (Sibia: symmetric 7-bit)
   double quant_mse = 0;  // activation round trip (real units), DBS truncation included
+  QuantError error;      // the same as RMSE and SQNR against the float activations
+  double clipped_fraction = 0;  // activation values whose code saturated at 0 or 255
   SliceGemmCounters counters;
 };
 struct LayerSliceReport {
   std::string layer, weight, activation;
   int m = 0, k = 0, n = 0;
   OperandTraffic weights;  // 7-bit SBR (shared by every setting)
+  QuantError weight_error;  // dequantized weights against the float weights
   SliceSetting asym, zpm, zpm_dbs, sibia;
   bool verified = false;   // the slice GEMM was run and equalled the reference
 };
 struct SliceAnalysisOptions {
   int weight_bits = 7;
+  // Per output row (the default) or one scale for the whole weight matrix.
+  WeightGranularity weight_granularity = WeightGranularity::kChannel;
   double dbs_target = 0.9;
+  // Sparsity-aware ZPM (quant.h) for +ZPM (LO width 4) and for each DBS
+  // width; lo_bits is set per use.
+  ZpmOptions zpm;
   bool verify = false;     // also run every slice GEMM and compare with ReferenceGemm
   CalibrationOptions calibration;  // the activation range (min/max by default)
 };

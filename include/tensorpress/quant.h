@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tensorpress/status.h"
@@ -89,6 +90,56 @@ std::vector<int32_t> FoldZeroPointIntoBias(std::span<const int32_t> bias, std::s
 // z' = floor(z / 2^b) 2^b + 2^(b-1), so that values near real zero share z's
 // HO slice on both sides instead of straddling a slice boundary.
 int ManipulatedZeroPoint(int zero_point, int lo_bits);
+
+// Sparsity-aware ZPM (zero_point.cc), what Panacea's ZPM is for: of the
+// zero points z' in z's HO bin [h 2^b, (h+1) 2^b) and its two neighbouring
+// bins (h = z >> b, b = lo_bits), clipped to [0, 255], the one whose
+// quantized activations have the most HO vectors equal to the skip value
+// z' >> b (then the most HO slices, then the nearest to z), measured on the
+// calibration data `x` (K x N row-major, the 1 x `vector_lanes` vectors of
+// slice.h, padding lanes ignored), with the scale unchanged. Admissible
+// candidates clip no more than `max_extra_clip_fraction` of the values
+// beyond what z itself clips, and lower neither the HO slice nor the HO
+// vector sparsity of z; z is always admissible, so the result never has
+// lower sparsity than plain asymmetric quantization. What ZPM cannot
+// recover: the seed z (eq. 7 of the paper) is not stored with the model, so
+// an inference engine that only sees z' cannot tell a manipulated zero point
+// from a calibrated one; here both are reported.
+struct ZpmOptions {
+  int lo_bits = 4;                        // 4..6 (DBS widths)
+  double max_extra_clip_fraction = 1e-3;  // 0.1% of the values
+  int vector_lanes = 4;
+};
+struct ZpmChoice {
+  int zero_point = 0;              // z'
+  int seed_zero_point = 0;         // z
+  double ho_slice_sparsity = 0;    // at z', over real values
+  double ho_vector_sparsity = 0;   // at z', over vectors (padding lanes never block a skip)
+  double seed_ho_slice_sparsity = 0, seed_ho_vector_sparsity = 0;  // the same at z
+  double clipped_fraction = 0;     // values whose code leaves [0, 255] at z'
+  int candidates = 0;              // zero points evaluated
+};
+StatusOr<ZpmChoice> ChooseZeroPointBySparsity(std::span<const float> x, int k, int n, float scale,
+                                              int zero_point, const ZpmOptions& options = {});
+
+// Quantization error of `approx` against the float `reference` over the
+// finite reference values: RMSE and SQNR = 10 log10(sum x^2 / sum e^2) dB
+// (infinite when exact).
+struct QuantError {
+  double rmse = 0;
+  double sqnr_db = 0;
+  double signal_power = 0;  // mean x^2
+};
+QuantError MeasureQuantError(std::span<const float> reference, std::span<const float> approx);
+// The same from a mean squared error and the reference's mean square.
+QuantError QuantErrorFromMse(double mse, double signal_power);
+
+// How weights are scaled: one scale per output channel (row) or one per
+// tensor. Per tensor gives more small codes (more zero HO slices, better
+// entropy coding) at a higher error.
+enum class WeightGranularity : uint8_t { kChannel, kTensor };
+const char* WeightGranularityName(WeightGranularity g);  // "channel", "tensor"
+StatusOr<WeightGranularity> ParseWeightGranularity(const std::string& name);
 
 // DBS: the LO width b in {4, 5, 6} for a layer, from the standard deviation
 // sigma (in codes) of the calibrated distribution: modelled as a normal

@@ -96,6 +96,10 @@ struct GemmLayer {
   // Outputs leave the chip as int8 and are not measured (they are the next
   // layer's input); their ratio stays 1 unless a caller sets it.
   double output_compressed_ratio = 1.0;
+  // 4b multiplies executed / dense 4b multiplies per slice setting, counted
+  // by the slice analysis on the real operands (joint skips of both
+  // operands, not their product of independent rates); 0 = not measured.
+  std::array<double, kNumSliceSettings> measured_mult_fraction{};
 };
 
 struct Workload {
@@ -121,6 +125,8 @@ struct Measurers {
                                         bool is_weight, int vector_length)>
       slice_sparsity;
   int vector_length = 16;  // passed to slice_sparsity
+  // How weights are scaled before they are measured (quant.h).
+  WeightGranularity weight_granularity = WeightGranularity::kChannel;
 };
 
 // The GEMMs of `model`: rank-2 weights ("*.weight" [out,in]; Keras "*kernel"

@@ -20,6 +20,7 @@ struct AnalyzeArgs {
   std::string file;
   std::vector<std::string> globs;
   std::string quantize;
+  std::string granularity = "channel";
   bool activations = false;
   bool json = false;
   std::vector<std::string> codecs;
@@ -46,7 +47,17 @@ struct TensorReport {
   std::vector<CodecResult> results;  // per selected codec
   AtalantaTable table;
   std::vector<astc::FootprintResult> astc;  // --astc: per footprint, for weight matrices
+  std::optional<QuantError> quant_error;    // --quantize: the int8 codes against the float tensor
 };
+
+// The error of the lossy step PrepareCodes took: dequantized codes against
+// the float values.
+StatusOr<QuantError> QuantizationError(const Tensor& t, const PrepareOptions& prep) {
+  TP_ASSIGN_OR_RETURN(Tensor q, QuantizeForCoding(t, prep));
+  TP_ASSIGN_OR_RETURN(Tensor back, Dequantize(q));
+  TP_ASSIGN_OR_RETURN(Tensor ref, ToF32(t));
+  return MeasureQuantError(ref.values<float>(), back.values<float>());
+}
 
 std::string Ratio(double r) { return fmt::format("{:.3f}", r); }
 
@@ -86,6 +97,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   prep.quantize_int8 = args.quantize == "int8";
   prep.all_activations = args.activations;
   prep.keras_safetensors = model.format == ModelFormat::kSafetensors;
+  TP_ASSIGN_OR_RETURN(prep.weight_granularity, ParseWeightGranularity(args.granularity));
 
   std::vector<const Tensor*> selected;
   for (const Tensor& t : model.tensors) {
@@ -98,6 +110,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   // Float tensors without --quantize are coded losslessly by byte planes.
   std::vector<StatusOr<std::vector<TensorCodes>>> prepared(selected.size(),
                                                            Status(StatusCode::kInternal, "not run"));
+  std::vector<std::optional<QuantError>> quant_errors(selected.size());
   ParallelFor(selected.size(), 0, [&](size_t i) {
     const Tensor& t = *selected[i];
     if (!prep.quantize_int8 && Traits(t.dtype()).is_float && !Traits(t.dtype()).is_quantized_block) {
@@ -105,6 +118,14 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       return;
     }
     auto codes = PrepareCodes(t, prep);
+    if (codes.ok() && codes->quantized) {
+      auto e = QuantizationError(t, prep);
+      if (!e.ok()) {
+        prepared[i] = e.status();
+        return;
+      }
+      quant_errors[i] = *e;
+    }
     if (codes.ok()) {
       std::vector<TensorCodes> one;
       one.push_back(std::move(*codes));
@@ -124,6 +145,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     TensorReport r;
     r.tensor = selected[i];
     r.planes = std::move(*prepared[i]);
+    r.quant_error = quant_errors[i];
     for (const auto& p : r.planes) r.plane_bytes += p.codes.size();
     r.results.resize(codecs.size());
     reports.push_back(std::move(r));
@@ -227,6 +249,10 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       row["dtype"] = std::string(DTypeName(t.dtype()));
       row["coded_dtype"] = r.planes.front().coded_dtype;
       row["quantized"] = r.planes.front().quantized;
+      if (r.quant_error)
+        row["quantization"] = {{"granularity", args.granularity},
+                               {"rmse", r.quant_error->rmse},
+                               {"sqnr_db", r.quant_error->sqnr_db}};
       row["shape"] = t.shape();
       row["elements"] = t.elements();
       row["bytes"] = r.plane_bytes;
@@ -297,6 +323,20 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     fmt::print("\nentropy limit: {:.3f} bits/value (ratio {:.3f})\n", h,
                h > 0 ? 8.0 * double(total_plane_bytes) / (h * double(total_elements)) : 0.0);
   }
+  {
+    // The lossy step behind every ratio above, over all quantized tensors.
+    double err = 0, sig = 0, n = 0;
+    for (const auto& r : reports)
+      if (r.quant_error) {
+        const double e = double(r.tensor->elements());
+        err += e * r.quant_error->rmse * r.quant_error->rmse, sig += e * r.quant_error->signal_power, n += e;
+      }
+    if (n > 0) {
+      const QuantError total = QuantErrorFromMse(err / n, sig / n);
+      fmt::print("quantization error (int8, weights per {}): SQNR {:.1f} dB, RMSE {:.4g} over {} values\n",
+                 args.granularity, total.sqnr_db, total.rmse, uint64_t(n));
+    }
+  }
   fmt::print("atal-o0 = atalanta-order0, atal-rans = atalanta-rans; sizes include tables, headers and chunk index\n");
   if (args.astc) {
     fmt::print("\nASTC (lossy; one weight per texel, quality {}): bits per weight include partial edge blocks and "
@@ -324,6 +364,9 @@ void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("file", args->file, "Model file")->required();
   app->add_option("--tensor", args->globs, "Only tensors whose name matches this glob (repeatable)");
   app->add_option("--quantize", args->quantize, "Quantize float tensors first: int8");
+  app->add_option("--granularity", args->granularity,
+                  "With --quantize: weight scales per output channel (default) or one per tensor")
+      ->check(CLI::IsMember({"channel", "tensor"}));
   app->add_flag("--activations", args->activations, "Quantize every float tensor as an activation (uint8)");
   app->add_option("--codec", args->codecs, "Only these codecs (repeatable)");
   app->add_option("--ranges", args->ranges, "Atalanta ranges K (default 16)");

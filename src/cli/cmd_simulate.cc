@@ -21,6 +21,7 @@ struct SimulateArgs {
   uint64_t tokens = 1;
   bool atalanta = false;
   bool json = false;
+  std::string granularity = "channel";
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -69,7 +70,7 @@ std::vector<std::string> ProvenanceLines(const Provenance& p) {
                         "operands of {}; default 1.0 elsewhere",
                         frac(p.weight_ratio_measured), frac(p.ratio_measured)),
       p.slices_measured == p.layers
-          ? std::string("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis, 4-lane vectors)")
+          ? std::string("HO slice/vector sparsity, slice-format bytes and Panacea's 4b multiplies: measured (the slices analysis, 4-lane vectors, both operands skipped)")
           : fmt::format("HO slice/vector sparsity and slice-format bytes (Sibia, Panacea): measured (Panacea slice analysis) for {}; default 0 and int8 bytes elsewhere (no activations recorded)",
                         frac(p.slices_measured)),
   };
@@ -151,12 +152,26 @@ Status RunSimulate(const SimulateArgs& args) {
   // DRAM traffic of any architecture with the codec at its interface.
   sim::Measurers measurers;
   measurers.lossless_ratio = sim::LosslessRatioMeasurer();
+  TP_ASSIGN_OR_RETURN(measurers.weight_granularity, ParseWeightGranularity(args.granularity));
   TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr, measurers, args.tokens));
+  // The quantization error behind the sliced figures (7-bit SBR weights and
+  // the ZPM+DBS activations Panacea runs), element-weighted over layers.
+  double w_err = 0, w_sig = 0, x_err = 0, x_sig = 0;
   if (acts) {
-    // Panacea's slice analysis of the real layers gives the HO sparsities.
-    TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> reports, AnalyzeSlices(model, *acts));
+    // Panacea's slice analysis of the real layers gives the HO sparsities:
+    // the same call, options and numbers as `tensorpress slices`.
+    SliceAnalysisOptions slice_options;
+    slice_options.weight_granularity = measurers.weight_granularity;
+    TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> reports, AnalyzeSlices(model, *acts, slice_options));
     sim::AttachSliceAnalysis(reports, &wl);
+    for (const LayerSliceReport& r : reports) {
+      const double we = double(r.m) * r.k, xe = double(r.k) * r.n;
+      w_err += we * r.weight_error.rmse * r.weight_error.rmse, w_sig += we * r.weight_error.signal_power;
+      x_err += xe * r.zpm_dbs.quant_mse, x_sig += xe * r.zpm_dbs.error.signal_power;
+    }
   }
+  const QuantError weight_error = QuantErrorFromMse(w_sig > 0 ? w_err / w_sig : 0, 1.0);
+  const QuantError act_error = QuantErrorFromMse(x_sig > 0 ? x_err / x_sig : 0, 1.0);
 
   std::vector<sim::ModelCost> costs;
   for (const auto& a : archs) {
@@ -174,6 +189,10 @@ Status RunSimulate(const SimulateArgs& args) {
     j["activations"] = args.activations;
     j["energy_table"] = energy.name;
     j["statistics"] = ProvenanceLines(prov);
+    j["granularity"] = args.granularity;
+    if (acts)
+      j["quantization_error"] = {{"weights_7bit_sbr_sqnr_db", weight_error.sqnr_db},
+                                 {"activations_zpm_dbs_sqnr_db", act_error.sqnr_db}};
     j["architectures"] = nlohmann::ordered_json::array();
     for (const auto& a : archs)
       j["architectures"].push_back({{"name", a.name},
@@ -225,6 +244,11 @@ Status RunSimulate(const SimulateArgs& args) {
 
   fmt::print("{}: {} GEMM layers; energy table {} ({})\n", args.model, wl.layers.size(), energy.name, energy.process);
   for (const auto& line : ProvenanceLines(prov)) fmt::print("  {}\n", line);
+  fmt::print("  weights scaled per {}\n", args.granularity);
+  if (acts)
+    fmt::print("  quantization error behind the slice figures: weights (7-bit SBR) SQNR {:.1f} dB, activations "
+               "(ZPM+DBS) SQNR {:.1f} dB\n",
+               weight_error.sqnr_db, act_error.sqnr_db);
   fmt::print("multiplier budget ({}; an 8bx8b MAC counts as four 4bx4b multipliers):\n",
              equal_budget ? "equal for all architectures" : "NOT equal: ratios below mix budgets");
   for (const auto& a : archs)
@@ -281,6 +305,9 @@ void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--config", args->configs, "Architecture JSON file (repeatable; see data/arch/)");
   app->add_option("--energy-table", args->energy_table,
                   "Energy table: horowitz45nm (default), 28nm or a JSON file (see data/energy/)");
+  app->add_option("--granularity", args->granularity,
+                  "Weight scales: channel (one per output channel, default) or tensor (one per matrix)")
+      ->check(CLI::IsMember({"channel", "tensor"}));
   app->add_flag("--atalanta", args->atalanta, "Put an Atalanta codec at every architecture's DRAM interface");
   app->add_flag("--json", args->json, "Print a JSON object instead of tables");
   commands.push_back({app, [args] { return RunSimulate(*args); }});

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   tp::cli::AddAnalyzeCommand(app, commands);
   tp::cli::AddBenchCommand(app, commands);
   tp::cli::AddCompressCommand(app, commands);
+  tp::cli::AddEvaluateCommand(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -74,7 +74,7 @@ StatusOr<Tensor> QuantizeForCoding(const Tensor& tensor, const PrepareOptions& o
                      tensor.name().find("kernel") != std::string::npos;
   WeightQuantOptions w;
   w.bits = 8;
-  w.channel_axis = OutputChannelAxis(tensor, keras);
+  w.channel_axis = options.weight_granularity == WeightGranularity::kTensor ? -1 : OutputChannelAxis(tensor, keras);
   return QuantizeWeightsSymmetric(tensor, w);
 }
 

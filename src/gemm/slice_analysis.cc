@@ -123,21 +123,27 @@ Status Verify(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<co
 // The asymmetric setting with zero point z and LO width b: codes, DBS-rounded
 // MSE, counters.
 StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int32_t> wq, const Lowered& l,
-                                  float scale, int z, int lo_bits, bool verify, const std::string& what) {
+                                  float scale, int z, int seed_z, int lo_bits, bool verify, const std::string& what) {
   SliceSetting s;
   s.zero_point = z;
+  s.seed_zero_point = seed_z;
+  s.scale = scale;
   s.lo_bits = lo_bits;
   std::vector<uint8_t> codes(l.x.size());
   QuantizeU8(l.x, scale, z, codes);
-  double err = 0;
-  uint64_t n = 0;
+  double err = 0, sig = 0;
+  uint64_t n = 0, clipped = 0;
   for (size_t i = 0; i < codes.size(); ++i) {
     if (!std::isfinite(l.x[i])) continue;
     const int32_t kept = ActJoin(ActHighSlice(codes[i], lo_bits), ActLowSlice(codes[i], lo_bits), lo_bits);
     const double e = double(scale) * (kept - z) - l.x[i];
-    err += e * e, ++n;
+    const float u = std::nearbyint(l.x[i] / scale) + float(z);
+    clipped += u < 0 || u > 255;
+    err += e * e, sig += double(l.x[i]) * l.x[i], ++n;
   }
   s.quant_mse = n ? err / double(n) : 0;
+  s.error = QuantErrorFromMse(s.quant_mse, n ? sig / double(n) : 0);
+  s.clipped_fraction = n ? double(clipped) / double(n) : 0;
   TP_ASSIGN_OR_RETURN(SlicedOperand xs, SliceActivationsUnsigned(codes, l.k, l.n, z, lo_bits));
   SliceGemmOperand x = PrepareSliceOperand(std::move(xs));
   s.counters = CountSliceGemm(w, x);
@@ -189,9 +195,14 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
       r.activation = a.name();
       r.m = l.m, r.k = l.k, r.n = l.n;
       const std::string what = "layer '" + r.layer + "'";
-      // Weights: symmetric per output row, SBR-sliced.
+      // Weights: symmetric per output row (or per tensor), SBR-sliced.
       TP_ASSIGN_OR_RETURN(Tensor wt, Tensor::FromValues<float>(name, DType::kF32, {l.m, l.k}, l.w));
-      TP_ASSIGN_OR_RETURN(Tensor wq8, QuantizeWeightsSymmetric(wt, {.bits = options.weight_bits, .channel_axis = 0}));
+      const int axis = options.weight_granularity == WeightGranularity::kTensor ? -1 : 0;
+      TP_ASSIGN_OR_RETURN(Tensor wq8, QuantizeWeightsSymmetric(wt, {.bits = options.weight_bits, .channel_axis = axis}));
+      {
+        TP_ASSIGN_OR_RETURN(Tensor back, Dequantize(wq8));
+        r.weight_error = MeasureQuantError(l.w, back.values<float>());
+      }
       std::vector<int32_t> wq(wq8.elements());
       if (wq8.dtype() == DType::kI8) {
         std::copy(wq8.values<int8_t>().begin(), wq8.values<int8_t>().end(), wq.begin());
@@ -206,19 +217,34 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
       const QuantParams qp = AsymmetricU8Params(range);
       const float s = qp.scale[0];
       const int z = static_cast<int>(qp.zero_point[0]);
-      TP_ASSIGN_OR_RETURN(r.asym, Asymmetric(wo, wq, l, s, z, 4, options.verify, what + " (asym)"));
-      TP_ASSIGN_OR_RETURN(r.zpm, Asymmetric(wo, wq, l, s, ManipulatedZeroPoint(z, 4), 4, options.verify, what + " (zpm)"));
+      TP_ASSIGN_OR_RETURN(r.asym, Asymmetric(wo, wq, l, s, z, z, 4, options.verify, what + " (asym)"));
+      // ZPM chosen by the measured sparsity (never below asym's), at LO
+      // width 4 and again at the DBS width.
+      ZpmOptions zo = options.zpm;
+      zo.lo_bits = 4;
+      TP_ASSIGN_OR_RETURN(ZpmChoice zpm, ChooseZeroPointBySparsity(l.x, l.k, l.n, s, z, zo));
+      TP_ASSIGN_OR_RETURN(r.zpm, Asymmetric(wo, wq, l, s, zpm.zero_point, z, 4, options.verify, what + " (zpm)"));
       std::vector<uint8_t> codes(l.x.size());
       QuantizeU8(l.x, s, z, codes);
       const DbsChoice dbs = ChooseDbsWidth(codes, options.dbs_target);
-      TP_ASSIGN_OR_RETURN(r.zpm_dbs, Asymmetric(wo, wq, l, s, ManipulatedZeroPoint(z, dbs.lo_bits), dbs.lo_bits,
-                                                options.verify, what + " (zpm+dbs)"));
+      zo.lo_bits = dbs.lo_bits;
+      TP_ASSIGN_OR_RETURN(ZpmChoice zpm_dbs, ChooseZeroPointBySparsity(l.x, l.k, l.n, s, z, zo));
+      TP_ASSIGN_OR_RETURN(r.zpm_dbs, Asymmetric(wo, wq, l, s, zpm_dbs.zero_point, z, dbs.lo_bits, options.verify,
+                                                what + " (zpm+dbs)"));
       // Sibia: symmetric 7-bit activations, SBR on both operands.
       float absmax = std::max(std::abs(range.min), std::abs(range.max));
       const QuantParams sp = SymmetricParams(absmax, 7);
       std::vector<int32_t> xq(l.x.size());
       QuantizeSymmetric(l.x, sp.scale[0], 7, xq);
       r.sibia.quant_mse = SymmetricRoundTripMse(l.x, sp.scale[0], 7);
+      r.sibia.scale = sp.scale[0];
+      r.sibia.error = QuantErrorFromMse(r.sibia.quant_mse, r.asym.error.signal_power);
+      {
+        uint64_t clipped = 0, finite = 0;
+        for (float v : l.x)
+          if (std::isfinite(v)) ++finite, clipped += std::abs(std::nearbyint(v / sp.scale[0])) > 63;
+        r.sibia.clipped_fraction = finite ? double(clipped) / double(finite) : 0;
+      }
       TP_ASSIGN_OR_RETURN(SlicedOperand xsl, SliceActivationsSbr(xq, l.k, l.n, 7));
       SliceGemmOperand xo = PrepareSliceOperand(std::move(xsl));
       r.sibia.counters = CountSliceGemm(wo, xo);

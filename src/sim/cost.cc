@@ -178,9 +178,19 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
     // An 8b×8b product is four 4b×4b slice products: LO·LO always, HO_w·LO_a
     // unless the weight HO vector is skipped, LO_w·HO_a unless the activation
     // HO vector is, HO·HO unless either is.
-    const double lo_a_products = MKN * (1 + (1 - s_w));          // LO_a with both weight slices
-    const double ho_a_products = MKN * (1 - s_a) * (1 + (1 - s_w));  // HO_a with both weight slices
+    double lo_a_products = MKN * (1 + (1 - s_w));          // LO_a with both weight slices
+    double ho_a_products = MKN * (1 - s_a) * (1 + (1 - s_w));  // HO_a with both weight slices
     c.mults_4b = lo_a_products + ho_a_products;
+    // Measured on the real operands (both skips at once, with 4-lane
+    // vectors): the counted fraction of the four 4b products per MAC.
+    // Only when both operands skip as the analysis did (Panacea's default).
+    const double measured = layer.measured_mult_fraction[si];
+    if (measured > 0 && arch.slicing.skip_activation_ho && arch.slicing.skip_weight_ho && c.mults_4b > 0) {
+      const double scale = 4 * MKN * measured / c.mults_4b;
+      c.mults_4b *= scale;
+      lo_a_products *= scale;
+      ho_a_products *= scale;
+    }
     const double eff = c.mapping_utilisation * arch.utilisation;
     if (arch.kind == ArchKind::kSibia) {
       compute_cycles = c.mults_4b / (double(arch.Multipliers()) * eff);

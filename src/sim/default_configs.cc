@@ -126,7 +126,7 @@ constexpr std::string_view kArch_sibia = R"json({
 
 constexpr std::string_view kArch_panacea = R"json({
   "name": "panacea",
-  "description": "Panacea AQS-GEMM: 16 PE arrays x (4 dynamic + 8 static operators) x 16 4bx4b multipliers (3072), asymmetric activation slicing with zero-point manipulation and distribution-based slicing, RLE-compressed HO activation vectors, compensators, double-tile processing.",
+  "description": "Panacea AQS-GEMM: 16 PE arrays x (4 dynamic + 8 static operators) x 16 4bx4b multipliers (3072), asymmetric activation slicing with zero-point manipulation and distribution-based slicing, RLE-compressed HO weight and activation vectors (4-long slice vectors), compensators, double-tile processing.",
   "kind": "panacea",
   "dataflow": "os",
   "clock_mhz": 500,
@@ -149,8 +149,8 @@ constexpr std::string_view kArch_panacea = R"json({
     "latency_cycles": 32
   },
   "slicing": {
-    "vector_length": 16,
-    "skip_weight_ho": false,
+    "vector_length": 4,
+    "skip_weight_ho": true,
     "skip_activation_ho": true
   },
   "panacea": {

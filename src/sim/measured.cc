@@ -49,6 +49,8 @@ size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workloa
       layer.weights.slice_bytes[i] = BytesPerElement(measured->counters.weights, double(r.m) * double(r.k));
       layer.activations.slice_bytes[i] =
           BytesPerElement(measured->counters.activations, double(r.k) * double(r.n));
+      const SliceGemmCounters& c = measured->counters;
+      layer.measured_mult_fraction[i] = c.dense_multiplies ? double(c.multiplies) / double(c.dense_multiplies) : 0;
     }
     layer.activations.lo_bits = r.zpm_dbs.lo_bits;
     layer.weights.slices_measured = layer.activations.slices_measured = true;

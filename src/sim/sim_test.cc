@@ -459,7 +459,7 @@ TEST(SimArch, RejectsBadConfigsWithTheFieldName) {
   EXPECT_NE(pan_with("\"static_operators\": 8", "\"static_operators\": 9").message().find("must equal array_rows"),
             std::string::npos);
   EXPECT_NE(pan_with("\"zpm\": true", "\"zpm\": false").message().find("needs panacea.zpm"), std::string::npos);
-  EXPECT_NE(pan_with("\"vector_length\": 16", "\"setting\": \"sibia\", \"vector_length\": 16").message().find("derived"),
+  EXPECT_NE(pan_with("\"vector_length\": 4", "\"setting\": \"sibia\", \"vector_length\": 4").message().find("derived"),
             std::string::npos);
 }
 

@@ -174,7 +174,11 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
     layer.k = w->k;
     layer.n = w->n;
     TP_ASSIGN_OR_RETURN(Tensor wf, AsFloat(t));
-    TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(wf, {.bits = 8, .channel_axis = OutputChannelAxis(wf, w->keras)}));
+    TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(
+                                       wf, {.bits = 8,
+                                            .channel_axis = measurers.weight_granularity == WeightGranularity::kTensor
+                                                                ? -1
+                                                                : OutputChannelAxis(wf, w->keras)}));
     TP_RETURN_IF_ERROR(Measure(wq, true, measurers, &layer.weights).WithContext("weights '" + t.name() + "'"));
 
     const Tensor* x = nullptr;
@@ -214,7 +218,8 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
       layer.name = "classifier (tok_embeddings.weight)";
       layer.n = uint64_t(t.shape()[0]);
       layer.k = uint64_t(t.shape()[1]);
-      TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(t, {.bits = 8, .channel_axis = 0}));
+      TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(
+          t, {.bits = 8, .channel_axis = measurers.weight_granularity == WeightGranularity::kTensor ? -1 : 0}));
       TP_RETURN_IF_ERROR(Measure(wq, true, measurers, &layer.weights));
       layer.m = default_rows;
       for (const GemmLayer& l : wl.layers)

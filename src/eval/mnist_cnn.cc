@@ -1,5 +1,7 @@
 // The shared MNIST CNN's forward pass and digit reader: what accuracy-driven
-// rate selection (`astc plan --accuracy-floor`) and the accuracy table need.
+// rate selection (`astc plan --accuracy-floor`), the accuracy table and the
+// quantized-activation accuracy of eval.h need. (Declared in astc.h for the
+// ASTC planner, which came first; the quantized variants in eval.h.)
 #include <zlib.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <thread>
 
 #include "tensorpress/astc.h"
+#include "tensorpress/eval.h"
 
 namespace tp::astc {
 namespace {
@@ -101,8 +104,13 @@ Status SetMnistCnnTensor(MnistCnnWeights& weights, const std::string& name, std:
   return InvalidArgumentError("the MNIST CNN has no tensor '" + name + "'");
 }
 
-void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits) {
-  static thread_local std::vector<float> a1(26 * 26 * 32), a2(24 * 24 * 64), pooled(9216), h(128);
+// One image with the input of every layer fake-quantized (float when the
+// quantizers say so).
+static void ForwardQuantized(const MnistCnnWeights& w, const eval::MnistInputQuant& quant, const float* raw_image,
+                      float* logits) {
+  static thread_local std::vector<float> image(784), a1(26 * 26 * 32), a2(24 * 24 * 64), pooled(9216), h(128);
+  std::copy_n(raw_image, 784, image.begin());
+  eval::FakeQuantize(quant.conv1, image);
   for (int y = 0; y < 26; ++y)
     for (int x = 0; x < 26; ++x) {
       float* out = &a1[(y * 26 + x) * 32];
@@ -115,6 +123,7 @@ void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits
         }
       for (int o = 0; o < 32; ++o) out[o] = std::max(out[o], 0.0f);
     }
+  eval::FakeQuantize(quant.conv2, a1);
   for (int y = 0; y < 24; ++y)
     for (int x = 0; x < 24; ++x) {
       float acc[64];
@@ -139,6 +148,7 @@ void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits
         m = std::max(m, a2[((2 * y + 1) * 24 + 2 * x + 1) * 64 + c]);
         pooled[(y * 12 + x) * 64 + c] = m;
       }
+  eval::FakeQuantize(quant.dense1, pooled);
   for (int o = 0; o < 128; ++o) h[o] = w.dense1_b[o];
   // Pooled ReLU outputs are often zero: skipping their rows of dense_1 halves the work.
   for (int i = 0; i < 9216; ++i) {
@@ -148,6 +158,7 @@ void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits
     for (int o = 0; o < 128; ++o) h[o] += v * k[o];
   }
   for (float& v : h) v = std::max(v, 0.0f);
+  eval::FakeQuantize(quant.dense2, h);
   for (int o = 0; o < 10; ++o) {
     float s = w.dense2_b[o];
     for (int i = 0; i < 128; ++i) s += h[i] * w.dense2_k[i * 10 + o];
@@ -155,14 +166,18 @@ void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits
   }
 }
 
-double MnistCnnAccuracy(const MnistCnnWeights& weights, const MnistDigits& digits) {
+void MnistCnnForward(const MnistCnnWeights& w, const float* image, float* logits) {
+  ForwardQuantized(w, {}, image, logits);
+}
+
+static double AccuracyQuantized(const MnistCnnWeights& weights, const eval::MnistInputQuant& quant, const MnistDigits& digits) {
   const size_t n = std::min(digits.labels.size(), digits.pixels.size() / 784);
   std::vector<uint8_t> correct(n, 0);
   std::atomic<size_t> next{0};
   auto work = [&] {
     float logits[10];
     for (size_t i; (i = next++) < n;) {
-      MnistCnnForward(weights, &digits.pixels[i * 784], logits);
+      ForwardQuantized(weights, quant, &digits.pixels[i * 784], logits);
       correct[i] = (std::max_element(logits, logits + 10) - logits) == digits.labels[i];
     }
   };
@@ -176,4 +191,30 @@ double MnistCnnAccuracy(const MnistCnnWeights& weights, const MnistDigits& digit
   return n ? double(sum) / double(n) : 0;
 }
 
+double MnistCnnAccuracy(const MnistCnnWeights& weights, const MnistDigits& digits) {
+  return AccuracyQuantized(weights, {}, digits);
+}
+
 }  // namespace tp::astc
+
+namespace tp::eval {
+
+MnistInputQuant MnistQuantFromMap(const ActivationQuantMap& map) {
+  auto find = [&](const char* name) {
+    auto it = map.find(name);
+    return it == map.end() ? ActivationQuant{} : it->second;
+  };
+  return {find("conv2d_1.input"), find("conv2d_2.input"), find("dense_1.input"), find("dense_2.input")};
+}
+
+void MnistCnnForwardQuantized(const astc::MnistCnnWeights& weights, const MnistInputQuant& quant,
+                              const float* image, float* logits) {
+  astc::ForwardQuantized(weights, quant, image, logits);
+}
+
+double MnistCnnAccuracyQuantized(const astc::MnistCnnWeights& weights, const MnistInputQuant& quant,
+                                 const astc::MnistDigits& digits) {
+  return astc::AccuracyQuantized(weights, quant, digits);
+}
+
+}  // namespace tp::eval
