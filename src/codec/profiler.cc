@@ -64,21 +64,25 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   const double inf = std::numeric_limits<double>::infinity();
   if (n == 0) return Partition{{0}, 0, inf};
   // cost(i, j) of range [i, j) without its frequency, and its frequency's
-  // bits, computed once for all K (A^2/2 logarithms).
+  // bits, computed once for all K, only for ranges of at most max_size codes
+  // (atalanta-rans caps them at 2^(16-P): 16 codes at P = 12, so A * 16
+  // logarithms rather than A^2 / 2). Entry (i, j) is at i * span + j - i - 1.
   const size_t stride = size_t(a) + 1;
-  std::vector<double> cost(stride * stride, 0.0), freq_bits(stride * stride, 0.0);
+  const int span = std::min(a, max_size);
+  std::vector<double> cost(size_t(a) * size_t(span), inf), freq_bits(size_t(a) * size_t(span), 0.0);
+  auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
   for (int i = 0; i < a; ++i)
-    for (int j = i + 1; j <= a; ++j) {
+    for (int j = i + 1; j <= std::min(a, i + span); ++j) {
       const uint64_t c = prefix[j] - prefix[i];
+      if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
       double x = -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i));
       if (!serialized) {
         x += table.bits_per_range;
       } else {
         x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
-        freq_bits[i * stride + j] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
+        freq_bits[at(i, j)] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
       }
-      // A range must hold a value (its frequency is at least 1).
-      cost[i * stride + j] = c == 0 ? inf : x;
+      cost[at(i, j)] = x;
     }
   // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
   // implied range is among them (always, for the flat cost). from encodes
@@ -96,8 +100,8 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   };
   for (int k = 1; k <= kmax; ++k)
     for (int j = k; j <= a; ++j)
-      for (int i = std::max(k - 1, j - max_size); i < j; ++i) {
-        const double rc = cost[i * stride + j], fb = freq_bits[i * stride + j];
+      for (int i = std::max(k - 1, j - span); i < j; ++i) {
+        const double rc = cost[at(i, j)], fb = freq_bits[at(i, j)];
         if (rc == inf) continue;
         const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
         if (b0 != inf) {
