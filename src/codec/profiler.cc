@@ -92,24 +92,33 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
                                  std::vector<double>((kmax + 1) * stride, inf)};
   std::vector<int> from[2] = {std::vector<int>((kmax + 1) * stride, -1), std::vector<int>((kmax + 1) * stride, -1)};
   best[serialized ? 0 : 1][idx(0, 0)] = 0;
-  auto relax = [&](int s, int k, int j, double c, int prev) {
-    if (c < best[s][idx(k, j)]) {
-      best[s][idx(k, j)] = c;
-      from[s][idx(k, j)] = prev;
-    }
-  };
-  for (int k = 1; k <= kmax; ++k)
-    for (int j = k; j <= a; ++j)
+  // k ranges of at most `span` codes end at most at k * span: the DP visits
+  // only those ends (for atalanta-rans's 16-code cap, about half of A * K).
+  // Each (k, j) takes the minimum over its candidates in a branch-free scan
+  // (inf propagates, so impossible candidates never win); ties go to the
+  // first candidate in scan order.
+  for (int k = 1; k <= kmax; ++k) {
+    const double* b0 = &best[0][idx(k - 1, 0)];
+    const double* b1 = &best[1][idx(k - 1, 0)];
+    for (int j = k; j <= std::min<int64_t>(a, int64_t(k) * span); ++j) {
+      double m0 = inf, m1 = inf;
+      int f0 = -1, f1 = -1;
       for (int i = std::max(k - 1, j - span); i < j; ++i) {
         const double rc = cost[at(i, j)], fb = freq_bits[at(i, j)];
-        if (rc == inf) continue;
-        const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
-        if (b0 != inf) {
-          relax(0, k, j, b0 + rc + fb, 2 * i);
-          relax(1, k, j, b0 + rc, 2 * i);  // this range's frequency is implied
-        }
-        if (b1 != inf) relax(1, k, j, b1 + rc + fb, 2 * i + 1);
+        const double with_freq = b0[i] + rc + fb, implied_here = b0[i] + rc, implied_before = b1[i] + rc + fb;
+        f0 = with_freq < m0 ? 2 * i : f0;
+        m0 = with_freq < m0 ? with_freq : m0;
+        f1 = implied_here < m1 ? 2 * i : f1;  // this range's frequency is implied
+        m1 = implied_here < m1 ? implied_here : m1;
+        f1 = implied_before < m1 ? 2 * i + 1 : f1;
+        m1 = implied_before < m1 ? implied_before : m1;
       }
+      best[0][idx(k, j)] = m0;
+      from[0][idx(k, j)] = f0;
+      best[1][idx(k, j)] = m1;
+      from[1][idx(k, j)] = f1;
+    }
+  }
   int k_best = 1;
   for (int k = 2; k <= kmax; ++k)
     if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;
