@@ -536,10 +536,15 @@ StatusOr<uint64_t> EstimateStreamBytes(Codec codec, std::span<const uint64_t, 25
   }
   std::vector<uint8_t> header;
   WriteStreamHeader(codec, options, values, chunk_values, params, header);
-  const uint64_t payload = static_cast<uint64_t>(std::ceil(coded_bits / 8)) + chunks * per_chunk_bytes;
-  // Each chunk-index entry but the last is a varint of a chunk's size.
+  // Several chunks share the table, so their ideal bits add up; each rounds
+  // up to whole 16-bit words (or bytes), and each index entry but the last
+  // is a varint no longer than that of a chunk's largest possible size.
+  uint64_t payload = static_cast<uint64_t>(std::ceil(coded_bits / 8)) + chunks * per_chunk_bytes;
   uint64_t index = 0;
-  if (chunks > 1) index = (chunks - 1) * VarintBytes(payload / chunks + 1);
+  if (chunks > 1) {
+    payload += 2 * chunks;
+    index = (chunks - 1) * VarintBytes(2 * chunk_values + per_chunk_bytes + 8);
+  }
   return header.size() + index + payload;
 }
 

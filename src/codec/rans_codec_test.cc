@@ -173,6 +173,20 @@ TEST(EstimateStreamBytes, TracksRealEncodes) {
   }
   std::array<uint64_t, 256> h{};
   EXPECT_EQ(EstimateStreamBytes(Codec::kZstd3, h, CodecOptions{}).status().code(), StatusCode::kUnsupported);
+  // Several chunks: still an upper bound, within the per-chunk slack.
+  for (Codec codec : {Codec::kRans, Codec::kHuffman, Codec::kAtalantaRans, Codec::kAtalantaOrder0})
+    for (const Plane& p : RealPlanes()) {
+      CodecOptions o;
+      o.chunk_values = 65536;
+      o.signed_codes = p.signed_codes;
+      Histogram256(p.codes, h);
+      auto est = EstimateStreamBytes(codec, h, o);
+      auto e = EncodeCodes(codec, p.codes, o);
+      ASSERT_TRUE(est.ok() && e.ok());
+      const uint64_t chunks = (p.codes.size() + 65535) / 65536;
+      EXPECT_LE(e->bytes.size(), *est) << CodecName(codec) << " " << p.name;
+      EXPECT_LE(*est, e->bytes.size() + 0.0002 * double(e->bytes.size()) + 72 * chunks) << CodecName(codec) << " " << p.name;
+    }
 }
 
 }  // namespace

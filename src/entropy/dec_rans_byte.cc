@@ -62,11 +62,10 @@ Status DecodeRansBytes(std::span<const uint8_t> bytes, const RansByteTable& tabl
     kernel = best;
   }
   size_t i = 0;
-  switch (kernel) {
-    case RansByteKernel::kAvx512: i = DecodeRansByteGroupsAvx512(table, xs, p, end, o, n); break;
-    case RansByteKernel::kAvx2: i = DecodeRansByteGroupsAvx2(table, xs, p, end, o, n); break;
-    default: break;
-  }
+  // The CPU checks stay out of the kernels' own (target-attributed) code,
+  // which the compiler may start with instructions this CPU lacks.
+  if (kernel == RansByteKernel::kAvx512 && CpuHasAvx512()) i = DecodeRansByteGroupsAvx512(table, xs, p, end, o, n);
+  if (kernel == RansByteKernel::kAvx2 && CpuHasAvx2()) i = DecodeRansByteGroupsAvx2(table, xs, p, end, o, n);
   const uint32_t mask = (uint32_t(1) << P) - 1;
   const uint32_t* __restrict slots = table.slots.data();
   auto decode = [&](uint32_t& state) {

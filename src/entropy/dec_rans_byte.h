@@ -44,7 +44,9 @@ Status DecodeRansBytes(std::span<const uint8_t> bytes, const RansByteTable& tabl
 
 // SIMD group loops (dec_rans_byte_x86.cc): decode whole groups while n and
 // the bytes left allow one without checks; advance states and p exactly as
-// the scalar loop would; return the values decoded.
+// the scalar loop would; return the values decoded. Call only when
+// CpuHasAvx2() / CpuHasAvx512() (DecodeRansBytes does; a kernel the CPU
+// lacks falls back to the scalar loop there).
 size_t DecodeRansByteGroupsAvx2(const RansByteTable& table, uint32_t* states, const uint8_t*& p,
                                 const uint8_t* end, uint8_t* out, size_t n);
 size_t DecodeRansByteGroupsAvx512(const RansByteTable& table, uint32_t* states, const uint8_t*& p,
