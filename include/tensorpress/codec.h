@@ -58,12 +58,13 @@ enum class Codec : uint8_t {
   kZstd3 = 10,
   kZstd19 = 11,
   kLz4 = 12,
+  kRans = 13,  // order-0 interleaved rANS over the 256 byte values (byte and float-field planes)
 };
 
 // Every codec, in report order.
 std::span<const Codec> AllCodecs();
 // "atalanta", "atalanta-order0", "atalanta-rans", "huffman", "zero_rle",
-// "zvc", "csr", "csc", "bpc", "zstd-3", "zstd-19", "lz4".
+// "zvc", "csr", "csc", "bpc", "zstd-3", "zstd-19", "lz4", "rans".
 std::string_view CodecName(Codec codec);
 std::optional<Codec> CodecFromName(std::string_view name);
 
@@ -138,6 +139,34 @@ StatusOr<AtalantaTable> ProfileAtalanta(std::span<const uint8_t> codes, const Co
 void SignedToCodes(std::span<const int8_t> values, std::span<uint8_t> codes);
 // Order-0 empirical entropy of the codes, in bits per value.
 double EntropyBitsPerValue(std::span<const uint8_t> codes);
+
+// ---- Choosing a codec from a histogram ----
+// A container that cuts tensors into byte-plane chunks picks each chunk's
+// codec from its 256-bin histogram alone, without trial encodes.
+
+// histogram[v] = number of bytes equal to v (overwritten, not added to).
+// Several counting tables, so repeated bytes do not serialise on one counter.
+void Histogram256(std::span<const uint8_t> bytes, std::span<uint64_t, 256> histogram);
+
+// The byte size of EncodeCodes(codec, codes, options).bytes for codes with
+// this histogram, without encoding (microseconds: the codec's table is built
+// from the histogram, nothing is coded). Supported: rans, huffman,
+// atalanta-rans, atalanta-order0; other codecs are kUnsupported.
+//   huffman: exact for one chunk; with several, an upper bound (each chunk
+//     may pad one byte; chunk-index varints bounded).
+//   rans, atalanta-rans, atalanta-order0: every header, table and state byte
+//     exactly, plus the ideal coded size under the stream's own quantised
+//     table (sum of count * (P - log2 freq), plus raw offset bits), rounded
+//     up. The coders' real output stays at or below it: rANS's final states
+//     carry up to 16 bits of the data per lane (so the real size is up to
+//     64 bytes lower per chunk), the arithmetic coder's flush is counted as
+//     4 bytes. codec/rans_codec_test.cc checks real <= estimate <= real +
+//     0.02% + 64 bytes on real and adversarial planes.
+//   With several chunks (chunk_values < values) every chunk's states and
+//   word rounding and a bound on each chunk-index varint are added: still an
+//   upper bound, looser by up to ~72 bytes per chunk.
+StatusOr<uint64_t> EstimateStreamBytes(Codec codec, std::span<const uint64_t, 256> histogram,
+                                       const CodecOptions& options);
 
 
 // ---- From tensors to codes ----

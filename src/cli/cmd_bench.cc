@@ -1,11 +1,19 @@
 // `tensorpress bench FILE`: encode and decode throughput of every lossless
-// codec on the file's tensors, all codecs measured in the same run, on one
-// thread and on all cores.
+// codec on the file's tensors, on one thread and on all cores.
+//
+// The machine this runs on is usually shared and noisy, so codecs are never
+// timed one after another: every round times each codec once (encode, then
+// decode), in an order that rotates from round to round, and the report
+// gives each codec's median over the rounds and the spread (lowest and
+// highest round). A codec compared with another (atalanta-rans or rans vs
+// zstd-3) is compared round by round, as the median of the per-round ratios.
 #include <fmt/format.h>
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -22,8 +30,10 @@ struct BenchArgs {
   std::vector<std::string> codecs;
   std::string quantize = "int8";
   bool activations = false;
+  bool bf16_planes = false;
   bool json = false;
-  double min_seconds = 0.3;
+  double min_seconds = 0.05;
+  int rounds = 7;
 };
 
 struct Input {
@@ -31,13 +41,26 @@ struct Input {
   CodecOptions options;
 };
 
+// Per-round MB/s of one codec in one direction and thread setting.
+struct Samples {
+  std::vector<double> mb_s;
+  double Median() const {
+    if (mb_s.empty()) return 0;
+    std::vector<double> v = mb_s;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  }
+  double Min() const { return mb_s.empty() ? 0 : *std::min_element(mb_s.begin(), mb_s.end()); }
+  double Max() const { return mb_s.empty() ? 0 : *std::max_element(mb_s.begin(), mb_s.end()); }
+};
+
 struct Speed {
-  double encode_1t = 0, decode_1t = 0, encode_all = 0, decode_all = 0;  // MB/s
+  Samples encode_1t, decode_1t, encode_all, decode_all;
   uint64_t bytes = 0, coded = 0;
 };
 
 // Seconds of CPU time this process has used: single-thread throughput is
-// measured in CPU time so that other load on the machine does not count.
+// measured in CPU time so that time spent descheduled does not count.
 double ProcessCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -63,6 +86,31 @@ StatusOr<double> Throughput(uint64_t bytes, double min_seconds, bool cpu_time, F
   return double(bytes) * double(runs) / elapsed / 1e6;
 }
 
+// Float tensors as bf16 (the f32's high half, truncated) split into an
+// exponent plane (the 8 exponent bits) and a sign | 7-bit mantissa plane,
+// each coded as unsigned codes: the planes a float container codes.
+void AddBf16Planes(const Tensor& t, std::vector<Input>& inputs) {
+  if (t.dtype() != DType::kF32 && t.dtype() != DType::kBF16) return;
+  const bool f32 = t.dtype() == DType::kF32;
+  const size_t width = f32 ? 4 : 2, n = t.bytes().size() / width;
+  TensorCodes exponent, mantissa;
+  exponent.codes.resize(n);
+  mantissa.codes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t b;
+    std::memcpy(&b, t.bytes().data() + i * width + (f32 ? 2 : 0), 2);
+    exponent.codes[i] = static_cast<uint8_t>(b >> 7);
+    mantissa.codes[i] = static_cast<uint8_t>((b & 0x7f) | (b >> 15) << 7);
+  }
+  for (TensorCodes* c : {&exponent, &mantissa}) {
+    c->coded_dtype = "u8";
+    Input in;
+    in.codes = std::move(*c);
+    in.options = DefaultCodecOptions();
+    inputs.push_back(std::move(in));
+  }
+}
+
 Status RunBench(const BenchArgs& args) {
   if (!args.quantize.empty() && args.quantize != "int8" && args.quantize != "none")
     return InvalidArgumentError("--quantize supports int8 or none");
@@ -84,6 +132,10 @@ Status RunBench(const BenchArgs& args) {
     bool keep = args.globs.empty();
     for (const auto& g : args.globs) keep = keep || GlobMatch(g, t.name());
     if (!keep) continue;
+    if (args.bf16_planes) {
+      AddBf16Planes(t, inputs);
+      continue;
+    }
     auto codes = PrepareCodes(t, prep);
     if (!codes.ok()) {
       if (codes.status().code() == StatusCode::kUnsupported) continue;
@@ -95,47 +147,57 @@ Status RunBench(const BenchArgs& args) {
     in.options.signed_codes = in.codes.signed_codes;
     in.options.zero_code = in.codes.zero_code;
     in.options.rows = in.codes.rows;
-    total += in.codes.codes.size();
     inputs.push_back(std::move(in));
   }
+  for (const Input& in : inputs) total += in.codes.codes.size();
   if (inputs.empty()) return NotFoundError(args.file + ": no tensor to code");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 
+  if (args.rounds < 1) return InvalidArgumentError("--rounds must be >= 1");
   std::vector<Speed> speeds(codecs.size());
-  Progress progress("bench", codecs.size());
+  std::vector<std::vector<std::vector<uint8_t>>> streams(codecs.size(), std::vector<std::vector<uint8_t>>(inputs.size()));
+  std::vector<std::vector<uint8_t>> decoded(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) decoded[i].resize(inputs[i].codes.codes.size());
+  auto encode_all = [&](size_t ci, int threads) -> Status {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      CodecOptions o = inputs[i].options;
+      o.threads = threads;
+      TP_ASSIGN_OR_RETURN(EncodedStream e, EncodeCodes(codecs[ci], inputs[i].codes.codes, o));
+      streams[ci][i] = std::move(e.bytes);
+    }
+    return Status::Ok();
+  };
+  auto decode_all = [&](size_t ci, int threads) -> Status {
+    for (size_t i = 0; i < inputs.size(); ++i) TP_RETURN_IF_ERROR(DecodeCodes(streams[ci][i], decoded[i], threads));
+    return Status::Ok();
+  };
+  // Every codec once, checked, before any timing.
   for (size_t ci = 0; ci < codecs.size(); ++ci) {
-    const Codec codec = codecs[ci];
     Speed& s = speeds[ci];
     s.bytes = total;
-    std::vector<std::vector<uint8_t>> streams(inputs.size());
-    std::vector<std::vector<uint8_t>> decoded(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) decoded[i].resize(inputs[i].codes.codes.size());
-    for (int threads : {1, 0}) {
-      auto encode_all = [&]() -> Status {
-        for (size_t i = 0; i < inputs.size(); ++i) {
-          CodecOptions o = inputs[i].options;
-          o.threads = threads;
-          TP_ASSIGN_OR_RETURN(EncodedStream e, EncodeCodes(codec, inputs[i].codes.codes, o));
-          streams[i] = std::move(e.bytes);
-        }
-        return Status::Ok();
-      };
-      auto decode_all = [&]() -> Status {
-        for (size_t i = 0; i < inputs.size(); ++i) TP_RETURN_IF_ERROR(DecodeCodes(streams[i], decoded[i], threads));
-        return Status::Ok();
-      };
-      TP_ASSIGN_OR_RETURN(double enc, Throughput(total, args.min_seconds, threads == 1, encode_all));
-      TP_ASSIGN_OR_RETURN(double dec, Throughput(total, args.min_seconds, threads == 1, decode_all));
-      (threads == 1 ? s.encode_1t : s.encode_all) = enc;
-      (threads == 1 ? s.decode_1t : s.decode_all) = dec;
-    }
-    s.coded = 0;
+    TP_RETURN_IF_ERROR(encode_all(ci, 1));
+    TP_RETURN_IF_ERROR(decode_all(ci, 1));
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (decoded[i] != inputs[i].codes.codes)
-        return InternalError(std::string(CodecName(codec)) + " did not round-trip");
-      s.coded += streams[i].size();
+        return InternalError(std::string(CodecName(codecs[ci])) + " did not round-trip");
+      s.coded += streams[ci][i].size();
     }
-    progress.Update(ci + 1);
+  }
+  Progress progress("bench", uint64_t(args.rounds) * 2);
+  for (int threads : {1, 0}) {
+    for (int round = 0; round < args.rounds; ++round) {
+      for (size_t k = 0; k < codecs.size(); ++k) {
+        const size_t ci = (k + size_t(round)) % codecs.size();  // rotate the order
+        Speed& s = speeds[ci];
+        TP_ASSIGN_OR_RETURN(double enc, Throughput(total, args.min_seconds, threads == 1,
+                                                   [&] { return encode_all(ci, threads); }));
+        TP_ASSIGN_OR_RETURN(double dec, Throughput(total, args.min_seconds, threads == 1,
+                                                   [&] { return decode_all(ci, threads); }));
+        (threads == 1 ? s.encode_1t : s.encode_all).mb_s.push_back(enc);
+        (threads == 1 ? s.decode_1t : s.decode_all).mb_s.push_back(dec);
+      }
+      progress.Update(uint64_t(threads == 1 ? 0 : args.rounds) + uint64_t(round) + 1);
+    }
   }
 
   auto speed_of = [&](Codec c) -> const Speed* {
@@ -143,40 +205,59 @@ Status RunBench(const BenchArgs& args) {
       if (codecs[i] == c) return &speeds[i];
     return nullptr;
   };
-  const Speed* rans = speed_of(Codec::kAtalantaRans);
-  const Speed* zstd3 = speed_of(Codec::kZstd3);
+  // Round-by-round ratio of two codecs' 1-thread decode speeds, median.
+  auto decode_ratio = [&](Codec a, Codec b) -> double {
+    const Speed *sa = speed_of(a), *sb = speed_of(b);
+    if (!sa || !sb) return 0;
+    Samples r;
+    for (size_t i = 0; i < sa->decode_1t.mb_s.size(); ++i) r.mb_s.push_back(sa->decode_1t.mb_s[i] / sb->decode_1t.mb_s[i]);
+    return r.Median();
+  };
+  const std::pair<Codec, Codec> kComparisons[] = {{Codec::kAtalantaRans, Codec::kZstd3}, {Codec::kRans, Codec::kZstd3}};
   if (args.json) {
     nlohmann::ordered_json j;
     j["file"] = args.file;
     j["tensors"] = inputs.size();
     j["values"] = total;
     j["threads"] = cores;
+    j["rounds"] = args.rounds;
     j["codecs"] = nlohmann::ordered_json::object();
+    auto samples = [](const Samples& x) {
+      return nlohmann::ordered_json{{"median", x.Median()}, {"min", x.Min()}, {"max", x.Max()}};
+    };
     for (size_t i = 0; i < codecs.size(); ++i) {
       const Speed& s = speeds[i];
       j["codecs"][std::string(CodecName(codecs[i]))] = {
           {"ratio", s.coded ? double(s.bytes) / double(s.coded) : 0.0},
-          {"encode_mb_s", s.encode_1t},
-          {"decode_mb_s", s.decode_1t},
-          {"encode_mb_s_all_threads", s.encode_all},
-          {"decode_mb_s_all_threads", s.decode_all}};
+          {"encode_mb_s", s.encode_1t.Median()},
+          {"decode_mb_s", s.decode_1t.Median()},
+          {"encode_mb_s_all_threads", s.encode_all.Median()},
+          {"decode_mb_s_all_threads", s.decode_all.Median()},
+          {"rounds", {{"encode_1t", samples(s.encode_1t)}, {"decode_1t", samples(s.decode_1t)},
+                      {"encode_all", samples(s.encode_all)}, {"decode_all", samples(s.decode_all)}}}};
     }
-    if (rans && zstd3) j["atalanta_rans_decode_over_zstd3"] = rans->decode_1t / zstd3->decode_1t;
+    for (const auto& [a, b] : kComparisons)
+      if (speed_of(a) && speed_of(b))
+        j[fmt::format("{}_decode_over_{}", CodecName(a), CodecName(b))] = decode_ratio(a, b);
     fmt::print("{}\n", j.dump(2));
     return Status::Ok();
   }
-  fmt::print("{}: {} tensors, {} values; MB/s of 8-bit codes, 1 thread (CPU time) and {} threads (wall time)\n", args.file,
-             inputs.size(), total, cores);
-  fmt::print("{:<16} {:>7} {:>10} {:>10} {:>10} {:>10}\n", "codec", "ratio", "enc 1t", "dec 1t",
-             "enc all", "dec all");
+  fmt::print("{}: {} planes/tensors, {} values; MB/s of 8-bit codes, median of {} interleaved rounds "
+             "[lowest-highest]; 1 thread (CPU time) and {} threads (wall time)\n",
+             args.file, inputs.size(), total, args.rounds, cores);
+  fmt::print("{:<16} {:>7} {:>18} {:>18} {:>18} {:>18}\n", "codec", "ratio", "enc 1t", "dec 1t", "enc all",
+             "dec all");
+  auto cell = [](const Samples& x) { return fmt::format("{:.0f} [{:.0f}-{:.0f}]", x.Median(), x.Min(), x.Max()); };
   for (size_t i = 0; i < codecs.size(); ++i) {
     const Speed& s = speeds[i];
-    fmt::print("{:<16} {:>7.3f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}\n", CodecName(codecs[i]),
-               s.coded ? double(s.bytes) / double(s.coded) : 0.0, s.encode_1t, s.decode_1t, s.encode_all,
-               s.decode_all);
+    fmt::print("{:<16} {:>7.3f} {:>18} {:>18} {:>18} {:>18}\n", CodecName(codecs[i]),
+               s.coded ? double(s.bytes) / double(s.coded) : 0.0, cell(s.encode_1t), cell(s.decode_1t),
+               cell(s.encode_all), cell(s.decode_all));
   }
-  if (rans && zstd3)
-    fmt::print("atalanta-rans decodes {:.2f}x as fast as zstd-3 (1 thread)\n", rans->decode_1t / zstd3->decode_1t);
+  for (const auto& [a, b] : kComparisons)
+    if (speed_of(a) && speed_of(b))
+      fmt::print("{} decodes {:.2f}x as fast as {} (1 thread, median of per-round ratios)\n", CodecName(a),
+                 decode_ratio(a, b), CodecName(b));
   return Status::Ok();
 }
 
@@ -190,7 +271,10 @@ void AddBenchCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--codec", args->codecs, "Only these codecs (repeatable)");
   app->add_option("--quantize", args->quantize, "int8 (default): quantize float tensors first; none: skip them");
   app->add_flag("--activations", args->activations, "Quantize every float tensor as an activation (uint8)");
-  app->add_option("--min-seconds", args->min_seconds, "Minimum time per measurement (default 0.3)");
+  app->add_option("--min-seconds", args->min_seconds, "Minimum time per codec and round (default 0.05)");
+  app->add_option("--rounds", args->rounds, "Interleaved rounds; the report gives the median (default 7)");
+  app->add_flag("--bf16-planes", args->bf16_planes,
+                "Code float tensors as bf16 exponent and sign|mantissa planes (unsigned codes) instead");
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
   commands.push_back({app, [args] { return RunBench(*args); }});
 }

@@ -10,10 +10,11 @@
 namespace tp {
 namespace {
 
-constexpr std::array<Codec, 12> kAllCodecs = {
+constexpr std::array<Codec, 13> kAllCodecs = {
     Codec::kAtalanta, Codec::kAtalantaOrder0, Codec::kAtalantaRans, Codec::kHuffman,
     Codec::kZeroRle,  Codec::kZvc,            Codec::kCsr,          Codec::kCsc,
-    Codec::kBpc,      Codec::kZstd3,          Codec::kZstd19,       Codec::kLz4};
+    Codec::kBpc,      Codec::kZstd3,          Codec::kZstd19,       Codec::kLz4,
+    Codec::kRans};
 
 }  // namespace
 
@@ -33,6 +34,7 @@ std::string_view CodecName(Codec codec) {
     case Codec::kZstd3: return "zstd-3";
     case Codec::kZstd19: return "zstd-19";
     case Codec::kLz4: return "lz4";
+    case Codec::kRans: return "rans";
   }
   return "unknown";
 }
@@ -77,8 +79,8 @@ void SignedToCodes(std::span<const int8_t> values, std::span<uint8_t> codes) {
 
 double EntropyBitsPerValue(std::span<const uint8_t> codes) {
   if (codes.empty()) return 0;
-  std::vector<uint64_t> hist(256, 0);
-  for (uint8_t c : codes) ++hist[c];
+  std::array<uint64_t, 256> hist;
+  Histogram256(codes, hist);
   return entropy::EntropyBits(hist) / double(codes.size());
 }
 

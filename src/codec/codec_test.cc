@@ -45,7 +45,7 @@ std::vector<uint64_t> Histogram(std::span<const uint8_t> v, int alphabet = 256) 
 }
 
 TEST(Codec, NamesRoundTrip) {
-  EXPECT_EQ(AllCodecs().size(), 12u);
+  EXPECT_EQ(AllCodecs().size(), 13u);
   for (Codec c : AllCodecs()) EXPECT_EQ(CodecFromName(CodecName(c)), c);
   EXPECT_FALSE(CodecFromName("gzip").has_value());
 }

@@ -19,6 +19,7 @@
 #include "entropy/dec_arith.h"
 #include "entropy/dec_huffman.h"
 #include "entropy/dec_rans.h"
+#include "entropy/dec_rans_byte.h"
 #include "entropy/frequency.h"
 #include "io/byte_reader.h"
 #include "tensorpress/codec.h"
@@ -40,6 +41,8 @@ struct DecodeModel {
   bool rans_packed_ok = false;
   std::vector<uint16_t> range_start, range_size;
   std::vector<uint8_t> offset_bits;
+  // rans.
+  entropy::RansByteTable rans_bytes;
   // Huffman.
   entropy::HuffmanDecodeTable huffman;
   // CSR/CSC.
@@ -92,6 +95,15 @@ Status ParseParams(DecodeModel& m, std::span<const uint8_t> params, uint64_t val
       auto t = entropy::BuildDecodeTable(freqs, p);
       if (!t.ok()) return CorruptDataError("order-0 table: " + t.status().message());
       m.arith_table = std::move(*t);
+      return Status::Ok();
+    }
+    case Codec::kRans: {
+      int p = 0, w = 0;
+      std::vector<uint32_t> freqs;
+      TP_RETURN_IF_ERROR(codec::ReadOrder0Table(params, &p, &w, &freqs));
+      if (w != 32) return CorruptDataError("rans table declares " + std::to_string(w) + "-bit states, not 32");
+      Status st = entropy::BuildRansByteTable(freqs, p, &m.rans_bytes);
+      if (!st.ok()) return CorruptDataError("rans table: " + st.message());
       return Status::Ok();
     }
     case Codec::kHuffman: {
@@ -327,6 +339,7 @@ Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<
       return Status::Ok();
     }
     case Codec::kHuffman: return entropy::HuffmanDecode(in, m.huffman, out);
+    case Codec::kRans: return entropy::DecodeRansBytes(in, m.rans_bytes, out);
     case Codec::kZeroRle: return DecodeZeroRleChunk(m, in, out);
     case Codec::kZvc: return DecodeZvcChunk(m, in, out);
     case Codec::kCsr:

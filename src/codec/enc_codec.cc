@@ -17,6 +17,7 @@
 #include "entropy/enc_arith.h"
 #include "entropy/enc_huffman.h"
 #include "entropy/enc_rans.h"
+#include "entropy/enc_rans_fast.h"
 #include "entropy/frequency.h"
 #include "tensorpress/codec.h"
 
@@ -28,7 +29,7 @@ using entropy::BitWriter;
 
 std::vector<uint64_t> Histogram(std::span<const uint8_t> codes) {
   std::vector<uint64_t> h(256, 0);
-  for (uint8_t c : codes) ++h[c];
+  Histogram256(codes, std::span<uint64_t, 256>(h.data(), 256));
   return h;
 }
 
@@ -43,6 +44,8 @@ struct Model {
   std::vector<uint8_t> symbol_of, offset_of, offset_bits;
   std::vector<uint32_t> freqs;
   entropy::ArithConfig arith;
+  // atalanta-rans and rans: the rANS encoder's per-code table.
+  entropy::RansCodeEncoder rans;
   // Huffman.
   std::vector<uint8_t> lengths;
   // CSR/CSC.
@@ -132,6 +135,44 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
   return b;
 }
 
+// atalanta-rans: offsets ride in the rANS state (P + width <= 16): start
+// from the largest P at which K capped ranges can tile the alphabet, and
+// lower it further in the rare case that gaps of unused codes leave no cut
+// into non-empty capped ranges (P = 8 always has one: one range).
+StatusOr<BuiltTable> BuildAtalantaRansTable(std::span<const uint64_t> hist, uint64_t values, const CodecOptions& o) {
+  for (int p = codec::AtalantaRansPrecision(o.precision_bits, o.atalanta_ranges);; --p) {
+    StatusOr<BuiltTable> b = BuildAtalantaTable(hist, values, o, p, codec::AtalantaRansMaxOffsetBits(p));
+    if (b.ok() || p <= entropy::kMinPrecisionBits) return b;
+  }
+}
+
+// rans: the precision (8..12) that minimises ideal coded bits + table bits.
+// Large planes take P = 12 directly (a finer table always pays there, and
+// each normalisation costs time every call).
+struct RansTable {
+  int precision_bits = 0;
+  std::vector<uint32_t> freqs;
+  double coded_bits = 0;  // ideal coded bits under freqs
+};
+StatusOr<RansTable> ChooseRansTable(std::vector<uint64_t> hist) {
+  uint64_t values = 0;
+  for (uint64_t c : hist) values += c;
+  if (values == 0) hist[0] = 1;  // an empty plane still gets a valid table
+  RansTable best;
+  double best_bits = INFINITY;
+  const int lowest = values >= (uint64_t(1) << 16) ? entropy::kRansByteMaxPrecisionBits : entropy::kMinPrecisionBits;
+  for (int p = entropy::kRansByteMaxPrecisionBits; p >= lowest; --p) {
+    TP_ASSIGN_OR_RETURN(std::vector<uint32_t> f, entropy::NormalizeFrequencies(hist, p));
+    const double coded = entropy::IdealCodedBits(hist, f, p);
+    const double bits = coded + double(codec::Order0TableBits(f));
+    if (bits < best_bits) {
+      best_bits = bits;
+      best = {p, std::move(f), coded};
+    }
+  }
+  return best;
+}
+
 // --- Chunk encoders: each appends its chunk to `out` and adds its payload bits. ---
 
 // One bit stream: the coder's bits, flushed so that any bits may follow, then
@@ -149,19 +190,14 @@ Status EncodeAtalantaChunk(const Model& m, std::span<const uint8_t> codes, std::
   return Status::Ok();
 }
 
-// atalanta-rans: the chunk is one rANS stream, each offset folded into the
-// state after its symbol (entropy/enc_rans.cc).
-Status EncodeAtalantaRansChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
-                               uint64_t& payload_bits) {
-  std::vector<uint8_t> symbols(codes.size()), offsets(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i) {
-    symbols[i] = m.symbol_of[codes[i]];
-    offsets[i] = m.offset_of[codes[i]];
-  }
-  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::RansEncode(symbols, m.freqs, m.arith.precision_bits,
-                                                                      offsets, m.offset_bits));
-  out.insert(out.end(), coded.begin(), coded.end());
-  payload_bits += 8 * coded.size();
+// atalanta-rans and rans: the chunk is one rANS stream (entropy/enc_rans.cc);
+// atalanta-rans folds each offset into the state after its symbol, through
+// the per-code table built once per tensor.
+Status EncodeRansChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                       uint64_t& payload_bits) {
+  const size_t before = out.size();
+  TP_RETURN_IF_ERROR(entropy::RansEncodeCodes(m.rans, codes, out));
+  payload_bits += 8 * (out.size() - before);
   return Status::Ok();
 }
 
@@ -287,7 +323,8 @@ Status EncodeChunk(const Model& m, std::span<const uint8_t> codes, std::vector<u
                    uint64_t& payload_bits) {
   switch (m.codec) {
     case Codec::kAtalanta: return EncodeAtalantaChunk(m, codes, out, payload_bits);
-    case Codec::kAtalantaRans: return EncodeAtalantaRansChunk(m, codes, out, payload_bits);
+    case Codec::kAtalantaRans:
+    case Codec::kRans: return EncodeRansChunk(m, codes, out, payload_bits);
     case Codec::kAtalantaOrder0: return EncodeOrder0Chunk(m, codes, out, payload_bits);
     case Codec::kHuffman: return EncodeHuffmanChunk(m, codes, out, payload_bits);
     case Codec::kZeroRle: EncodeZeroRleChunk(m, codes, out, payload_bits); return Status::Ok();
@@ -311,18 +348,7 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
       const std::vector<uint64_t> hist = Histogram(codes);
       BuiltTable built;
       if (m.codec == Codec::kAtalantaRans) {
-        // Offsets ride in the rANS state (P + width <= 16): start from the
-        // largest P at which K capped ranges can tile the alphabet, and lower
-        // it further in the rare case that gaps of unused codes leave no cut
-        // into non-empty capped ranges (P = 8 always has one: one range).
-        int p = codec::AtalantaRansPrecision(o.precision_bits, o.atalanta_ranges);
-        for (;; --p) {
-          StatusOr<BuiltTable> b = BuildAtalantaTable(hist, codes.size(), o, p, codec::AtalantaRansMaxOffsetBits(p));
-          if (b.ok() || p <= entropy::kMinPrecisionBits) {
-            TP_ASSIGN_OR_RETURN(built, std::move(b));
-            break;
-          }
-        }
+        TP_ASSIGN_OR_RETURN(built, BuildAtalantaRansTable(hist, codes.size(), o));
       } else {
         TP_ASSIGN_OR_RETURN(built, BuildAtalantaTable(hist, codes.size(), o));
       }
@@ -339,6 +365,9 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
           m.offset_of[v] = static_cast<uint8_t>(v - t.range_start[r]);
         }
       }
+      if (m.codec == Codec::kAtalantaRans)
+        TP_RETURN_IF_ERROR(entropy::BuildRansCodeEncoder(m.freqs, t.precision_bits, &m.rans, m.symbol_of,
+                                                         m.offset_of, m.offset_bits));
       BitWriter w;
       codec::WriteAtalantaTable(built.fields, codes.size(), w);
       std::vector<uint8_t> bits = w.Finish();
@@ -362,6 +391,16 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
       }
       BitWriter w;
       codec::WriteOrder0Table(m.arith.precision_bits, m.arith.register_bits, m.freqs, w);
+      std::vector<uint8_t> bits = w.Finish();
+      params.insert(params.end(), bits.begin(), bits.end());
+      return Status::Ok();
+    }
+    case Codec::kRans: {
+      TP_ASSIGN_OR_RETURN(const RansTable t, ChooseRansTable(Histogram(codes)));
+      m.freqs = t.freqs;
+      TP_RETURN_IF_ERROR(entropy::BuildRansCodeEncoder(m.freqs, t.precision_bits, &m.rans));
+      BitWriter w;
+      codec::WriteOrder0Table(t.precision_bits, 32, m.freqs, w);
       std::vector<uint8_t> bits = w.Finish();
       params.insert(params.end(), bits.begin(), bits.end());
       return Status::Ok();
@@ -391,7 +430,123 @@ Status BuildModel(Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>
   }
 }
 
+// The stream's header and parameters (codec_format.h).
+void WriteStreamHeader(Codec codec, const CodecOptions& options, uint64_t values, uint64_t chunk_values,
+                       std::span<const uint8_t> params, std::vector<uint8_t>& out) {
+  const int zero_code = ZeroCode(options);
+  out.push_back(static_cast<uint8_t>(codec));
+  out.push_back(codec::kStreamVersion);
+  const bool default_zero = zero_code == (options.signed_codes ? 128 : 0);
+  const bool one_chunk = chunk_values == std::max<uint64_t>(values, 1);
+  out.push_back(static_cast<uint8_t>((options.signed_codes ? codec::kFlagSignedCodes : 0) |
+                                     (default_zero ? 0 : codec::kFlagZeroCode) |
+                                     (one_chunk ? codec::kFlagOneChunk : 0)));
+  if (!default_zero) out.push_back(static_cast<uint8_t>(zero_code));
+  codec::PutVarint(out, values);
+  if (!one_chunk) codec::PutVarint(out, chunk_values);
+  codec::PutVarint(out, params.size());
+  out.insert(out.end(), params.begin(), params.end());
+}
+
+uint64_t VarintBytes(uint64_t v) {
+  uint64_t n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
 }  // namespace
+
+StatusOr<uint64_t> EstimateStreamBytes(Codec codec, std::span<const uint64_t, 256> histogram,
+                                       const CodecOptions& options) {
+  TP_RETURN_IF_ERROR(ValidateCodecOptions(options));
+  std::vector<uint64_t> hist(histogram.begin(), histogram.end());
+  uint64_t values = 0;
+  for (uint64_t c : hist) values += c;
+  const uint64_t chunk_values = std::max<uint64_t>(1, std::min<uint64_t>(options.chunk_values, values));
+  const uint64_t chunks = (values + chunk_values - 1) / chunk_values;
+  std::vector<uint8_t> params;
+  // Payload: ideal bits of the symbols (and raw bits) under the stream's own table.
+  double coded_bits = 0;
+  uint64_t per_chunk_bytes = 0;
+  switch (codec) {
+    case Codec::kRans: {
+      TP_ASSIGN_OR_RETURN(const RansTable t, ChooseRansTable(hist));
+      BitWriter w;
+      codec::WriteOrder0Table(t.precision_bits, 32, t.freqs, w);
+      params = w.Finish();
+      coded_bits = t.coded_bits;
+      per_chunk_bytes = 4 * entropy::kRansLanes;  // the final states
+      break;
+    }
+    case Codec::kAtalantaRans: {
+      TP_ASSIGN_OR_RETURN(const BuiltTable built, BuildAtalantaRansTable(hist, values, options));
+      BitWriter w;
+      codec::WriteAtalantaTable(built.fields, values, w);
+      params = w.Finish();
+      const AtalantaTable& t = built.table;
+      for (size_t r = 0; r < t.range_start.size(); ++r) {
+        const int end = r + 1 < t.range_start.size() ? t.range_start[r + 1] : t.end_code;
+        uint64_t count = 0;
+        for (int v = t.range_start[r]; v < end; ++v) count += hist[v];
+        if (count == 0) continue;
+        coded_bits += double(count) * (t.precision_bits - std::log2(double(t.frequency[r])) + t.offset_bits[r]);
+      }
+      per_chunk_bytes = 4 * entropy::kRansLanes;
+      break;
+    }
+    case Codec::kAtalantaOrder0: {
+      if (values == 0) hist[0] = 1;
+      double best_bits = INFINITY;
+      int best_p = 0;
+      std::vector<uint32_t> best_f;
+      for (int p = entropy::kMinPrecisionBits; p <= entropy::kMaxPrecisionBits; ++p) {
+        TP_ASSIGN_OR_RETURN(std::vector<uint32_t> f, entropy::NormalizeFrequencies(hist, p));
+        const double ideal = entropy::IdealCodedBits(hist, f, p);
+        const double bits = ideal + double(codec::Order0TableBits(f));
+        if (bits < best_bits) {
+          best_bits = bits;
+          best_p = p;
+          best_f = std::move(f);
+          coded_bits = ideal;
+        }
+      }
+      if (values == 0) coded_bits = 0;
+      BitWriter w;
+      codec::WriteOrder0Table(best_p, 32, best_f, w);
+      params = w.Finish();
+      per_chunk_bytes = 4;  // the arithmetic coder's flush (32-bit register)
+      break;
+    }
+    case Codec::kHuffman: {
+      std::vector<uint64_t> h = hist;
+      if (values == 0) h[0] = 1;
+      TP_ASSIGN_OR_RETURN(std::vector<uint8_t> lengths, entropy::HuffmanCodeLengths(h));
+      for (int s = 0; s < 256; s += 2) params.push_back(static_cast<uint8_t>(lengths[s] | lengths[s + 1] << 4));
+      uint64_t bits = 0;
+      for (int s = 0; s < 256; ++s) bits += hist[s] * lengths[s];
+      // One chunk: exact. Several: each chunk pads to a byte.
+      std::vector<uint8_t> header;
+      WriteStreamHeader(codec, options, values, chunk_values, params, header);
+      uint64_t index = 0;
+      if (chunks > 1) index = (chunks - 1) * VarintBytes(std::max<uint64_t>(1, (chunk_values * 15 + 7) / 8));
+      return header.size() + index + (bits + 7) / 8 + (chunks > 1 ? chunks - 1 : 0);
+    }
+    default:
+      return UnsupportedError(std::string(CodecName(codec)) + " has no size estimate from a histogram");
+  }
+  std::vector<uint8_t> header;
+  WriteStreamHeader(codec, options, values, chunk_values, params, header);
+  // Several chunks share the table, so their ideal bits add up; each rounds
+  // up to whole 16-bit words (or bytes), and each index entry but the last
+  // is a varint no longer than that of a chunk's largest possible size.
+  uint64_t payload = static_cast<uint64_t>(std::ceil(coded_bits / 8)) + chunks * per_chunk_bytes;
+  uint64_t index = 0;
+  if (chunks > 1) {
+    payload += 2 * chunks;
+    index = (chunks - 1) * VarintBytes(2 * chunk_values + per_chunk_bytes + 8);
+  }
+  return header.size() + index + payload;
+}
 
 StatusOr<AtalantaTable> ProfileAtalanta(std::span<const uint8_t> codes, const CodecOptions& options) {
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options));
@@ -427,18 +582,10 @@ StatusOr<EncodedStream> EncodeCodes(Codec codec, std::span<const uint8_t> codes,
   EncodedStream s;
   s.codec = codec;
   std::vector<uint8_t>& out = s.bytes;
-  out.push_back(static_cast<uint8_t>(codec));
-  out.push_back(codec::kStreamVersion);
-  const bool default_zero = m.zero_code == (options.signed_codes ? 128 : 0);
-  const bool one_chunk = chunk_values == std::max<uint64_t>(codes.size(), 1);
-  out.push_back(static_cast<uint8_t>((options.signed_codes ? codec::kFlagSignedCodes : 0) |
-                                     (default_zero ? 0 : codec::kFlagZeroCode) |
-                                     (one_chunk ? codec::kFlagOneChunk : 0)));
-  if (!default_zero) out.push_back(static_cast<uint8_t>(m.zero_code));
-  codec::PutVarint(out, codes.size());
-  if (!one_chunk) codec::PutVarint(out, chunk_values);
-  codec::PutVarint(out, params.size());
-  out.insert(out.end(), params.begin(), params.end());
+  size_t total = 0;
+  for (const auto& b : chunk_bytes) total += b.size();
+  out.reserve(32 + params.size() + 3 * chunks + total);
+  WriteStreamHeader(codec, options, codes.size(), chunk_values, params, out);
   for (uint64_t c = 0; c < chunks; ++c) {
     TP_RETURN_IF_ERROR(chunk_status[c]);
     if (c + 1 < chunks) codec::PutVarint(out, chunk_bytes[c].size());

@@ -64,21 +64,25 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   const double inf = std::numeric_limits<double>::infinity();
   if (n == 0) return Partition{{0}, 0, inf};
   // cost(i, j) of range [i, j) without its frequency, and its frequency's
-  // bits, computed once for all K (A^2/2 logarithms).
+  // bits, computed once for all K, only for ranges of at most max_size codes
+  // (atalanta-rans caps them at 2^(16-P): 16 codes at P = 12, so A * 16
+  // logarithms rather than A^2 / 2). Entry (i, j) is at i * span + j - i - 1.
   const size_t stride = size_t(a) + 1;
-  std::vector<double> cost(stride * stride, 0.0), freq_bits(stride * stride, 0.0);
+  const int span = std::min(a, max_size);
+  std::vector<double> cost(size_t(a) * size_t(span), inf), freq_bits(size_t(a) * size_t(span), 0.0);
+  auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
   for (int i = 0; i < a; ++i)
-    for (int j = i + 1; j <= a; ++j) {
+    for (int j = i + 1; j <= std::min(a, i + span); ++j) {
       const uint64_t c = prefix[j] - prefix[i];
+      if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
       double x = -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i));
       if (!serialized) {
         x += table.bits_per_range;
       } else {
         x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
-        freq_bits[i * stride + j] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
+        freq_bits[at(i, j)] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
       }
-      // A range must hold a value (its frequency is at least 1).
-      cost[i * stride + j] = c == 0 ? inf : x;
+      cost[at(i, j)] = x;
     }
   // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
   // implied range is among them (always, for the flat cost). from encodes
@@ -88,24 +92,33 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
                                  std::vector<double>((kmax + 1) * stride, inf)};
   std::vector<int> from[2] = {std::vector<int>((kmax + 1) * stride, -1), std::vector<int>((kmax + 1) * stride, -1)};
   best[serialized ? 0 : 1][idx(0, 0)] = 0;
-  auto relax = [&](int s, int k, int j, double c, int prev) {
-    if (c < best[s][idx(k, j)]) {
-      best[s][idx(k, j)] = c;
-      from[s][idx(k, j)] = prev;
-    }
-  };
-  for (int k = 1; k <= kmax; ++k)
-    for (int j = k; j <= a; ++j)
-      for (int i = std::max(k - 1, j - max_size); i < j; ++i) {
-        const double rc = cost[i * stride + j], fb = freq_bits[i * stride + j];
-        if (rc == inf) continue;
-        const double b0 = best[0][idx(k - 1, i)], b1 = best[1][idx(k - 1, i)];
-        if (b0 != inf) {
-          relax(0, k, j, b0 + rc + fb, 2 * i);
-          relax(1, k, j, b0 + rc, 2 * i);  // this range's frequency is implied
-        }
-        if (b1 != inf) relax(1, k, j, b1 + rc + fb, 2 * i + 1);
+  // k ranges of at most `span` codes end at most at k * span: the DP visits
+  // only those ends (for atalanta-rans's 16-code cap, about half of A * K).
+  // Each (k, j) takes the minimum over its candidates in a branch-free scan
+  // (inf propagates, so impossible candidates never win); ties go to the
+  // first candidate in scan order.
+  for (int k = 1; k <= kmax; ++k) {
+    const double* b0 = &best[0][idx(k - 1, 0)];
+    const double* b1 = &best[1][idx(k - 1, 0)];
+    for (int j = k; j <= std::min<int64_t>(a, int64_t(k) * span); ++j) {
+      double m0 = inf, m1 = inf;
+      int f0 = -1, f1 = -1;
+      for (int i = std::max(k - 1, j - span); i < j; ++i) {
+        const double rc = cost[at(i, j)], fb = freq_bits[at(i, j)];
+        const double with_freq = b0[i] + rc + fb, implied_here = b0[i] + rc, implied_before = b1[i] + rc + fb;
+        f0 = with_freq < m0 ? 2 * i : f0;
+        m0 = with_freq < m0 ? with_freq : m0;
+        f1 = implied_here < m1 ? 2 * i : f1;  // this range's frequency is implied
+        m1 = implied_here < m1 ? implied_here : m1;
+        f1 = implied_before < m1 ? 2 * i + 1 : f1;
+        m1 = implied_before < m1 ? implied_before : m1;
       }
+      best[0][idx(k, j)] = m0;
+      from[0][idx(k, j)] = f0;
+      best[1][idx(k, j)] = m1;
+      from[1][idx(k, j)] = f1;
+    }
+  }
   int k_best = 1;
   for (int k = 2; k <= kmax; ++k)
     if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;

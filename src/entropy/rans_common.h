@@ -17,5 +17,8 @@ inline constexpr uint32_t kRansLow = uint32_t(1) << 16;
 // A symbol may carry raw bits folded into the same state: P + raw bits must
 // not exceed this, so that one word still restores a state (enc_rans.cc).
 inline constexpr int kRansMaxPrecisionPlusRawBits = 16;
+// The order-0 byte coder (codec `rans`, dec_rans_byte.h) packs a slot's
+// frequency - 1, bias and symbol into 12 + 12 + 8 bits: P <= 12.
+inline constexpr int kRansByteMaxPrecisionBits = 12;
 
 }  // namespace tp::entropy

@@ -1,0 +1,59 @@
+// Internal: the fast encoder of enc_rans's interleaved rANS streams, driven
+// by one table entry per *code* (byte value), so that a caller's mapping of
+// codes to symbols and raw bits (Atalanta's ranges and offsets) costs no
+// separate pass. Its output is byte-for-byte RansEncode's for the same
+// symbols, frequencies and raw bits (enc_rans_fast_test.cc checks this);
+// RansEncode stays the readable reference.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "entropy/rans_common.h"
+#include "tensorpress/status.h"
+
+namespace tp::entropy {
+
+// Everything one encode step of code c needs, in one 24-byte load. With
+// x1 = (x << raw_bits) | raw and f the symbol's frequency, the step is
+// x' = x1 + floor(x1 / f) * (2^P - f) + start. The quotient is the high half
+// of x1 * rcp with rcp = floor(2^64 / f) + 1: exact because x1 < 2^32 and
+// rcp * f - 2^64 <= f <= 2^15, so the error term x1 * (rcp * f - 2^64) / f
+// stays below 2^64 / f and cannot carry the fraction x1 / f - q past 1 (the
+// Granlund-Montgomery round-up argument). f = 1 has no such rcp; there
+// rcp = 2^64 - 1 gives q = x1 - 1, and its bias takes the missing 2^P - 1.
+struct RansCodeEntry {
+  uint64_t rcp = 0;
+  uint32_t x_max = 0;  // emit a word first when x >= x_max = f << (32 - P - raw_bits)
+  uint32_t bias = 0;   // the symbol's start (+ 2^P - 1 when f = 1)
+  uint16_t complement = 0;  // 2^P - f
+  uint8_t raw_bits = 0, raw = 0;
+  uint8_t usable = 0;  // the code has a symbol of non-zero frequency
+};
+static_assert(sizeof(RansCodeEntry) == 24);
+
+struct RansCodeEncoder {
+  int precision_bits = 0;
+  RansCodeEntry entry[256];
+};
+
+// Builds the entries. Without `symbol_of`, code c is symbol c (order-0 over
+// bytes; freqs then has 256 entries or fewer). With it, code c is symbol
+// symbol_of[c] followed by offset_of[c] in raw_bits[symbol] raw bits (the
+// same contract as RansEncode's raw bits).
+Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits, RansCodeEncoder* enc,
+                            std::span<const uint8_t> symbol_of = {}, std::span<const uint8_t> offset_of = {},
+                            std::span<const uint8_t> raw_bits = {});
+
+// InvalidArgumentError if a code counted in `histogram` is not usable.
+Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t> histogram);
+
+// Appends the rANS stream of `codes` to `out`. Precondition: every code is
+// usable (CheckRansCodesUsable on their histogram; the codecs build the
+// table from that histogram). The loop does not check it (a check per value
+// cost 17% of its speed): an unusable code gives a stream that fails to
+// decode, never a write outside `out`.
+Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out);
+
+}  // namespace tp::entropy
