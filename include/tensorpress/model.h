@@ -34,6 +34,9 @@ struct Model {
   ModelFormat format = ModelFormat::kUnknown;
   std::vector<Tensor> tensors;
   Metadata metadata;
+  // Things a reader kept but could not fully interpret (e.g. a GGUF tensor
+  // of a ggml type newer than tensorpress, kept as opaque bytes), one line each.
+  std::vector<std::string> warnings;
 };
 
 struct ReadOptions {
