@@ -193,6 +193,7 @@ struct TensorCodes {
   uint64_t rows = 1;          // CSR/CSC view: shape[0] x (the rest); 1 row below rank 2
   std::string coded_dtype;    // "i8" or "u8"
   bool quantized = false;     // a lossy quantization step produced the codes
+  std::string plane_name;     // PrepareBlockFieldPlanes: the block field ("d.hi", "qs", ...)
 };
 
 // Integer tensors of any width whose values fit in int8 (signed codes) or
@@ -209,5 +210,12 @@ StatusOr<Tensor> QuantizeForCoding(const Tensor& tensor, const PrepareOptions& o
 // and the high exponent bits, where trained weights are most redundant. Each
 // plane is coded on its own as unsigned codes.
 StatusOr<std::vector<TensorCodes>> PrepareBytePlanes(const Tensor& tensor);
+
+// Lossless coding of GGUF block-quantized tensors (q4_k, q6_k, iq2_xs, ...):
+// one plane per block field (fp16 scale low/high bytes, packed sub-scales,
+// nibbles, high bits, signs; src/codec/block_fields.h), each gathered over
+// all blocks and coded on its own as unsigned codes; `plane_name` names the
+// field. The planes are a permutation of the tensor's bytes.
+StatusOr<std::vector<TensorCodes>> PrepareBlockFieldPlanes(const Tensor& tensor);
 
 }  // namespace tp

@@ -5,10 +5,11 @@
 // Most dtypes store one element in a whole number of bytes. Two kinds do not:
 //   - packed 4-bit integers (kI4, kU4): two elements a byte, the first in the
 //     low nibble; a tensor of n elements takes ceil(n/2) bytes;
-//   - block-quantized GGUF types (kQ8_0, kQ4_0, kQ4_1): `block_elements`
-//     elements share one block of `block_bytes` bytes holding a scale (and a
-//     minimum) plus the quantized values. They are read as raw blocks and
-//     dequantized on request (see Dequantize in tensor.h).
+//   - block-quantized GGUF types (kQ8_0 ... kMXFP4, every ggml type):
+//     `block_elements` elements (32, or 256 for K/IQ/TQ super-blocks) share
+//     one block of `block_bytes` bytes holding scales (and minimums) plus the
+//     quantized values. They are read as raw blocks and dequantized on
+//     request (ElementsAsDouble / ToF32 in tensor.h).
 #pragma once
 
 #include <cstddef>
@@ -25,8 +26,13 @@ enum class DType : uint8_t {
   kBool,
   kI4, kU4,
   kQ8_0, kQ4_0, kQ4_1,
+  // Every other ggml block type (appended; src/common/blocks.h has the layouts).
+  kQ5_0, kQ5_1, kQ8_1,
+  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K,
+  kIQ2_XXS, kIQ2_XS, kIQ3_XXS, kIQ1_S, kIQ4_NL, kIQ3_S, kIQ2_S, kIQ4_XS, kIQ1_M,
+  kTQ1_0, kTQ2_0, kMXFP4,
 };
-inline constexpr int kNumDTypes = 18;
+inline constexpr int kNumDTypes = 39;
 
 struct DTypeTraits {
   DType dtype;

@@ -34,6 +34,9 @@ struct Model {
   ModelFormat format = ModelFormat::kUnknown;
   std::vector<Tensor> tensors;
   Metadata metadata;
+  // Things a reader kept but could not fully interpret (e.g. a GGUF tensor
+  // of a ggml type newer than tensorpress, kept as opaque bytes), one line each.
+  std::vector<std::string> warnings;
 };
 
 struct ReadOptions {
@@ -62,7 +65,7 @@ Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors
 
 // GGUF version 3 (readable by ggml/llama.cpp). Shapes are written reversed
 // into ggml's order (ne[0] = the last, fastest-varying tensorpress dimension)
-// and read back unchanged. Supports f32, f16, bf16, q8_0, q4_0, q4_1, i8,
+// and read back unchanged. Supports f32, f16, bf16, every ggml block type (q8_0, q4_k, iq2_xs, ...), i8,
 // i16, i32, i64 and f64 tensors of rank <= 4; block-quantized rows must hold
 // whole blocks. Metadata values are written as strings, except
 // "general.alignment" (a power of two, default 32), written as uint32 and

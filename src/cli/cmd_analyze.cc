@@ -2,6 +2,7 @@
 // codec (include/tensorpress/codec.h) against the order-0 entropy limit.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@ struct AnalyzeArgs {
   int register_bits = 16;
   uint32_t chunk = 32768;
   bool astc = false;
+  bool fields = false;
   std::string astc_blocks = "4x4,6x6,8x8,12x12";
   int astc_quality = 20;
 };
@@ -45,6 +47,7 @@ struct TensorReport {
   uint64_t plane_bytes = 0;
   double entropy = 0;
   std::vector<CodecResult> results;  // per selected codec
+  std::vector<std::vector<uint64_t>> plane_bytes_by_codec;  // [plane][codec]: stream bytes
   AtalantaTable table;
   std::vector<astc::FootprintResult> astc;  // --astc: per footprint, for weight matrices
   std::optional<QuantError> quant_error;    // --quantize: the int8 codes against the float tensor
@@ -117,6 +120,11 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       prepared[i] = PrepareBytePlanes(t);
       return;
     }
+    // GGUF blocks without --quantize: lossless, one plane per block field.
+    if (!prep.quantize_int8 && Traits(t.dtype()).is_quantized_block) {
+      prepared[i] = PrepareBlockFieldPlanes(t);
+      return;
+    }
     auto codes = PrepareCodes(t, prep);
     if (codes.ok() && codes->quantized) {
       auto e = QuantizationError(t, prep);
@@ -148,6 +156,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     r.quant_error = quant_errors[i];
     for (const auto& p : r.planes) r.plane_bytes += p.codes.size();
     r.results.resize(codecs.size());
+    r.plane_bytes_by_codec.assign(r.planes.size(), std::vector<uint64_t>(codecs.size()));
     reports.push_back(std::move(r));
   }
 
@@ -159,7 +168,8 @@ Status RunAnalyze(const AnalyzeArgs& args) {
   ParallelFor(status.size(), 0, [&](size_t job) {
     TensorReport& r = reports[job / codecs.size()];
     const size_t ci = job % codecs.size();
-    for (const TensorCodes& plane : r.planes) {
+    for (size_t pi = 0; pi < r.planes.size(); ++pi) {
+      const TensorCodes& plane = r.planes[pi];
       CodecOptions o = base;
       o.signed_codes = plane.signed_codes;
       o.zero_code = plane.zero_code;
@@ -178,6 +188,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       }
       r.results[ci].payload_bits += enc->payload_bits;
       r.results[ci].total_bytes += enc->bytes.size();
+      r.plane_bytes_by_codec[pi][ci] = enc->bytes.size();
       // The table reported is the last plane's: the only one for 8-bit
       // codes, the sign/exponent byte for floats.
       if (codecs[ci] == Codec::kAtalanta && &plane == &r.planes.back()) {
@@ -205,9 +216,43 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       }
     }
   }
-  // The limit of a float tensor is the sum of its byte planes' entropies.
+  // The limit of a float tensor is the sum of its byte planes' entropies;
+  // block-field planes are weighted by their share of the tensor's bytes.
   for (auto& r : reports)
-    for (const auto& p : r.planes) r.entropy += EntropyBitsPerValue(p.codes);
+    for (const auto& p : r.planes)
+      r.entropy += EntropyBitsPerValue(p.codes) * double(p.codes.size()) / double(std::max<uint64_t>(1, r.tensor->elements()));
+
+  // --fields: per (dtype, block field) totals over the tensors, with the
+  // smallest codec for each field plane of each tensor.
+  struct FieldTotal {
+    std::string dtype, field;
+    uint64_t bytes = 0, best_bytes = 0;
+    double entropy_bits = 0;
+  };
+  std::vector<FieldTotal> field_totals;
+  uint64_t block_raw_bytes = 0, block_best_bytes = 0;
+  for (const auto& r : reports) {
+    if (!Traits(r.tensor->dtype()).is_quantized_block || prep.quantize_int8) continue;
+    for (size_t pi = 0; pi < r.planes.size(); ++pi) {
+      const TensorCodes& p = r.planes[pi];
+      const std::string dt(DTypeName(r.tensor->dtype()));
+      auto it = std::find_if(field_totals.begin(), field_totals.end(),
+                             [&](const FieldTotal& f) { return f.dtype == dt && f.field == p.plane_name; });
+      if (it == field_totals.end()) it = field_totals.insert(field_totals.end(), FieldTotal{dt, p.plane_name});
+      const auto& by_codec = r.plane_bytes_by_codec[pi];
+      const uint64_t best = by_codec.empty() ? p.codes.size() : *std::min_element(by_codec.begin(), by_codec.end());
+      it->bytes += p.codes.size();
+      it->best_bytes += best;
+      it->entropy_bits += EntropyBitsPerValue(p.codes) * double(p.codes.size());
+      block_raw_bytes += p.codes.size();
+      block_best_bytes += best;
+    }
+  }
+  const size_t dequantized_blocks = prep.quantize_int8
+      ? static_cast<size_t>(std::count_if(reports.begin(), reports.end(), [](const TensorReport& r) {
+          return Traits(r.tensor->dtype()).is_quantized_block;
+        }))
+      : 0;
 
   // Totals over all coded tensors.
   uint64_t total_elements = 0, total_plane_bytes = 0;
@@ -268,6 +313,11 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                                                 {"table_bits", r.table.table_bits},
                                                 {"estimated_bits", r.table.estimated_bits}};
       row["best"] = r.results.empty() ? "" : std::string(CodecName(codecs[best_of(r.results)]));
+      // Each plane (float byte plane, block field) with its own smallest codec.
+      uint64_t best_per_plane = 0;
+      for (const auto& by_codec : r.plane_bytes_by_codec)
+        best_per_plane += by_codec.empty() ? 0 : *std::min_element(by_codec.begin(), by_codec.end());
+      row["best_per_plane_bytes"] = best_per_plane;
       if (!r.astc.empty()) {
         nlohmann::ordered_json a = nlohmann::ordered_json::object();
         for (const auto& f : r.astc)
@@ -284,6 +334,15 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                    {"entropy_bits_per_value", total_elements ? total_entropy_bits / double(total_elements) : 0.0},
                    {"codecs", codec_json(totals, total_elements)},
                    {"best", totals.empty() ? "" : std::string(CodecName(codecs[best_of(totals)]))}};
+    if (dequantized_blocks) j["dequantized_block_tensors"] = dequantized_blocks;
+    if (args.fields) {
+      j["fields"] = nlohmann::ordered_json::array();
+      for (const auto& f : field_totals)
+        j["fields"].push_back({{"dtype", f.dtype}, {"field", f.field}, {"bytes", f.bytes},
+                               {"entropy_bits_per_byte", f.bytes ? f.entropy_bits / double(f.bytes) : 0.0},
+                               {"best_per_tensor_bytes", f.best_bytes}});
+      j["block_fields_total"] = {{"bytes", block_raw_bytes}, {"best_per_field_bytes", block_best_bytes}};
+    }
     j["skipped"] = nlohmann::ordered_json::array();
     for (const auto& [name, why] : skipped) j["skipped"].push_back({{"name", name}, {"reason", why}});
     fmt::print("{}\n", j.dump(2));
@@ -352,6 +411,19 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                    f.bits_per_weight, f.ratio, f.error.rmse, f.error.max_abs, f.error.snr_db);
     }
   }
+  if (args.fields && !field_totals.empty()) {
+    fmt::print("\nGGUF block fields (lossless; each field of each tensor coded with its smallest codec; H in bits/byte)\n");
+    fmt::print("{:<8} {:<12} {:>12} {:>6} {:>12} {:>7}\n", "dtype", "field", "bytes", "H", "coded", "ratio");
+    for (const auto& f : field_totals)
+      fmt::print("{:<8} {:<12} {:>12} {:>6.3f} {:>12} {:>7.3f}\n", f.dtype, f.field, f.bytes,
+                 f.bytes ? f.entropy_bits / double(f.bytes) : 0.0, f.best_bytes,
+                 f.best_bytes ? double(f.bytes) / double(f.best_bytes) : 0.0);
+    fmt::print("{:<8} {:<12} {:>12} {:>6} {:>12} {:>7.3f}\n", "total", "", block_raw_bytes, "", block_best_bytes,
+               block_best_bytes ? double(block_raw_bytes) / double(block_best_bytes) : 0.0);
+  }
+  if (dequantized_blocks)
+    fmt::print(stderr, "note: {} GGUF block-quantized tensors were dequantized to f32 (bit-exact ggml values) "
+                       "before the int8 quantization\n", dequantized_blocks);
   for (const auto& [name, why] : skipped) fmt::print(stderr, "skipped: {}\n", why);
   return Status::Ok();
 }
@@ -374,6 +446,8 @@ void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--register-bits", args->register_bits, "Arithmetic coder register width (default 16)");
   app->add_option("--chunk", args->chunk, "Values per independent chunk (default 32768)");
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
+  app->add_flag("--fields", args->fields,
+                "GGUF block tensors: per-field sizes, order-0 entropy and best coded size (dtype x field)");
   app->add_flag("--astc", args->astc, "Add lossy ASTC rows per footprint for float tensors of rank >= 2");
   app->add_option("--astc-blocks", args->astc_blocks, "ASTC footprints, comma-separated or 'all' (default 4x4,6x6,8x8,12x12)");
   app->add_option("--astc-quality", args->astc_quality, "ASTC encoder quality 0..100 (default 20)");

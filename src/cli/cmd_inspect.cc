@@ -1,6 +1,7 @@
 // `tensorpress inspect FILE`: one row of statistics per tensor.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -93,6 +94,21 @@ Status RunInspect(const InspectArgs& args) {
     total_zeros += static_cast<uint64_t>(stats[i].zero_fraction * stats[i].elements + 0.5);
   }
   double total_zero_fraction = total_elements ? double(total_zeros) / double(total_elements) : 0;
+  // Per-dtype totals: what a mixed GGUF (Q4_K_M mixes q5_0, q4_k, q6_k,
+  // q8_0, f32) spends on each type, in bits per weight.
+  struct TypeTotal {
+    DType dtype;
+    uint64_t tensors = 0, elements = 0, bytes = 0;
+  };
+  std::vector<TypeTotal> by_type;
+  for (const Tensor* t : selected) {
+    auto it = std::find_if(by_type.begin(), by_type.end(), [&](const TypeTotal& x) { return x.dtype == t->dtype(); });
+    if (it == by_type.end()) it = by_type.insert(by_type.end(), TypeTotal{t->dtype()});
+    ++it->tensors;
+    it->elements += t->elements();
+    it->bytes += t->nbytes();
+  }
+  auto bits_per_weight = [](const TypeTotal& x) { return x.elements ? 8.0 * double(x.bytes) / double(x.elements) : 0.0; };
 
   if (args.json) {
     nlohmann::ordered_json j;
@@ -131,6 +147,11 @@ Status RunInspect(const InspectArgs& args) {
       }
       j["tensors"].push_back(std::move(row));
     }
+    j["dtypes"] = nlohmann::ordered_json::array();
+    for (const TypeTotal& x : by_type)
+      j["dtypes"].push_back({{"dtype", std::string(DTypeName(x.dtype))}, {"tensors", x.tensors},
+                             {"elements", x.elements}, {"bytes", x.bytes}, {"bits_per_weight", bits_per_weight(x)}});
+    j["warnings"] = model.warnings;
     j["totals"] = {{"tensors", selected.size()},
                    {"elements", total_elements},
                    {"bytes", total_bytes},
@@ -143,7 +164,7 @@ Status RunInspect(const InspectArgs& args) {
   for (const Tensor* t : selected) name_w = std::max(name_w, t->name().size());
   name_w = std::min<size_t>(name_w, 60);
   fmt::print("{} ({}, {} tensors)\n", args.file, loaded.format, selected.size());
-  fmt::print("{:<{}}  {:<5} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>13}\n", "name", name_w,
+  fmt::print("{:<{}}  {:<7} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>13}\n", "name", name_w,
              "dtype", "shape", "bytes", "min", "max", "mean", "std", "zeros", "entropy");
   for (size_t i = 0; i < selected.size(); ++i) {
     const Tensor& t = *selected[i];
@@ -151,12 +172,20 @@ Status RunInspect(const InspectArgs& args) {
     std::string name = t.name().size() > name_w ? "…" + t.name().substr(t.name().size() - name_w + 1) : t.name();
     std::string ent = fmt::format("{:.3f} b/{}", s.entropy_bits,
                                   s.entropy_domain == EntropyDomain::kValues ? "val" : "byte");
-    fmt::print("{:<{}}  {:<5} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:>13}\n", name, name_w,
+    fmt::print("{:<{}}  {:<7} {:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:>13}\n", name, name_w,
                DTypeName(t.dtype()), ShapeToString(t.shape()), t.nbytes(), Num(s.min), Num(s.max),
                Num(s.mean), Num(s.std), 100 * s.zero_fraction, ent);
   }
   fmt::print("total: {} tensors, {} elements, {} ({} bytes), {:.2f}% zeros\n", selected.size(),
              HumanCount(total_elements), HumanBytes(total_bytes), total_bytes, 100 * total_zero_fraction);
+  if (by_type.size() > 1 || (!by_type.empty() && Traits(by_type[0].dtype).is_quantized_block)) {
+    fmt::print("by dtype:");
+    for (const TypeTotal& x : by_type)
+      fmt::print(" {} {} tensors {} ({:.3f} bits/weight);", DTypeName(x.dtype), x.tensors, HumanBytes(x.bytes),
+                 bits_per_weight(x));
+    fmt::print("\n");
+  }
+  for (const std::string& w : model.warnings) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("entropy: order-0, in bits per value for integer tensors (b/val) and per byte for "
              "float and block-quantized tensors (b/byte)\n");
   bool header = false;

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "codec/block_fields.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/quant.h"
 
@@ -54,8 +55,14 @@ StatusOr<TensorCodes> IntegerCodes(const Tensor& t) {
 
 StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& options) {
   const DTypeTraits& traits = Traits(tensor.dtype());
-  if (traits.is_quantized_block)
-    return UnsupportedError("tensor '" + tensor.name() + "' is block-quantized (" + std::string(traits.name) + ")");
+  if (traits.is_quantized_block) {
+    if (!options.quantize_int8)
+      return UnsupportedError("tensor '" + tensor.name() + "' is block-quantized (" + std::string(traits.name) +
+                              "); pass --quantize int8 to requantize its dequantized values");
+    // GGUF blocks: dequantized to f32 (bit-exact ggml values) first.
+    TP_ASSIGN_OR_RETURN(Tensor real, ToF32(tensor));
+    return PrepareCodes(real, options);
+  }
   if (!traits.is_float) return IntegerCodes(tensor);
   if (!options.quantize_int8)
     return UnsupportedError("tensor '" + tensor.name() + "' is " + std::string(traits.name) +
@@ -67,6 +74,10 @@ StatusOr<TensorCodes> PrepareCodes(const Tensor& tensor, const PrepareOptions& o
 }
 
 StatusOr<Tensor> QuantizeForCoding(const Tensor& tensor, const PrepareOptions& options) {
+  if (Traits(tensor.dtype()).is_quantized_block) {
+    TP_ASSIGN_OR_RETURN(Tensor real, ToF32(tensor));
+    return QuantizeForCoding(real, options);
+  }
   if (!Traits(tensor.dtype()).is_float || Traits(tensor.dtype()).is_quantized_block)
     return InvalidArgumentError("tensor '" + tensor.name() + "' is not a float tensor");
   if (options.all_activations || EndsWith(tensor.name(), ".input")) return QuantizeActivationsMinMax(tensor);
@@ -93,6 +104,21 @@ StatusOr<std::vector<TensorCodes>> PrepareBytePlanes(const Tensor& tensor) {
     for (uint64_t i = 0; i < n; ++i) p.codes[i] = bytes[i * width + k];
     p.rows = RowsOf(tensor);
     p.coded_dtype = std::string(traits.name) + " byte planes";
+  }
+  return planes;
+}
+
+StatusOr<std::vector<TensorCodes>> PrepareBlockFieldPlanes(const Tensor& tensor) {
+  if (!HasBlockFields(tensor.dtype()))
+    return UnsupportedError("tensor '" + tensor.name() + "' is not block-quantized");
+  TP_ASSIGN_OR_RETURN(std::vector<FieldPlane> fields, SplitBlockFields(tensor.dtype(), tensor.bytes()));
+  std::vector<TensorCodes> planes;
+  for (FieldPlane& f : fields) {
+    TensorCodes c;
+    c.codes = std::move(f.bytes);
+    c.coded_dtype = "u8";
+    c.plane_name = std::move(f.name);
+    planes.push_back(std::move(c));
   }
   return planes;
 }

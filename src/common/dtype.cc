@@ -27,6 +27,29 @@ constexpr std::array<DTypeTraits, kNumDTypes> kTraits = {{
     {DType::kQ8_0, "q8_0",   0, 32, 34, false, true,  true,  ""},
     {DType::kQ4_0, "q4_0",   0, 32, 18, false, true,  true,  ""},
     {DType::kQ4_1, "q4_1",   0, 32, 20, false, true,  true,  ""},
+    // The other ggml block types; sizes are those of src/common/blocks.h
+    // (checked by blocks_test.cc).
+    {DType::kQ5_0,    "q5_0",    0, 32,  22,  false, true, true, ""},
+    {DType::kQ5_1,    "q5_1",    0, 32,  24,  false, true, true, ""},
+    {DType::kQ8_1,    "q8_1",    0, 32,  36,  false, true, true, ""},
+    {DType::kQ2_K,    "q2_k",    0, 256, 84,  false, true, true, ""},
+    {DType::kQ3_K,    "q3_k",    0, 256, 110, false, true, true, ""},
+    {DType::kQ4_K,    "q4_k",    0, 256, 144, false, true, true, ""},
+    {DType::kQ5_K,    "q5_k",    0, 256, 176, false, true, true, ""},
+    {DType::kQ6_K,    "q6_k",    0, 256, 210, false, true, true, ""},
+    {DType::kQ8_K,    "q8_k",    0, 256, 292, false, true, true, ""},
+    {DType::kIQ2_XXS, "iq2_xxs", 0, 256, 66,  false, true, true, ""},
+    {DType::kIQ2_XS,  "iq2_xs",  0, 256, 74,  false, true, true, ""},
+    {DType::kIQ3_XXS, "iq3_xxs", 0, 256, 98,  false, true, true, ""},
+    {DType::kIQ1_S,   "iq1_s",   0, 256, 50,  false, true, true, ""},
+    {DType::kIQ4_NL,  "iq4_nl",  0, 32,  18,  false, true, true, ""},
+    {DType::kIQ3_S,   "iq3_s",   0, 256, 110, false, true, true, ""},
+    {DType::kIQ2_S,   "iq2_s",   0, 256, 82,  false, true, true, ""},
+    {DType::kIQ4_XS,  "iq4_xs",  0, 256, 136, false, true, true, ""},
+    {DType::kIQ1_M,   "iq1_m",   0, 256, 56,  false, true, true, ""},
+    {DType::kTQ1_0,   "tq1_0",   0, 256, 54,  false, true, true, ""},
+    {DType::kTQ2_0,   "tq2_0",   0, 256, 66,  false, true, true, ""},
+    {DType::kMXFP4,   "mxfp4",   0, 32,  17,  false, true, true, ""},
 }};
 
 constexpr bool TableMatchesEnum() {

@@ -1,7 +1,9 @@
 #include "tensorpress/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "common/dequant.h"
 #include "tensorpress/half.h"
 
 namespace tp {
@@ -64,31 +66,21 @@ T Load(const uint8_t* p) {
   return v;
 }
 
-// Value of element i of a GGUF block-quantized tensor (ggml's definitions).
-double BlockElement(DType dtype, const uint8_t* base, uint64_t i) {
+// Elements [begin, begin+count) of a GGUF block-quantized tensor: each
+// block they touch is dequantized whole (ggml's definitions, dequant.cc).
+void BlockElements(DType dtype, const uint8_t* base, uint64_t begin, uint64_t count, double* out) {
   const DTypeTraits& t = Traits(dtype);
-  const uint8_t* block = base + (i / t.block_elements) * t.block_bytes;
-  int j = static_cast<int>(i % t.block_elements);
-  switch (dtype) {
-    case DType::kQ8_0: {
-      float d = HalfToFloat(Load<uint16_t>(block));
-      return d * static_cast<int8_t>(block[2 + j]);
-    }
-    case DType::kQ4_0: {
-      // qs[k] holds element k in its low nibble and element k+16 in its high.
-      float d = HalfToFloat(Load<uint16_t>(block));
-      uint8_t q = block[2 + (j & 15)];
-      int nib = j < 16 ? (q & 15) : (q >> 4);
-      return d * (nib - 8);
-    }
-    case DType::kQ4_1: {
-      float d = HalfToFloat(Load<uint16_t>(block));
-      float m = HalfToFloat(Load<uint16_t>(block + 2));
-      uint8_t q = block[4 + (j & 15)];
-      int nib = j < 16 ? (q & 15) : (q >> 4);
-      return d * nib + m;
-    }
-    default: return 0.0;
+  const uint64_t per_block = static_cast<uint64_t>(t.block_elements);
+  float block[256];
+  static_assert(sizeof block / sizeof block[0] >= 256, "largest ggml block");
+  uint64_t i = 0;
+  while (i < count) {
+    const uint64_t e = begin + i;
+    const uint64_t blk = e / per_block, within = e % per_block;
+    DequantizeBlocks(dtype, base + blk * t.block_bytes, 1, block);
+    const uint64_t n = std::min(per_block - within, count - i);
+    for (uint64_t k = 0; k < n; ++k) out[i + k] = block[within + k];
+    i += n;
   }
 }
 
@@ -122,10 +114,9 @@ void ElementsAsDouble(const Tensor& tensor, uint64_t begin, uint64_t count, doub
         out[i] = (dt == DType::kI4 && nib >= 8) ? nib - 16 : nib;
       }
       break;
-    case DType::kQ8_0:
-    case DType::kQ4_0:
-    case DType::kQ4_1:
-      for (uint64_t i = 0; i < count; ++i) out[i] = BlockElement(dt, p, begin + i);
+    default:
+      // Every other dtype is a ggml block type (CanDequantizeBlocks).
+      BlockElements(dt, p, begin, count, out);
       break;
   }
 }

@@ -156,6 +156,9 @@ struct TensorInfo {
   Shape shape;
   uint64_t offset;
   uint64_t nbytes;
+  uint32_t ggml_type;
+  bool opaque;           // unknown ggml type: raw bytes up to the next tensor
+  Shape ggml_shape = {};  // opaque tensors: the declared shape, for the warning
 };
 
 }  // namespace
@@ -228,16 +231,22 @@ StatusOr<Model> ReadGguf(std::shared_ptr<const Buffer> buffer, const std::string
     TP_RETURN_IF_ERROR(r.Read(&ggml_type, "tensor type"));
     TP_RETURN_IF_ERROR(r.Read(&offset, "tensor offset"));
     auto dtype = DTypeFromGgml(ggml_type);
-    if (!dtype) {
-      std::string_view type_name = GgmlTypeName(ggml_type);
-      if (type_name.empty())
-        return CorruptDataError(quoted + ": unknown ggml type " + std::to_string(ggml_type));
-      return UnsupportedError(quoted + ": ggml type " + std::string(type_name) + " (" +
-                              std::to_string(ggml_type) + ") is not supported");
-    }
     if (!names.insert(std::string(name)).second)
       return CorruptDataError("duplicate tensor name '" + std::string(name) + "'");
-    TensorInfo info{std::string(name), *dtype, {}, offset, 0};
+    if (offset % alignment != 0)
+      return CorruptDataError(quoted + ": offset " + std::to_string(offset) + " is not a multiple of the alignment " +
+                              std::to_string(alignment));
+    if (!dtype) {
+      // A type this reader does not know (a future ggml type, or one ggml
+      // removed): its size is unknown, so it is kept as the opaque bytes up
+      // to the next tensor (or the end of the data), sized once all offsets
+      // are known.
+      TensorInfo info{std::string(name), DType::kU8, {}, offset, 0, ggml_type, true};
+      for (uint32_t d = n_dims; d-- > 0;) info.ggml_shape.push_back(static_cast<int64_t>(ne[d]));
+      infos.push_back(std::move(info));
+      continue;
+    }
+    TensorInfo info{std::string(name), *dtype, {}, offset, 0, ggml_type, false};
     for (uint32_t d = n_dims; d-- > 0;) info.shape.push_back(static_cast<int64_t>(ne[d]));
     auto elements = ElementCount(info.shape);
     if (!elements) return CorruptDataError(quoted + ": element count overflows");
@@ -251,9 +260,6 @@ StatusOr<Model> ReadGguf(std::shared_ptr<const Buffer> buffer, const std::string
       return CorruptDataError(quoted + ": " + std::to_string(*elements) + " elements of " +
                               std::string(traits.name) + " do not fill whole blocks");
     info.nbytes = *nbytes;
-    if (offset % alignment != 0)
-      return CorruptDataError(quoted + ": offset " + std::to_string(offset) + " is not a multiple of the alignment " +
-                              std::to_string(alignment));
     infos.push_back(std::move(info));
   }
 
@@ -269,6 +275,23 @@ StatusOr<Model> ReadGguf(std::shared_ptr<const Buffer> buffer, const std::string
       return CorruptDataError("tensor '" + t.name + "': " + std::to_string(t.nbytes) + " bytes at offset " +
                               std::to_string(t.offset) + " run past the end of the data section (" +
                               std::to_string(data_size) + " bytes)");
+  }
+  {  // Opaque tensors extend to the next tensor's offset or the end of the data.
+    std::vector<uint64_t> starts;
+    for (const TensorInfo& t : infos) starts.push_back(t.offset);
+    std::sort(starts.begin(), starts.end());
+    for (TensorInfo& t : infos) {
+      if (!t.opaque) continue;
+      auto next = std::upper_bound(starts.begin(), starts.end(), t.offset);
+      t.nbytes = (next == starts.end() ? data_size : *next) - t.offset;
+      t.shape = {static_cast<int64_t>(t.nbytes)};
+      std::string_view type_name = GgmlTypeName(t.ggml_type);
+      model.warnings.push_back("tensor '" + t.name + "': ggml type " +
+                               (type_name.empty() ? std::string("id ") + std::to_string(t.ggml_type)
+                                                  : std::string(type_name) + " (" + std::to_string(t.ggml_type) + ")") +
+                               " of shape " + ShapeToString(t.ggml_shape) + " is not known to tensorpress; kept as " +
+                               std::to_string(t.nbytes) + " opaque bytes");
+    }
   }
   std::vector<const TensorInfo*> order;
   for (const TensorInfo& t : infos) order.push_back(&t);

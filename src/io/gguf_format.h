@@ -38,44 +38,32 @@ inline std::string_view GgufValueTypeName(uint32_t type) {
   return type < std::size(kNames) ? kNames[type] : "unknown";
 }
 
-// ggml_type ids that tensorpress reads (ggml.h).
-enum : uint32_t {
-  kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ4_1 = 3, kGgmlQ8_0 = 8,
-  kGgmlI8 = 24, kGgmlI16 = 25, kGgmlI32 = 26, kGgmlI64 = 27, kGgmlF64 = 28, kGgmlBF16 = 30,
+// ggml_type ids (ggml.h), and the tensorpress dtype of each id tensorpress
+// reads: every type ggml still defines. Ids 4, 5 (Q4_2, Q4_3) and 31-33,
+// 36-38 (repacked Q4_0/IQ4_NL layouts) were removed from ggml and are kept
+// as opaque bytes by the reader.
+struct GgmlDType { uint32_t ggml; DType dtype; };
+inline constexpr GgmlDType kGgmlDTypes[] = {
+    {0, DType::kF32},      {1, DType::kF16},      {2, DType::kQ4_0},    {3, DType::kQ4_1},
+    {6, DType::kQ5_0},     {7, DType::kQ5_1},     {8, DType::kQ8_0},    {9, DType::kQ8_1},
+    {10, DType::kQ2_K},    {11, DType::kQ3_K},    {12, DType::kQ4_K},   {13, DType::kQ5_K},
+    {14, DType::kQ6_K},    {15, DType::kQ8_K},    {16, DType::kIQ2_XXS}, {17, DType::kIQ2_XS},
+    {18, DType::kIQ3_XXS}, {19, DType::kIQ1_S},   {20, DType::kIQ4_NL}, {21, DType::kIQ3_S},
+    {22, DType::kIQ2_S},   {23, DType::kIQ4_XS},  {24, DType::kI8},     {25, DType::kI16},
+    {26, DType::kI32},     {27, DType::kI64},     {28, DType::kF64},    {29, DType::kIQ1_M},
+    {30, DType::kBF16},    {34, DType::kTQ1_0},   {35, DType::kTQ2_0},  {39, DType::kMXFP4},
 };
 
 inline std::optional<DType> DTypeFromGgml(uint32_t type) {
-  switch (type) {
-    case kGgmlF32: return DType::kF32;
-    case kGgmlF16: return DType::kF16;
-    case kGgmlQ4_0: return DType::kQ4_0;
-    case kGgmlQ4_1: return DType::kQ4_1;
-    case kGgmlQ8_0: return DType::kQ8_0;
-    case kGgmlI8: return DType::kI8;
-    case kGgmlI16: return DType::kI16;
-    case kGgmlI32: return DType::kI32;
-    case kGgmlI64: return DType::kI64;
-    case kGgmlF64: return DType::kF64;
-    case kGgmlBF16: return DType::kBF16;
-    default: return std::nullopt;
-  }
+  for (const GgmlDType& g : kGgmlDTypes)
+    if (g.ggml == type) return g.dtype;
+  return std::nullopt;
 }
 
 inline std::optional<uint32_t> GgmlFromDType(DType dtype) {
-  switch (dtype) {
-    case DType::kF32: return kGgmlF32;
-    case DType::kF16: return kGgmlF16;
-    case DType::kQ4_0: return kGgmlQ4_0;
-    case DType::kQ4_1: return kGgmlQ4_1;
-    case DType::kQ8_0: return kGgmlQ8_0;
-    case DType::kI8: return kGgmlI8;
-    case DType::kI16: return kGgmlI16;
-    case DType::kI32: return kGgmlI32;
-    case DType::kI64: return kGgmlI64;
-    case DType::kF64: return kGgmlF64;
-    case DType::kBF16: return kGgmlBF16;
-    default: return std::nullopt;
-  }
+  for (const GgmlDType& g : kGgmlDTypes)
+    if (g.dtype == dtype) return g.ggml;
+  return std::nullopt;
 }
 
 // ggml's name for every type id it has defined, so that an unsupported

@@ -287,6 +287,26 @@ TEST(Npz, WriterZip64RecordsReadBack) {
   ExpectSameTensor(m->tensors[1], u);
 }
 
+// A PyTorch .pt (ZIP of archive/data.pkl + archive/data/N) used to read as
+// an empty .npz; any ZIP with members but no .npy is refused, with a hint.
+TEST(Npz, RefusesZipsWithoutArraysNamingPyTorch) {
+  testing::TempDir dir;
+  std::string pkl = "\x80\x02}q\x00.";
+  WriteZip(dir.File("model.pt"),
+           {{"archive/data.pkl", {pkl.begin(), pkl.end()}}, {"archive/data/0", std::vector<uint8_t>(16)}}, false);
+  auto pt = ReadModel(dir.File("model.pt"), ReadOptions{ModelFormat::kNpz});
+  ASSERT_FALSE(pt.ok());
+  EXPECT_EQ(pt.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(pt.status().message().find("PyTorch checkpoint"), std::string::npos) << pt.status().message();
+  EXPECT_NE(pt.status().message().find("safetensors"), std::string::npos) << pt.status().message();
+  std::string text = "hello";
+  WriteZip(dir.File("docs.zip"), {{"readme.txt", {text.begin(), text.end()}}}, false);
+  auto other = ReadModel(dir.File("docs.zip"), ReadOptions{ModelFormat::kNpz});
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("without .npy members (readme.txt)"), std::string::npos)
+      << other.status().message();
+}
+
 TEST(Npz, SkipsMembersThatAreNotNpy) {
   testing::TempDir dir;
   Tensor t = *Tensor::FromBytes("w", DType::kU8, {1}, {5});

@@ -1,6 +1,7 @@
 // .npz reader and writer: a ZIP archive (io/zip.h) of NAME.npy members, as
 // np.savez (stored) and np.savez_compressed (deflated) write it. Members not
-// ending in .npy are skipped and listed in the metadata.
+// ending in .npy are skipped and listed in the metadata; an archive with
+// members but no .npy at all (a PyTorch .pt, a .docx...) is refused.
 #include <set>
 #include <string_view>
 
@@ -34,6 +35,17 @@ StatusOr<Model> ReadNpz(std::shared_ptr<const Buffer> buffer, const std::string&
         ParseNpy(data.bytes, m.name.substr(0, m.name.size() - kNpySuffix.size()), data.owner);
     if (!tensor.ok()) return tensor.status().WithContext("member '" + m.name + "'");
     model.tensors.push_back(std::move(tensor).value());
+  }
+  // A ZIP with members but no arrays is some other format: reading it as an
+  // empty .npz would silently lose everything in it.
+  if (model.tensors.empty() && !members.empty()) {
+    for (const ZipMember& m : members)
+      if (m.name == "data.pkl" || (m.name.size() > 9 && m.name.ends_with("/data.pkl")))
+        return UnsupportedError("a PyTorch checkpoint (ZIP with '" + m.name +
+                                "'), not an .npz; PyTorch files are not read yet: re-save the state_dict "
+                                "with safetensors.torch.save_file");
+    return UnsupportedError("a ZIP archive without .npy members (" + skipped.substr(0, 200) +
+                            "), neither .npz nor a known format");
   }
   if (!skipped.empty()) model.metadata.emplace_back("npz.skipped_members", skipped);
   return model;
