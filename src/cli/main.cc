@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   tp::cli::AddAnalyzeCommand(app, commands);
   tp::cli::AddBenchCommand(app, commands);
   tp::cli::AddCompressCommand(app, commands);
+  tp::cli::AddPruneCommand(app, commands);
 
   try {
     app.parse(argc, argv);
