@@ -163,7 +163,11 @@ Status RunPrune(const PruneArgs& args) {
     const sparse::WeightLayout layout = args.layout == "auto"           ? sparse::GuessLayout(t.name())
                                         : args.layout == "output-first" ? sparse::WeightLayout::kOutputFirst
                                                                         : sparse::WeightLayout::kOutputLast;
-    if (!Selected(args, t.name()) || !sparse::IsPrunable(t, layout)) continue;
+    // Explicit --tensor globs choose among all float matrices; by default
+    // only tensors named like GEMM/convolution weights are pruned.
+    if (!Selected(args, t.name()) || !sparse::IsPrunable(t, layout) ||
+        (args.globs.empty() && !sparse::LooksLikeWeight(t.name(), t.rank())))
+      continue;
     TP_ASSIGN_OR_RETURN(sparse::PrunedTensor p, sparse::PruneTensor(t, layout, options));
     if (args.formats) {
       TP_ASSIGN_OR_RETURN(sparse::SparseMatrix mat, sparse::SparseMatrixOf(p.tensor, layout));
@@ -297,7 +301,9 @@ void AddPruneCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--layout", args->layout,
                   "Weight layout: auto (Keras 'kernel' names are [in, out], others [out, in]), output-first, "
                   "output-last");
-  app->add_option("--tensor", args->globs, "Prune only tensors matching this glob (repeatable)");
+  app->add_option("--tensor", args->globs,
+                  "Prune only tensors matching this glob (repeatable; default: every tensor named like a "
+                  "GEMM/convolution weight)");
   app->add_option("--exclude", args->excludes, "Leave tensors matching this glob dense (repeatable)");
   app->add_flag("--formats", args->formats, "Also give each pruned matrix's CSR/CSC/block/2:4 size vs the entropy limit");
   app->add_flag("--accuracy", args->accuracy, "MNIST CNN top-1 before and after (the shared CNN's tensor names)");

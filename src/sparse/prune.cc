@@ -149,6 +149,14 @@ WeightLayout GuessLayout(const std::string& name) {
   return name.find("kernel") != std::string::npos ? WeightLayout::kOutputLast : WeightLayout::kOutputFirst;
 }
 
+bool LooksLikeWeight(const std::string& name, int rank) {
+  auto ends = [&](std::string_view tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (name.find("norm") != std::string::npos || name.find("depthwise") != std::string::npos) return false;
+  return ends(".weight") || ends("kernel") || (rank == 4 && ends("/Conv2D")) || (rank == 2 && ends("/MatMul"));
+}
+
 bool IsPrunable(const Tensor& t, WeightLayout layout) {
   const DTypeTraits& tr = Traits(t.dtype());
   if (!tr.is_float || tr.is_quantized_block || tr.bits % 8 != 0 || t.rank() < 2) return false;

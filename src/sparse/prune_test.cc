@@ -83,6 +83,17 @@ TEST(Prune, RejectsBadOptionsAndShapes) {
   EXPECT_EQ(w->cols, 288);
 }
 
+TEST(Prune, WeightNames) {
+  EXPECT_TRUE(LooksLikeWeight("layers.0.attention.wq.weight", 2));
+  EXPECT_TRUE(LooksLikeWeight("conv2d_1.kernel", 4));
+  EXPECT_TRUE(LooksLikeWeight("dense/dense/kernel", 2));
+  EXPECT_TRUE(LooksLikeWeight("model/conv2d_4/Conv2D", 4));
+  EXPECT_FALSE(LooksLikeWeight("model/conv2d_4/Conv2D", 1));
+  EXPECT_FALSE(LooksLikeWeight("freq_cis_real", 2));
+  EXPECT_FALSE(LooksLikeWeight("layers.0.attention_norm.weight", 1));
+  EXPECT_FALSE(LooksLikeWeight("block/depthwise_kernel", 4));
+}
+
 TEST(Prune, TensorReportAndExactBitsOfSurvivors) {
   // bf16 values 3, -4 (one pruned at 50%), -0.5, 1: |3| > |1| > |-0.5|...
   // sorted |v|: .5, 1, 3, 4 -> -0.5 and 1 go. signal 9+16+.25+1, noise 1.25.
