@@ -85,8 +85,10 @@ struct PruneReport {
 };
 
 // A tensor of the same name, dtype and shape with the pruned elements set to
-// +0 (float dtypes f64/f32/f16/bf16 only; the other elements keep their
-// exact bits), and its report.
+// all-zero bytes (+0 for floats, code 0 for integers), the other elements
+// keeping their exact bits, and its report. Floats, and integer tensors
+// whose zero point is 0 (TFLite's symmetric int8 weights): those are scored
+// and measured in real units, q times the per-tensor or per-channel scale.
 struct PrunedTensor {
   Tensor tensor;
   PruneReport report;
@@ -97,9 +99,14 @@ StatusOr<PrunedTensor> PruneTensor(const Tensor& tensor, WeightLayout layout, co
 // paths ("kernel" in the name) are output-last, everything else output-first.
 WeightLayout GuessLayout(const std::string& tensor_name);
 
-// Whether a tensor is a weight matrix worth pruning: a float tensor of rank
-// >= 2 with at least 2 elements in its reduction and output dimensions.
+// Whether a tensor is a weight matrix PruneTensor can prune: rank >= 2, at
+// least 2 outputs and 2 reduction elements, a dtype as above.
 bool IsPrunable(const Tensor& tensor, WeightLayout layout);
+// Whether a tensor's name marks it as a GEMM/convolution weight, the tensors
+// the cost model treats as layers (sim.h): "*.weight", "*kernel" (not
+// depthwise), TFLite "*/Conv2D" (rank 4) and "*/MatMul" (rank 2); never norms
+// or lookup tables such as llama2.c's RoPE "freq_cis_*".
+bool LooksLikeWeight(const std::string& tensor_name, int rank);
 
 // --- Storage formats ----------------------------------------------------------
 // Values are stored as raw little-endian elements of `value_bytes` bytes each

@@ -157,21 +157,58 @@ bool LooksLikeWeight(const std::string& name, int rank) {
   return ends(".weight") || ends("kernel") || (rank == 4 && ends("/Conv2D")) || (rank == 2 && ends("/MatMul"));
 }
 
-bool IsPrunable(const Tensor& t, WeightLayout layout) {
+namespace {
+
+// Float tensors, and integer tensors whose zero is the code 0 (no quant
+// parameters, or every zero point 0: TFLite's symmetric int8 weights), so a
+// pruned element is all-zero bytes in either case.
+bool PrunableDType(const Tensor& t) {
   const DTypeTraits& tr = Traits(t.dtype());
-  if (!tr.is_float || tr.is_quantized_block || tr.bits % 8 != 0 || t.rank() < 2) return false;
+  if (tr.is_quantized_block || tr.bits % 8 != 0 || tr.bits == 0 || t.dtype() == DType::kBool) return false;
+  if (tr.is_float) return true;
+  if (!t.quant()) return true;
+  for (int64_t z : t.quant()->zero_point)
+    if (z != 0) return false;
+  return true;
+}
+
+// The real values of a tensor: floats as stored, integers times their
+// per-tensor or per-channel scale when the tensor carries one.
+std::vector<double> RealValues(const Tensor& t) {
+  std::vector<double> v(t.elements());
+  ElementsAsDouble(t, 0, v.size(), v.data());
+  const auto& q = t.quant();
+  if (Traits(t.dtype()).is_float || !q || q->scale.empty()) return v;
+  if (q->scale.size() == 1 || q->axis < 0 || q->axis >= t.rank()) {
+    for (double& x : v) x *= q->scale[0];
+    return v;
+  }
+  uint64_t inner = 1;
+  for (int d = q->axis + 1; d < t.rank(); ++d) inner *= uint64_t(t.shape()[size_t(d)]);
+  const uint64_t channels = uint64_t(t.shape()[size_t(q->axis)]);
+  for (uint64_t i = 0; i < v.size(); ++i) {
+    const uint64_t c = (i / inner) % channels;
+    v[i] *= c < q->scale.size() ? q->scale[c] : q->scale[0];
+  }
+  return v;
+}
+
+}  // namespace
+
+bool IsPrunable(const Tensor& t, WeightLayout layout) {
+  if (!PrunableDType(t) || t.rank() < 2) return false;
   auto w = MatrixOf(t.shape(), layout);
   return w.ok() && w->rows >= 2 && w->cols >= 2;
 }
 
 StatusOr<PrunedTensor> PruneTensor(const Tensor& tensor, WeightLayout layout, const PruneOptions& options) {
   const DTypeTraits& tr = Traits(tensor.dtype());
-  if (!tr.is_float || tr.is_quantized_block || tr.bits % 8 != 0)
+  if (!PrunableDType(tensor))
     return UnsupportedError("cannot prune " + tensor.name() + ": dtype " + std::string(tr.name) +
-                            " (float tensors only)");
+                            (tr.is_float || tr.is_quantized_block ? "" : " with a non-zero zero point") +
+                            " (float tensors, or integers whose zero is code 0)");
   TP_ASSIGN_OR_RETURN(WeightMatrix w, MatrixOf(tensor.shape(), layout));
-  std::vector<double> values(tensor.elements());
-  ElementsAsDouble(tensor, 0, values.size(), values.data());
+  const std::vector<double> values = RealValues(tensor);
   TP_ASSIGN_OR_RETURN(std::vector<uint8_t> keep, MagnitudePruneMask(values, w, options));
 
   const size_t esize = size_t(tr.bits / 8);

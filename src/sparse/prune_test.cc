@@ -111,8 +111,22 @@ TEST(Prune, TensorReportAndExactBitsOfSurvivors) {
   EXPECT_DOUBLE_EQ(p->report.rmse, std::sqrt(1.25 / 4));
   EXPECT_NEAR(p->report.snr_db, 10 * std::log10(26.25 / 1.25), 1e-12);
   EXPECT_DOUBLE_EQ(p->report.sparsity(), 0.5);
-  auto i8 = Tensor::FromValues<int8_t>("q", DType::kI8, {2, 2}, std::vector<int8_t>{1, 2, 3, 4});
+}
+
+// int8 with per-output-channel scales: magnitudes are compared in real
+// units. Rows (axis 0) scale 1 and 0.1: real values 3, -4 | 2, 1 -> 0.2, 0.1,
+// so at 50% the second row goes although its codes are not the smallest.
+TEST(Prune, SymmetricInt8InRealUnits) {
+  auto i8 = Tensor::FromValues<int8_t>("q", DType::kI8, {2, 2}, std::vector<int8_t>{3, -4, 2, 1});
   ASSERT_TRUE(i8.ok());
+  i8->set_quant(QuantParams{{1.0f, 0.1f}, {0, 0}, 0});
+  auto p = PruneTensor(*i8, WeightLayout::kOutputFirst, PruneOptions{});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto out = p->tensor.values<int8_t>();
+  EXPECT_EQ(std::vector<int8_t>(out.begin(), out.end()), (std::vector<int8_t>{3, -4, 0, 0}));
+  EXPECT_NEAR(p->report.rmse, std::sqrt((0.04 + 0.01) / 4), 1e-7);
+  EXPECT_TRUE(p->tensor.quant().has_value());
+  i8->set_quant(QuantParams{{1.0f}, {5}, -1});  // asymmetric: zero is not code 0
   EXPECT_EQ(PruneTensor(*i8, WeightLayout::kOutputFirst, PruneOptions{}).status().code(), StatusCode::kUnsupported);
 }
 
