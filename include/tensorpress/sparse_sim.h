@@ -18,7 +18,9 @@
 //   eie       products = M da nnz(W); cycles = M da sum_k max_p nnz_p(k)
 //             (outputs interleaved over P PEs, a column's work waits for its
 //             busiest PE: the load imbalance, measured on the real matrix;
-//             `ideal_cycles` = products / P is the perfectly balanced bound)
+//             `ideal_cycles` = products / P is the bound with every PE busy,
+//             `balanced_cycles` = products / min(P, N) with the PEs that own
+//             an output perfectly balanced)
 //             E = products (e_mul + e_add + (1 + 1/2) e_byte) + M K e_byte
 //             (a weight value and its 4-bit relative index per product; every
 //             activation read once to find the non-zeros)
@@ -56,7 +58,7 @@ inline constexpr SparseArchKind kAllSparseArchs[] = {SparseArchKind::kDense, Spa
                                                      SparseArchKind::kSta};
 
 struct SparseArchConfig {
-  uint64_t multipliers = 256;   // P, the same for every design compared
+  uint64_t multipliers = 768;   // P, the same for every design compared (simulate's budget)
   double reuse = 16;            // MACs per SRAM operand fetch
   double sram_kib = 64;
   double scnn_efficiency = 1.0; // fraction of SCNN's multipliers doing useful products
@@ -82,6 +84,11 @@ SparseLayerStats MeasureSparseLayer(const sparse::SparseMatrix& w, uint64_t pes,
 
 struct SparseLayerCost {
   double cycles = 0, ideal_cycles = 0;
+  // EIE: products / min(P, N), perfect balance over the PEs that own an
+  // output; cycles / balanced_cycles is the load imbalance proper, and
+  // balanced_cycles / ideal_cycles the PEs left idle because N < P.
+  // Equal to ideal_cycles for the other designs.
+  double balanced_cycles = 0;
   double mults = 0;
   double energy_pj = 0;
   double compute_pj = 0, sram_pj = 0;

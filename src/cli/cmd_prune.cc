@@ -30,12 +30,12 @@ struct PruneArgs {
   size_t images = 2000;
   bool simulate = false;
   std::string activations, energy = "horowitz45nm";
-  uint64_t multipliers = 256;
+  uint64_t multipliers = 768;  // simulate's budget: 3072 4b x 4b = 768 8b x 8b
 };
 
 // Cycles and energy of every layer on each sparse architecture.
 struct ArchTotals {
-  double cycles = 0, ideal_cycles = 0, energy_pj = 0, mults = 0;
+  double cycles = 0, ideal_cycles = 0, balanced_cycles = 0, energy_pj = 0, mults = 0;
 };
 
 // The weight tensor behind a workload layer ("conv2d_1" -> "conv2d_1.kernel",
@@ -72,6 +72,7 @@ StatusOr<std::vector<ArchTotals>> SimulateSparseArchs(const PruneArgs& args, con
     for (size_t a = 0; a < totals.size(); ++a) {
       TP_ASSIGN_OR_RETURN(sim::SparseLayerCost c, sim::SimulateSparseLayer(s, sim::kAllSparseArchs[a], config, energy));
       totals[a].cycles += c.cycles, totals[a].ideal_cycles += c.ideal_cycles;
+      totals[a].balanced_cycles += c.balanced_cycles;
       totals[a].energy_pj += c.energy_pj, totals[a].mults += c.mults;
     }
   }
@@ -243,8 +244,10 @@ Status RunPrune(const PruneArgs& args) {
         j["simulate"]["architectures"].push_back(
             {{"name", sim::SparseArchName(sim::kAllSparseArchs[a])},
              {"dense_model", {{"cycles", sim_before[a].cycles}, {"ideal_cycles", sim_before[a].ideal_cycles},
+                              {"balanced_cycles", sim_before[a].balanced_cycles},
                               {"energy_uj", sim_before[a].energy_pj * 1e-6}, {"mults", sim_before[a].mults}}},
              {"pruned_model", {{"cycles", sim_after[a].cycles}, {"ideal_cycles", sim_after[a].ideal_cycles},
+                               {"balanced_cycles", sim_after[a].balanced_cycles},
                                {"energy_uj", sim_after[a].energy_pj * 1e-6}, {"mults", sim_after[a].mults}}}});
     }
     if (!args.output.empty()) j["output"] = args.output;
@@ -314,7 +317,7 @@ void AddPruneCommand(CLI::App& root, std::vector<Command>& commands) {
                 "arrays with equal multipliers (include/tensorpress/sparse_sim.h)");
   app->add_option("--activations", args->activations,
                   "safetensors of layer inputs (<layer>.input) for --simulate: token counts and activation density");
-  app->add_option("--multipliers", args->multipliers, "Multipliers of every simulated design (default 256)");
+  app->add_option("--multipliers", args->multipliers, "8-bit multipliers of every simulated design (default 768, the budget of `simulate`)");
   app->add_option("--energy", args->energy, "Energy table for --simulate: horowitz45nm (default) or 28nm");
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
   commands.push_back({app, [args] { return RunPrune(*args); }});

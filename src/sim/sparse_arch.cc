@@ -73,6 +73,7 @@ StatusOr<SparseLayerCost> SimulateSparseLayer(const SparseLayerStats& l, SparseA
       r.mults = products;
       r.cycles = double(l.m) * da * double(l.eie_busiest_sum);
       r.ideal_cycles = products / p;
+      r.balanced_cycles = products / std::min(p, double(std::max<uint64_t>(l.n, 1)));
       r.compute_pj = products * e_mac;
       r.sram_pj = products * 1.5 * e_byte + double(l.m) * double(l.k) * e_byte;
       break;
@@ -94,6 +95,7 @@ StatusOr<SparseLayerCost> SimulateSparseLayer(const SparseLayerStats& l, SparseA
       break;
     }
   }
+  if (kind != SparseArchKind::kEie) r.balanced_cycles = r.ideal_cycles;
   r.energy_pj = r.compute_pj + r.sram_pj;
   return r;
 }

@@ -86,6 +86,18 @@ TEST(SparseArch, ImbalanceSlowsEieAndStaFallsBackToDense) {
   ASSERT_TRUE(eie.ok());
   EXPECT_DOUBLE_EQ(eie->cycles, 8);        // 2 * 0.5 * 8
   EXPECT_DOUBLE_EQ(eie->ideal_cycles, 4);  // 8 products / 2 PEs
+  EXPECT_DOUBLE_EQ(eie->balanced_cycles, 4);
+  // 8 PEs for 4 outputs: half of them idle, the other half balanced.
+  SparseArchConfig wide = Config();
+  wide.multipliers = 8;
+  SparseLayerStats b = MeasureSparseLayer(Matrix({1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1}), 8, 2, 4);
+  b.m = 2, b.activation_density = 0.5;
+  auto w8 = SimulateSparseLayer(b, SparseArchKind::kEie, wide, HandTable());
+  ASSERT_TRUE(w8.ok());
+  EXPECT_EQ(b.eie_busiest_sum, 4u);  // one non-zero per PE per column
+  EXPECT_DOUBLE_EQ(w8->cycles, 4);            // 2 * 0.5 * 4
+  EXPECT_DOUBLE_EQ(w8->balanced_cycles, 2);   // 8 products / min(8, 4)
+  EXPECT_DOUBLE_EQ(w8->ideal_cycles, 1);      // 8 products / 8
   auto sta = SimulateSparseLayer(skew, SparseArchKind::kSta, Config(), HandTable());
   auto dense = SimulateSparseLayer(skew, SparseArchKind::kDense, Config(), HandTable());
   ASSERT_TRUE(sta.ok() && dense.ok());
