@@ -27,4 +27,16 @@ uint8_t FloatToFp8(float value, Fp8Format format, bool saturate = false);
 void CastToFp8(std::span<const float> in, Fp8Format format, bool saturate, std::span<uint8_t> out);
 void CastFromFp8(std::span<const uint8_t> in, Fp8Format format, std::span<float> out);
 
+// The error of storing `values` as FP8 with one per-tensor f32 scale, the
+// usual FP8 inference/training recipe: scale = max|v| / largest finite FP8
+// value (1 when every value is 0 or non-finite), codes = FP8(v / scale)
+// (saturating), decoded = FP8toFloat(code) * scale.
+struct Fp8Error {
+  float scale = 1;
+  double rmse = 0;
+  double snr_db = 0;          // 10 log10(sum v^2 / sum e^2); +inf when exact
+  uint64_t flushed_to_zero = 0;  // non-zero values that became 0
+};
+Fp8Error MeasureFp8Error(std::span<const float> values, Fp8Format format);
+
 }  // namespace tp

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "tensorpress/astc.h"
 #include "tensorpress/buffer.h"
+#include "tensorpress/fp8.h"
 #include "tensorpress/model.h"
 #include "tensorpress/sim.h"
 #include "tensorpress/sparse.h"
@@ -30,6 +31,7 @@ struct PruneArgs {
   size_t images = 2000;
   bool simulate = false;
   std::string activations, energy = "horowitz45nm";
+  std::string fp8;  // "", "e4m3" or "e5m2"
   uint64_t multipliers = 768;  // simulate's budget: 3072 4b x 4b = 768 8b x 8b
 };
 
@@ -159,6 +161,10 @@ Status RunPrune(const PruneArgs& args) {
   std::vector<Tensor> pruned = model.tensors;
   std::vector<sparse::PruneReport> reports;
   std::vector<sparse::FormatSizes> sizes;
+  std::vector<Fp8Error> fp8;
+  if (!args.fp8.empty() && args.fp8 != "e4m3" && args.fp8 != "e5m2")
+    return InvalidArgumentError("--fp8 must be e4m3 or e5m2");
+  const Fp8Format fp8_format = args.fp8 == "e5m2" ? Fp8Format::kE5M2 : Fp8Format::kE4M3;
   for (size_t i = 0; i < model.tensors.size(); ++i) {
     const Tensor& t = model.tensors[i];
     const sparse::WeightLayout layout = args.layout == "auto"           ? sparse::GuessLayout(t.name())
@@ -174,6 +180,10 @@ Status RunPrune(const PruneArgs& args) {
       TP_ASSIGN_OR_RETURN(sparse::SparseMatrix mat, sparse::SparseMatrixOf(p.tensor, layout));
       TP_ASSIGN_OR_RETURN(sparse::FormatSizes s, sparse::MeasureFormats(mat));
       sizes.push_back(s);
+    }
+    if (!args.fp8.empty()) {
+      TP_ASSIGN_OR_RETURN(Tensor f, ToF32(p.tensor));
+      fp8.push_back(MeasureFp8Error(f.values<float>(), fp8_format));
     }
     pruned[i] = std::move(p.tensor);
     reports.push_back(std::move(p.report));
@@ -233,6 +243,13 @@ Status RunPrune(const PruneArgs& args) {
                         {"csc", s.csc},       {"block4x4", s.block4x4},  {"nm24", s.nm24},
                         {"entropy_limit", s.limit_bytes()}};
       }
+      if (!args.fp8.empty())
+        row["fp8"] = {{"format", args.fp8},
+                      {"scale", fp8[i].scale},
+                      {"rmse", fp8[i].rmse},
+                      {"snr_db", std::isinf(fp8[i].snr_db) ? nlohmann::ordered_json(nullptr)
+                                                           : nlohmann::ordered_json(fp8[i].snr_db)},
+                      {"flushed_to_zero", fp8[i].flushed_to_zero}};
       j["layers"].push_back(std::move(row));
     }
     j["sparsity"] = double(zeros) / double(elements);
@@ -257,6 +274,7 @@ Status RunPrune(const PruneArgs& args) {
   fmt::print("{}: {} weight matrices pruned ({})\n", args.model, reports.size(), how);
   fmt::print("{:<44} {:>16} {:>9} {:>9} {:>11} {:>8}", "tensor", "shape", "before", "after", "RMSE", "SNR dB");
   if (args.formats) fmt::print(" {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "dense", "CSR", "CSC", "block4x4", "2:4", "limit");
+  if (!args.fp8.empty()) fmt::print(" {:>11} {:>8}", "FP8 RMSE", "FP8 SNR");
   fmt::print("\n");
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& r = reports[i];
@@ -267,6 +285,7 @@ Status RunPrune(const PruneArgs& args) {
       fmt::print(" {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", HumanBytes(s.dense), HumanBytes(s.csr), HumanBytes(s.csc),
                  HumanBytes(s.block4x4), s.nm24 ? HumanBytes(s.nm24) : "-", HumanBytes(uint64_t(s.limit_bytes())));
     }
+    if (!args.fp8.empty()) fmt::print(" {:>11.4g} {:>8}", fp8[i].rmse, Db(fp8[i].snr_db));
     fmt::print("\n");
   }
   fmt::print("total: {:.2f}% of {} weights are zero; RMSE {:.4g}\n", 100.0 * double(zeros) / double(elements),
@@ -309,6 +328,9 @@ void AddPruneCommand(CLI::App& root, std::vector<Command>& commands) {
                   "GEMM/convolution weight)");
   app->add_option("--exclude", args->excludes, "Leave tensors matching this glob dense (repeatable)");
   app->add_flag("--formats", args->formats, "Also give each pruned matrix's CSR/CSC/block/2:4 size vs the entropy limit");
+  app->add_option("--fp8", args->fp8,
+                  "Also give each pruned matrix's error stored as OCP FP8 (e4m3 or e5m2) with one per-tensor scale")
+      ->check(CLI::IsMember({"e4m3", "e5m2"}));
   app->add_flag("--accuracy", args->accuracy, "MNIST CNN top-1 before and after (the shared CNN's tensor names)");
   app->add_option("--digits", args->digits, "Folder of the MNIST IDX files (default ../shared/data/datasets/mnist-10k)");
   app->add_option("--images", args->images, "Digits to evaluate (default 2000)");

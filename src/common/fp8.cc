@@ -77,4 +77,25 @@ void CastFromFp8(std::span<const uint8_t> in, Fp8Format format, std::span<float>
   for (size_t i = 0; i < n; ++i) out[i] = Fp8ToFloat(in[i], format);
 }
 
+Fp8Error MeasureFp8Error(std::span<const float> values, Fp8Format format) {
+  Fp8Error r;
+  float maxabs = 0;
+  for (float v : values)
+    if (std::isfinite(v)) maxabs = std::max(maxabs, std::fabs(v));
+  const float largest = Fp8ToFloat(LayoutOf(format).max_finite, format);
+  if (maxabs > 0) r.scale = maxabs / largest;
+  double signal = 0, noise = 0;
+  for (float v : values) {
+    if (!std::isfinite(v)) continue;
+    const float back = Fp8ToFloat(FloatToFp8(v / r.scale, format, true), format) * r.scale;
+    const double e = double(v) - double(back);
+    signal += double(v) * double(v);
+    noise += e * e;
+    if (v != 0 && back == 0) ++r.flushed_to_zero;
+  }
+  r.rmse = values.empty() ? 0 : std::sqrt(noise / double(values.size()));
+  r.snr_db = noise > 0 ? 10 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
+  return r;
+}
+
 }  // namespace tp

@@ -139,5 +139,26 @@ TEST(Fp8, SpanCasts) {
   EXPECT_EQ(back, (std::vector<float>{1.f, -2.5f, 448.f, 0.f}));
 }
 
+// scale = 1 / 448 maps 1 to E4M3's largest value; 0.3 * 448 = 134.4 lies
+// between the codes 128 and 144 (step 16 in [128, 256)) and rounds to 128.
+TEST(Fp8, PerTensorScaledError) {
+  const std::vector<float> v = {1.0f, 0.3f};
+  Fp8Error e = MeasureFp8Error(v, Fp8Format::kE4M3);
+  EXPECT_FLOAT_EQ(e.scale, 1.0f / 448);
+  const double err = 0.3 - double(128.0f * (1.0f / 448));
+  EXPECT_NEAR(e.rmse, std::sqrt(err * err / 2), 1e-7);
+  EXPECT_NEAR(e.snr_db, 10 * std::log10((1 + 0.09) / (err * err)), 1e-3);
+  EXPECT_EQ(e.flushed_to_zero, 0u);
+  // Exactly representable after scaling: no error.
+  e = MeasureFp8Error(std::vector<float>{448.f, -224.f, 1.f}, Fp8Format::kE4M3);
+  EXPECT_EQ(e.scale, 1.0f);
+  EXPECT_EQ(e.rmse, 0.0);
+  EXPECT_TRUE(std::isinf(e.snr_db));
+  // 2^-40 of the maximum lies far below E5M2's smallest subnormal (2^-16 of
+  // 57344 = 2^-31.8 of the maximum after scaling): flushed to zero.
+  e = MeasureFp8Error(std::vector<float>{1.f, std::ldexp(1.f, -40)}, Fp8Format::kE5M2);
+  EXPECT_EQ(e.flushed_to_zero, 1u);
+}
+
 }  // namespace
 }  // namespace tp

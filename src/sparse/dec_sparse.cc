@@ -32,6 +32,10 @@ StatusOr<Header> ReadHeader(io::ByteReader& in, const uint8_t magic[4], const ch
   TP_RETURN_IF_ERROR(in.Read(&h.p1, "sparse parameter"));
   if (vb < 1 || vb > 8) return CorruptDataError(std::string(what) + ": value width " + std::to_string(vb) + " not in [1, 8]");
   h.rows = rows, h.cols = cols, h.value_bytes = vb;
+  // Each dimension is bounded too: an empty matrix with 2^32 columns
+  // decodes to nothing but would cost CSC pointers 16 GiB to re-encode.
+  if (rows > format::kMaxDimension || cols > format::kMaxDimension)
+    return CorruptDataError(std::string(what) + ": a dimension exceeds 2^28");
   if (uint64_t(rows) * uint64_t(cols) * vb > format::kMaxDenseBytes)
     return CorruptDataError(std::string(what) + ": " + std::to_string(rows) + "x" + std::to_string(cols) +
                             " matrix exceeds the decoder's 1 GiB limit");

@@ -168,6 +168,9 @@ TEST(SparseFormat, DamagedStreamsFailCleanly) {
   // A header that asks for a huge matrix is refused before allocating.
   std::vector<uint8_t> huge = {'T', 'P', 'B', 'S', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4, 255, 255};
   EXPECT_EQ(DecodeBlockSparse(huge).status().code(), StatusCode::kCorruptData);
+  // An empty matrix with a huge dimension is refused too.
+  std::vector<uint8_t> wide = {'T', 'P', 'C', 'S', 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 4, 1, 0x11, 0, 0, 0, 0, 0};
+  EXPECT_EQ(DecodeCompressed(wide).status().code(), StatusCode::kCorruptData);
   // Out-of-order N:M positions: row 0's positions swapped to 11 01.
   std::vector<uint8_t> nm = *EncodeNm(Int8Matrix(1, 4, {0, 5, 0, 7}), 2, 4);
   nm.back() = 0x07;
