@@ -35,7 +35,7 @@ StatusOr<Header> ReadHeader(io::ByteReader& in, const uint8_t magic[4], const ch
   // Each dimension is bounded too: an empty matrix with 2^32 columns
   // decodes to nothing but would cost CSC pointers 16 GiB to re-encode.
   if (rows > format::kMaxDimension || cols > format::kMaxDimension)
-    return CorruptDataError(std::string(what) + ": a dimension exceeds 2^28");
+    return CorruptDataError(std::string(what) + ": a dimension exceeds 2^24");
   if (uint64_t(rows) * uint64_t(cols) * vb > format::kMaxDenseBytes)
     return CorruptDataError(std::string(what) + ": " + std::to_string(rows) + "x" + std::to_string(cols) +
                             " matrix exceeds the decoder's 1 GiB limit");
@@ -70,6 +70,7 @@ StatusOr<SparseMatrix> DecodeNm(std::span<const uint8_t> bytes) {
   if (in.remaining() != need)
     return CorruptDataError("N:M: " + std::to_string(in.remaining()) + " payload bytes, expected " + std::to_string(need));
   SparseMatrix mat = Empty(h);
+  if (h.rows == 0 || h.cols == 0) return mat;  // no groups: nothing to read per row
   const int vb = h.value_bytes, ib = format::BitsFor(m);
   const int64_t groups = (h.cols + m - 1) / m;
   const uint64_t value_row = uint64_t(groups) * uint64_t(n) * uint64_t(vb);

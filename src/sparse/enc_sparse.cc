@@ -45,7 +45,7 @@ StatusOr<std::vector<uint8_t>> EncodeNm(const SparseMatrix& mat, int n, int m) {
   out.reserve(NmEncodedBytes(mat.rows, mat.cols, vb, n, m));
   std::vector<uint8_t> bits;  // one row's positions
   std::vector<int> slots;
-  for (int64_t r = 0; r < mat.rows; ++r) {
+  for (int64_t r = 0; r < (groups ? mat.rows : 0); ++r) {  // an empty row writes nothing
     bits.assign(size_t((groups * n * ib + 7) / 8), 0);
     uint64_t bitpos = 0;
     for (int64_t g = 0; g < groups; ++g) {

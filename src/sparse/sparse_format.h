@@ -30,7 +30,9 @@ inline constexpr uint64_t kHeaderBytes = 15;
 // A decoder refuses to materialize more than this many dense bytes: a few
 // header bytes must not be able to demand an arbitrary allocation.
 inline constexpr uint64_t kMaxDenseBytes = uint64_t(1) << 30;
-inline constexpr uint32_t kMaxDimension = uint32_t(1) << 28;
+// And no dimension over 2^24 (weight matrices stay far below): the work and
+// the pointer arrays of an empty matrix grow with its dimensions, not its bytes.
+inline constexpr uint32_t kMaxDimension = uint32_t(1) << 24;
 
 inline int BitsFor(int m) {  // ceil(log2 m), 0 for m == 1
   int b = 0;
