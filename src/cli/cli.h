@@ -25,6 +25,7 @@ void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands);
 void AddBenchCommand(CLI::App& root, std::vector<Command>& commands);
 void AddCompressCommand(CLI::App& root, std::vector<Command>& commands);
 void AddEvaluateCommand(CLI::App& root, std::vector<Command>& commands);
+void AddPruneCommand(CLI::App& root, std::vector<Command>& commands);
 
 // Exit statuses (documented in README): 0 success; 1 bad usage or an
 // impossible request; 2 bad input (unreadable, corrupt or unsupported file);

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   tp::cli::AddBenchCommand(app, commands);
   tp::cli::AddCompressCommand(app, commands);
   tp::cli::AddEvaluateCommand(app, commands);
+  tp::cli::AddPruneCommand(app, commands);
 
   try {
     app.parse(argc, argv);

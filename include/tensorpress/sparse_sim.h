@@ -1,0 +1,121 @@
+// Sparse and precision-scalable accelerators in the cost model: what a
+// pruned layer costs on a dense array, Envision (zero flags), EIE (CSC
+// weights, non-zero activations), SCNN (both operands compressed, Cartesian
+// products) and ARM's STA with density-bound N:M blocks, all with the same
+// multiplier budget; plus DVAFS's power formulas.
+//
+// Read me first. One GEMM Y[M,N] = X[M,K] W[K,N] (sim.h's convention), 8-bit
+// operands, P multipliers, an operand fetched from SRAM once per `reuse`
+// MACs that use it (register-file reuse inside the array). With
+// MACs = M K N, dw = weight density, da = activation density:
+//   dense     cycles = MACs / P;   mults = MACs
+//             E = MACs (e_mul + e_add) + 2 MACs / reuse * e_byte
+//   envision  cycles = dense (flags save energy, not time)
+//             mults = MACs da dw;  E = mults (e_mul + e_add)
+//                 + MACs / reuse * (1 + da + 1/8) * e_byte
+//             (every activation and its 1-bit flag is read, a weight only
+//             for a non-zero activation; a MAC only when both are non-zero)
+//   eie       products = M da nnz(W); cycles = M da sum_k max_p nnz_p(k)
+//             (outputs interleaved over P PEs, a column's work waits for its
+//             busiest PE: the load imbalance, measured on the real matrix;
+//             `ideal_cycles` = products / P is the bound with every PE busy,
+//             `balanced_cycles` = products / min(P, N) with the PEs that own
+//             an output perfectly balanced)
+//             E = products (e_mul + e_add + (1 + 1/2) e_byte) + M K e_byte
+//             (a weight value and its 4-bit relative index per product; every
+//             activation read once to find the non-zeros)
+//   scnn      products = MACs dw da; cycles = products / (P efficiency)
+//             E = products (e_mul + e_add + e_xbar)
+//                 + MACs / reuse * (dw + da) (1 + index_bytes) e_byte
+//             (products scatter through a crossbar to accumulator banks)
+//   sta       when every group of m weights along K holds <= n non-zeros:
+//             cycles = MACs (n/m) / P; mults = MACs n/m;
+//             E = mults (e_mul + e_add + e_mux)
+//                 + MACs / reuse * ((n/m)(1 + log2(m)/8) + 1) e_byte
+//             otherwise it runs dense.
+// e_mul = int8_mult, e_add = int32_add, e_byte = SRAM 64-bit access / 8 at
+// `sram_kib`, e_xbar = e_mux = int8_add of the energy table (a byte moved
+// through a mux stage costs about an 8-bit add). These formulas are ours,
+// written from the lecture's description of each design; they are pinned by
+// hand-computed unit tests in src/sim/sparse_arch_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensorpress/sim.h"
+#include "tensorpress/sparse.h"
+#include "tensorpress/status.h"
+
+namespace tp::sim {
+
+enum class SparseArchKind : uint8_t { kDense, kEnvision, kEie, kScnn, kSta };
+std::string_view SparseArchName(SparseArchKind kind);  // "dense", "envision", "eie", "scnn", "sta"
+inline constexpr SparseArchKind kAllSparseArchs[] = {SparseArchKind::kDense, SparseArchKind::kEnvision,
+                                                     SparseArchKind::kEie, SparseArchKind::kScnn,
+                                                     SparseArchKind::kSta};
+
+struct SparseArchConfig {
+  uint64_t multipliers = 768;   // P, the same for every design compared (simulate's budget)
+  double reuse = 16;            // MACs per SRAM operand fetch
+  double sram_kib = 64;
+  double scnn_efficiency = 1.0; // fraction of SCNN's multipliers doing useful products
+  double scnn_index_bytes = 0.5;
+  int sta_n = 2, sta_m = 4;     // STA's density bound
+};
+
+// What the model needs to know about one layer's operands.
+struct SparseLayerStats {
+  std::string name;
+  uint64_t m = 0, k = 0, n = 0;
+  uint64_t weight_nonzeros = 0;
+  double activation_density = 1.0;
+  // EIE: sum over k of the busiest PE's non-zeros in W[k, :] (outputs
+  // interleaved over `multipliers` PEs).
+  uint64_t eie_busiest_sum = 0;
+  bool fits_sta = false;  // every group of sta_m weights along K has <= sta_n non-zeros
+};
+
+// Measures a weight matrix (output-first, as sparse::SparseMatrixOf gives):
+// non-zeros, EIE's busiest-PE sums for `pes` PEs, and whether it meets n:m.
+SparseLayerStats MeasureSparseLayer(const sparse::SparseMatrix& w, uint64_t pes, int sta_n, int sta_m);
+
+struct SparseLayerCost {
+  double cycles = 0, ideal_cycles = 0;
+  // EIE: products / min(P, N), perfect balance over the PEs that own an
+  // output; cycles / balanced_cycles is the load imbalance proper, and
+  // balanced_cycles / ideal_cycles the PEs left idle because N < P.
+  // Equal to ideal_cycles for the other designs.
+  double balanced_cycles = 0;
+  double mults = 0;
+  double energy_pj = 0;
+  double compute_pj = 0, sram_pj = 0;
+};
+
+StatusOr<SparseLayerCost> SimulateSparseLayer(const SparseLayerStats& layer, SparseArchKind kind,
+                                              const SparseArchConfig& config, const EnergyTable& energy);
+
+// --- DVAFS (Moons et al., DATE 2017) ------------------------------------------
+// Dynamic power P = alpha C f V^2 at precision k, relative to the
+// full-precision baseline alpha0 C f0 V0^2 (one word per cycle at f0, V0):
+//   DAS   (accuracy scaling: unused bits stop toggling)  P = a_k C f0 V0^2
+//   DVAS  (+ the shorter critical path lets V drop)      P = a_k C f0 V_k^2
+//   DVAFS (+ N_k subwords per cycle: the same words/s at f0 / N_k, so V
+//          drops further)                                P = a'_k C (f0/N_k) V'_k^2
+// Every mode delivers f0 words per second, so energy per word scales as P.
+struct DvafsMode {
+  int bits = 16;
+  double das_activity = 1.0;    // a_k / alpha0
+  double dvas_voltage = 1.0;    // V_k / V0
+  double dvafs_activity = 1.0;  // a'_k / alpha0 (all N_k subwords toggling)
+  double dvafs_voltage = 1.0;   // V'_k / V0
+  int subwords = 1;             // N_k
+};
+struct DvafsPower {
+  double das = 0, dvas = 0, dvafs = 0;  // each relative to alpha0 C f0 V0^2
+};
+StatusOr<DvafsPower> DvafsRelativePower(const DvafsMode& mode);
+
+}  // namespace tp::sim
