@@ -116,3 +116,50 @@ def test_onnx_capture_matches_torch(tmp_path):
     # torch's exporter keeps Gemm weight names ('0.weight'), so names agree.
     for t in want:
         np.testing.assert_allclose(got[t.name], t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def minilm_folder():
+    """The MiniLM folder scripts/fetch-model fills (scripts/test fetches it
+    and sets TP_MINILM, making the MiniLM tests mandatory there)."""
+    folder = os.environ.get("TP_MINILM") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "tensorpress", "all-minilm-l6-v2")
+    if not all(os.path.exists(os.path.join(folder, f)) for f in ("config.json", "tokenizer.json", "model.safetensors")):
+        if os.environ.get("TP_MINILM"):
+            pytest.fail(f"TP_MINILM={folder} lacks config.json, tokenizer.json or model.safetensors")
+        pytest.skip("MiniLM not fetched (scripts/fetch-model)")
+    return folder
+
+
+def test_minilm_embeddings_rank_a_paraphrase_first():
+    torch = need("torch")
+    need("tokenizers")
+    from tensorpress.bert import Tokenizer, load_bert, sentence_embeddings
+
+    folder = minilm_folder()
+    model, tok = load_bert(folder), Tokenizer(folder)
+    texts = ["The whale swam under the ship.", "A large whale was swimming beneath the boat.",
+             "Interest rates rose again this quarter."]
+    e = sentence_embeddings(model, tok.batch(texts))
+    assert torch.allclose(e.norm(dim=-1), torch.ones(3), atol=1e-5)
+    sim = e @ e.T
+    assert sim[0, 1] > 0.5 > sim[0, 2]  # paraphrase close, unrelated far
+    # Padding must not change a sentence's embedding (the mask works).
+    alone = sentence_embeddings(model, tok.batch(texts[:1]))
+    assert torch.allclose(alone[0], e[0], atol=1e-5)
+
+
+def test_minilm_capture_feeds_every_linear_layer(tmp_path):
+    need("torch")
+    need("tokenizers")
+    from tensorpress.capture import capture_hf_folder
+
+    folder = minilm_folder()
+    text = tmp_path / "t.txt"
+    text.write_text("Call me Ishmael and listen to the story of the white whale. " * 4 +
+                    "It is a way I have of driving off the spleen and regulating the circulation. " * 4)
+    shapes = capture_hf_folder(folder, tmp_path / "a.safetensors", text=text, sentences=8, max_tokens=64)
+    report = tp.slices(os.path.join(folder, "model.safetensors"), tmp_path / "a.safetensors")
+    layers = {r["layer"] for r in report["layers"]}
+    assert len(layers) == 36  # 6 encoder layers x (query, key, value, attention out, intermediate, output)
+    assert all(r["n"] == 64 for r in report["layers"])
+    assert shapes["encoder.layer.0.intermediate.dense.input"] == (64, 384)
