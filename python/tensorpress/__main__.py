@@ -1,4 +1,4 @@
-"""python -m tensorpress capture ...   (the Python-only verbs)
+"""python -m tensorpress capture ...   (the Python-only verbs: capture, evaluate)
 python -m tensorpress VERB ...      (anything else runs the bundled tensorpress CLI)
 """
 from __future__ import annotations
@@ -99,11 +99,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        print("\nPython verbs: capture (python -m tensorpress capture --help)")
+        print("\nPython verbs: capture, evaluate (python -m tensorpress VERB --help)")
         return 0 if argv else 1
     if argv[0] == "capture":
         try:
             return _capture(argv[1:])
+        except TensorpressError as e:
+            print(f"tensorpress: error: {e}", file=sys.stderr)
+            return EXIT_FOR.get(type(e).__name__, 3)
+    if argv[0] == "evaluate":
+        from .evaluate import main as evaluate_main
+
+        try:
+            return evaluate_main(argv[1:])
         except TensorpressError as e:
             print(f"tensorpress: error: {e}", file=sys.stderr)
             return EXIT_FOR.get(type(e).__name__, 3)
