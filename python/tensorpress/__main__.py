@@ -32,6 +32,8 @@ def _capture(argv: List[str]) -> int:
     p.add_argument("--max-samples", type=int, default=64,
                    help="ONNX image models: MNIST digits fed, one per run (default 64)")
     p.add_argument("--tokenizer", help="ONNX text models: folder holding tokenizer.json")
+    p.add_argument("--weights-output", help="ONNX: also write every GEMM weight as <layer>.weight (dense [out, in]) "
+                                            "so slices/simulate pair layers from the graph, whatever their names")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     args = p.parse_args(argv)
 
@@ -39,7 +41,8 @@ def _capture(argv: List[str]) -> int:
 
     if args.model.endswith(".onnx"):
         shapes = capture.capture_onnx(args.model, _onnx_feeds(args), args.output, max_tokens=args.max_tokens,
-                                      max_samples=args.max_samples, overwrite=args.force)
+                                      max_samples=args.max_samples, weights_output=args.weights_output,
+                                      overwrite=args.force)
     elif os.path.isdir(args.model):
         shapes = capture.capture_hf_folder(args.model, args.output, text=args.text, sentences=args.sentences,
                                            max_tokens=args.max_tokens, overwrite=args.force)

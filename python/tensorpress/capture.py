@@ -154,6 +154,31 @@ def onnx_gemm_inputs(model: Any, ops: Sequence[str] = DEFAULT_ONNX_OPS) -> List[
     return out
 
 
+def onnx_gemm_weights(model: Any, ops: Sequence[str] = DEFAULT_ONNX_OPS) -> Dict[str, np.ndarray]:
+    """Every GEMM weight of an ONNX graph as ``<layer>.weight`` in the layout
+    the CLI verbs read (dense [out, in], conv OIHW as ONNX stores it): MatMul's
+    B [in, out] and Gemm's B without transB are transposed. ``<layer>`` is the
+    initializer name without ``.weight``, the name capture_onnx gives the
+    layer's input, so ``slices WEIGHTS --activations ACTS`` pairs them by the
+    graph rather than by naming conventions."""
+    from onnx import numpy_helper
+
+    inits = {i.name: i for i in model.graph.initializer}
+    out: Dict[str, np.ndarray] = {}
+    for node in model.graph.node:
+        if node.op_type not in ops or len(node.input) < 2 or node.input[1] not in inits:
+            continue
+        w = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
+        if node.op_type == "MatMul" and w.ndim == 2:
+            w = w.T
+        elif node.op_type == "Gemm":
+            trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+            if not trans_b:
+                w = w.T
+        out[_layer_name(node.input[1]) + ".weight"] = np.ascontiguousarray(w)
+    return out
+
+
 def capture_onnx(
     model_path: PathLike,
     feeds: Iterable[Dict[str, np.ndarray]],
@@ -162,17 +187,26 @@ def capture_onnx(
     max_tokens: Optional[int] = None,
     max_samples: Optional[int] = None,
     ops: Sequence[str] = DEFAULT_ONNX_OPS,
+    weights_output: Optional[PathLike] = None,
     metadata: Optional[Dict[str, str]] = None,
     overwrite: bool = False,
 ) -> Dict[str, Tuple[int, ...]]:
     """Runs an ONNX model with onnxruntime, the input of every MatMul / Gemm /
     Conv with an initializer weight made a graph output, and writes each as
     ``<weight name without .weight>.input`` (``onnx::MatMul_7`` ->
-    ``onnx::MatMul_7.input``). Returns {tensor name: shape}."""
+    ``onnx::MatMul_7.input``). With ``weights_output``, also writes those
+    weights (onnx_gemm_weights) so the CLI verbs find every GEMM of the graph
+    whatever its initializers are called. Returns {tensor name: shape}."""
     import onnx
     import onnxruntime as ort
 
     model = onnx.load(os.fspath(model_path))
+    if weights_output is not None:
+        from ._api import save_safetensors
+
+        save_safetensors(onnx_gemm_weights(model, ops), weights_output, overwrite=overwrite,
+                         metadata={"producer": "tensorpress.capture.onnx_gemm_weights",
+                                   "source": os.path.abspath(os.fspath(model_path))})
     gemms = onnx_gemm_inputs(model, ops)
     if not gemms:
         raise InvalidArgumentError(f"{model_path}: no {'/'.join(ops)} node with an initializer weight")

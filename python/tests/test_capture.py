@@ -163,3 +163,39 @@ def test_minilm_capture_feeds_every_linear_layer(tmp_path):
     assert len(layers) == 36  # 6 encoder layers x (query, key, value, attention out, intermediate, output)
     assert all(r["n"] == 64 for r in report["layers"])
     assert shapes["encoder.layer.0.intermediate.dense.input"] == (64, 384)
+
+
+def test_onnx_export_of_minilm_every_gemm_found_from_the_graph(tmp_path):
+    """The issue's case: torch's ONNX export names MiniLM's Linear weights
+    onnx::MatMul_* (transposed); pairing by the graph still finds all 36."""
+    torch = need("torch")
+    need("onnx")
+    need("onnxruntime")
+    need("tokenizers")
+    from tensorpress.bert import Tokenizer, load_bert
+    from tensorpress.capture import capture_onnx
+
+    folder = minilm_folder()
+    model, tok = load_bert(folder), Tokenizer(folder)
+    ids = tok.batch(["Call me Ishmael."])["input_ids"]
+    torch.onnx.export(model, (ids,), str(tmp_path / "minilm.onnx"), input_names=["input_ids"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}}, opset_version=14)
+    import onnx
+
+    names = [i.name for i in onnx.load(str(tmp_path / "minilm.onnx")).graph.initializer]
+    assert any(n.startswith("onnx::MatMul") for n in names)  # the names that defeat matching by name
+    texts = ["Call me Ishmael.", "It is a way I have of driving off the spleen and regulating the circulation."]
+    feeds = [{"input_ids": tok.batch([t])["input_ids"].numpy()} for t in texts]
+    capture_onnx(tmp_path / "minilm.onnx", feeds, tmp_path / "acts.safetensors",
+                 weights_output=tmp_path / "w.safetensors")
+    report = tp.slices(tmp_path / "w.safetensors", tmp_path / "acts.safetensors")
+    assert len(report["layers"]) == 36
+    # The weights taken from the graph are the PyTorch ones, back in [out, in].
+    exported = tp.read_model(tmp_path / "w.safetensors")
+    torch_weights = {k: v.numpy() for k, v in model.state_dict().items() if k.endswith(".weight")}
+    matched = 0
+    for t in exported:
+        w = t.numpy()
+        if any(v.shape == w.shape and np.array_equal(v, w) for v in torch_weights.values()):
+            matched += 1
+    assert matched == 36
