@@ -47,7 +47,7 @@ class Model:
 
     @property
     def format(self) -> str:
-        """'safetensors', 'onnx', 'gguf', 'tflite', 'llama2c', 'npy', 'npz' or 'tpz'."""
+        """'safetensors', 'onnx', 'gguf', 'tflite', 'llama2c', 'npy' or 'npz'."""
         return self._core.format
 
     @property
