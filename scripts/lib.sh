@@ -54,3 +54,27 @@ tp_build() {
   fi
   cmake --build "$dir" -j "$TP_JOBS"
 }
+
+# --- The Python package's stage (scripts/test, scripts/demo). The C++ build
+# needs none of this. PyTorch comes from Debian (python3-torch 1.13, CPU
+# only, ~2 min to install) because the PyPI torch wheels drag several GB of
+# CUDA libraries; the venv sees it through --system-site-packages.
+# libopenblas0-pthread: Debian's torch calls the libblas.so.3 alternative; the
+# reference BLAS it falls back to runs MiniLM 15x slower than OpenBLAS.
+TP_PYTHON_APT_PACKAGES=(python3-venv python3-dev python3-torch libopenblas0-pthread)
+TP_VENV="${TP_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tensorpress/venv}"
+
+# Creates the venv (once), installs python/requirements-test.txt into it and
+# the package from this tree (an incremental CMake build in build/python/).
+tp_python_env() {
+  (TP_APT_PACKAGES=("${TP_PYTHON_APT_PACKAGES[@]}"); tp_install_deps)
+  if [ ! -x "$TP_VENV/bin/python" ]; then
+    tp_log "creating $TP_VENV (Debian python3, system site packages for torch)"
+    /usr/bin/python3 -m venv --system-site-packages "$TP_VENV"
+  fi
+  "$TP_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$TP_ROOT/python/requirements-test.txt"
+  local launcher=""
+  if command -v ccache >/dev/null; then launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; fi
+  CMAKE_ARGS="$launcher ${CMAKE_ARGS:-}" CMAKE_BUILD_PARALLEL_LEVEL="$TP_JOBS" \
+    "$TP_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation "$TP_ROOT"
+}
