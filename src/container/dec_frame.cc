@@ -50,7 +50,11 @@ Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
   uint64_t n = h.raw_bytes;  // elements for the multi-plane layouts
   const int expected_planes = PlaneCount(h.layout, dtype);
   if (expected_planes != h.planes) return CorruptDataError("plane count does not match the layout");
-  if (h.layout == Layout::kBytePlanes || h.layout == Layout::kFloatFields) {
+  if (h.layout == Layout::kBlockFields) {
+    const uint64_t block = uint64_t(Traits(dtype).block_bytes);
+    if (block == 0 || h.raw_bytes % block != 0) return CorruptDataError("chunk is not whole blocks");
+    n = h.raw_bytes / block;
+  } else if (h.layout == Layout::kBytePlanes || h.layout == Layout::kFloatFields) {
     const uint64_t element = uint64_t(Traits(dtype).bits / 8);
     if (element == 0 || h.raw_bytes % element != 0) return CorruptDataError("chunk is not whole elements");
     n = h.raw_bytes / element;

@@ -2,14 +2,39 @@
 #include "container/plane_split.h"
 
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "codec/block_fields.h"
 #include "codec/float_fields.h"
 
 namespace tp::tpz3 {
 namespace {
 
 int ElementBytes(DType dtype) { return Traits(dtype).bits / 8; }
+
+// The field planes of one block of a ggml type: names and bytes per block.
+struct BlockPlanes {
+  std::vector<std::string> names;
+  std::vector<uint64_t> bytes;
+};
+const BlockPlanes& BlockPlanesOf(DType dtype) {
+  static const std::vector<BlockPlanes> table = [] {
+    std::vector<BlockPlanes> t(kNumDTypes);
+    for (int d = 0; d < kNumDTypes; ++d) {
+      if (!HasBlockFields(DType(d))) continue;
+      std::vector<uint8_t> block(size_t(Traits(DType(d)).block_bytes), 0);
+      auto planes = SplitBlockFields(DType(d), block);
+      if (!planes.ok() || planes->size() > size_t(kMaxPlanes)) continue;
+      for (const auto& p : *planes) {
+        t[size_t(d)].names.push_back(p.name);
+        t[size_t(d)].bytes.push_back(p.bytes.size());
+      }
+    }
+    return t;
+  }();
+  return table[size_t(dtype)];
+}
 
 // Sign bits of 8 consecutive values packed LSB first, as float_fields.h.
 template <typename T, int kShift>
@@ -129,6 +154,8 @@ int PlaneCount(Layout layout, DType dtype) {
       auto f = tpz::FieldFormatOf(dtype);
       return f ? f->PlaneCount() : 0;
     }
+    case Layout::kBlockFields:
+      return int(BlockPlanesOf(dtype).names.size());
   }
   return 0;
 }
@@ -139,6 +166,8 @@ uint64_t PlaneBytes(Layout layout, DType dtype, int plane, uint64_t n) {
       return n;
     case Layout::kFloatFields:
       return tpz::FieldPlaneBytes(plane, n);
+    case Layout::kBlockFields:
+      return BlockPlanesOf(dtype).bytes[size_t(plane)] * n;  // n blocks
     default:
       return n;  // n is the chunk's byte count for the one-plane layouts
   }
@@ -154,6 +183,8 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
       return "codes";
     case Layout::kBytePlanes:
       return plane < 8 ? kBytes[plane] : "byte";
+    case Layout::kBlockFields:
+      return BlockPlanesOf(dtype).names[size_t(plane)].c_str();
     case Layout::kFloatFields: {
       auto f = tpz::FieldFormatOf(dtype);
       if (!f) return "?";
@@ -169,6 +200,13 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
 }
 
 void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* const* planes) {
+  if (layout == Layout::kBlockFields) {
+    auto split = SplitBlockFields(dtype, in);
+    if (!split.ok()) return;  // callers pass whole blocks of a type PlaneCount accepted
+    for (size_t k = 0; k < split->size(); ++k)
+      if (!(*split)[k].bytes.empty()) std::memcpy(planes[k], (*split)[k].bytes.data(), (*split)[k].bytes.size());
+    return;
+  }
   if (layout == Layout::kBytePlanes) {
     const int s = ElementBytes(dtype);
     for (uint64_t i = 0; i < n; ++i)
@@ -193,6 +231,15 @@ void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64
 }
 
 bool MergePlanes(Layout layout, DType dtype, const uint8_t* const* planes, uint64_t n, std::span<uint8_t> out) {
+  if (layout == Layout::kBlockFields) {
+    const BlockPlanes& b = BlockPlanesOf(dtype);
+    std::vector<FieldPlane> fields(b.names.size());
+    for (size_t k = 0; k < fields.size(); ++k) {
+      fields[k].name = b.names[k];
+      fields[k].bytes.assign(planes[k], planes[k] + b.bytes[k] * n);
+    }
+    return MergeBlockFields(dtype, fields, out).ok();
+  }
   if (layout == Layout::kBytePlanes) {
     const int s = ElementBytes(dtype);
     for (uint64_t i = 0; i < n; ++i)

@@ -56,6 +56,7 @@ enum class Layout : uint8_t {
   kCodes = 2,        // one plane of 1-byte codes (int8 stored as value + 128)
   kBytePlanes = 3,   // plane k = byte k of every element
   kFloatFields = 4,  // sign, exponent, mantissa planes (src/codec/float_fields.h)
+  kBlockFields = 5,  // ggml blocks split by field (src/codec/block_fields.h)
 };
 inline constexpr uint8_t kCodingStored = 0;
 inline constexpr uint8_t kCodingZstd = 0xfe;
