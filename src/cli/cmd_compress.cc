@@ -54,6 +54,31 @@ StatusOr<Tensor> CastTo(const Tensor& t, DType to) {
   return Tensor::FromValues<uint16_t>(t.name(), to, t.shape(), h);
 }
 
+// Error of a lossy step, summed over tensors.
+struct LossyError {
+  uint64_t tensors = 0, values = 0;
+  double squared = 0, signal = 0, max_abs = 0;
+  double Rmse() const { return values ? std::sqrt(squared / double(values)) : 0.0; }
+  double SnrDb() const { return squared > 0 ? 10 * std::log10(signal / squared) : INFINITY; }
+};
+void AddError(const Tensor& before, const Tensor& after, LossyError& e) {
+  const uint64_t n = std::min(before.elements(), after.elements());
+  std::vector<double> a(4096), b(4096);
+  for (uint64_t at = 0; at < n; at += a.size()) {
+    const uint64_t k = std::min<uint64_t>(a.size(), n - at);
+    ElementsAsDouble(before, at, k, a.data());
+    ElementsAsDouble(after, at, k, b.data());
+    for (uint64_t i = 0; i < k; ++i) {
+      const double d = a[i] - b[i];
+      e.squared += d * d;
+      e.signal += a[i] * a[i];
+      e.max_abs = std::max(e.max_abs, std::abs(d));
+    }
+  }
+  e.values += n;
+  ++e.tensors;
+}
+
 double EntropyBits(const TpzPlaneReport& p) { return p.entropy_bits * double(p.bytes); }
 
 // Per plane name: values, uncoded bytes, entropy, coded bytes, codecs used.
@@ -185,6 +210,10 @@ Status RunCompress(const CompressArgs& args) {
     cast = DTypeFromName(args.cast);
   }
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.in));
+  // Views of the untouched tensors, to measure what the lossy steps cost.
+  const std::vector<Tensor> original = model.tensors;
+  uint64_t input_file_bytes = 0;
+  if (auto f = MappedFile::Open(args.in); f.ok()) input_file_bytes = (*f)->size();
   if (cast)
     for (Tensor& t : model.tensors)
       if (t.dtype() == DType::kF32) {
@@ -239,8 +268,27 @@ Status RunCompress(const CompressArgs& args) {
   }
   uint64_t out_bytes = 0;
   if (auto f = MappedFile::Open(args.out); f.ok()) out_bytes = (*f)->size();
+  // The error of --cast / --quantize against the original values (ASTC
+  // tensors report their own below).
+  LossyError err;
+  if (cast || !args.quantize.empty()) {
+    for (size_t i = 0; i < model.tensors.size(); ++i) {
+      const Tensor& now = model.tensors[i];
+      if (now.dtype() == original[i].dtype() || astc_expected.count(now.name())) continue;
+      Tensor values = now;
+      if (now.quant()) {
+        TP_ASSIGN_OR_RETURN(values, Dequantize(now));
+      }
+      AddError(original[i], values, err);
+    }
+  }
   if (args.json) {
     nlohmann::ordered_json j = ReportJson(report);
+    j["input_file_bytes"] = input_file_bytes;
+    j["ratio_vs_input_file"] = out_bytes ? double(input_file_bytes) / double(out_bytes) : 0.0;
+    if (err.tensors)
+      j["lossy_error"] = {{"tensors", err.tensors}, {"rmse", err.Rmse()}, {"max_error", err.max_abs},
+                          {"snr_db", err.SnrDb()}};
     j["file"] = args.out;
     j["tensor_bytes"] = in_bytes;
     j["ratio"] = out_bytes ? double(in_bytes) / double(out_bytes) : 0.0;
@@ -255,6 +303,13 @@ Status RunCompress(const CompressArgs& args) {
                                    : fmt::format("({} ASTC tensors equal to their ASTC decode, the other {} "
                                                  "byte-identical)",
                                                  astc_expected.size(), model.tensors.size() - astc_expected.size()));
+  if (err.tensors || !astc_expected.empty())
+    fmt::print("lossy: {} -> {} bytes against the input file ({} bytes), ratio {:.3f}\n", args.in, out_bytes,
+               input_file_bytes, out_bytes ? double(input_file_bytes) / double(out_bytes) : 0.0);
+  if (err.tensors)
+    fmt::print("  {} on {} tensors: RMSE {:.6g}, max error {:.6g}, SNR {:.2f} dB (against the original values)\n",
+               cast ? "--cast " + args.cast : "--quantize " + args.quantize, err.tensors, err.Rmse(), err.max_abs,
+               err.SnrDb());
   PrintLossy(args.out);
   return Status::Ok();
 }
