@@ -78,6 +78,10 @@ def main():
             os.remove(tmp)
         files.append((f"MiniLM {cast}", path, "bfloat16" if cast == "bf16" else "float16"))
     files.append(("ResNet-8 int8 TFLite", os.path.join(a.shared, "data/models/mlperf-tiny/resnet8_cifar10_int8.tflite"), "float32"))
+    # A real GGUF (scripts/fetch-gguf keeps it in the cache) when present.
+    gguf = os.path.join(os.path.dirname(a.work), "gguf", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    if os.path.exists(gguf):
+        files.append(("SmolLM2-135M Q4_1 GGUF", gguf, "float32"))
     if a.big > 0:
         big = os.path.join(a.work, f"generated-bf16-{a.big:g}GB.safetensors")
         if not os.path.exists(big):
