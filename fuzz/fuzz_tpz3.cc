@@ -30,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Both readers accept the same files and restore the same bytes.
   if (s.ok() && !streamed.empty() && streamed != restored) abort();
   for (size_t i = 0; i < archive->info().tensors.size() && i < 8; ++i) {
+    // A tensor's size is what its (checked) index says; a real one of any
+    // size may be coded in a few bytes, so only plausible sizes are read whole.
+    if (archive->info().tensors[i].bytes > (uint64_t(64) << 20)) continue;
     auto t = archive->ReadTensor(i, 1);
     if (!t.ok() && t.status().code() != tp::StatusCode::kCorruptData) abort();
     auto part = archive->ReadElements(i, 0, 1, 1);

@@ -307,9 +307,15 @@ Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, 
     }
     Pending p;
     p.header = h;
-    p.bytes.resize(tpz3::kFrameHeaderBytes + h.payload_bytes);
-    std::memcpy(p.bytes.data(), head, sizeof head);
-    st = ReadExactly(in, std::span(p.bytes).subspan(tpz3::kFrameHeaderBytes), "a frame");
+    // Grown as bytes arrive: a truncated stream never makes the reader
+    // allocate what its header merely claims.
+    p.bytes.assign(head, head + sizeof head);
+    for (uint64_t left = h.payload_bytes; left > 0 && st.ok();) {
+      const size_t k = size_t(std::min<uint64_t>(left, uint64_t(1) << 20)), at = p.bytes.size();
+      p.bytes.resize(at + k);
+      st = ReadExactly(in, std::span(p.bytes).subspan(at), "a frame");
+      left -= k;
+    }
     if (!st.ok()) break;
     if (h.kind == tpz3::FrameKind::kIndex) {
       st = flush();

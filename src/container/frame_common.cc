@@ -42,6 +42,7 @@ bool ParseFrameHeader(const uint8_t* in, FrameHeader& h) {
   h.payload_bytes = Get32(in + 32);
   if (h.planes == 0 || h.planes > kMaxPlanes) return false;
   if (h.kind == FrameKind::kData && h.raw_bytes > kMaxChunkBytes) return false;
+  if (h.kind == FrameKind::kIndex && (h.raw_bytes > kMaxIndexBytes || h.payload_bytes > kMaxIndexBytes)) return false;
   if (h.dtype >= uint8_t(kNumDTypes)) return false;
   return true;
 }

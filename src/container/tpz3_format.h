@@ -40,7 +40,7 @@ inline constexpr int kMaxPlanes = 16;
 inline constexpr uint64_t kMinChunkBytes = uint64_t(1) << 16;
 inline constexpr uint64_t kMaxChunkBytes = uint64_t(1) << 26;
 // The index is JSON; a bound keeps a hostile trailer from asking for more.
-inline constexpr uint64_t kMaxIndexBytes = uint64_t(1) << 31;
+inline constexpr uint64_t kMaxIndexBytes = uint64_t(1) << 28;
 inline constexpr uint32_t kIndexSegment = 0xffffffffu;
 inline constexpr uint64_t kFlagPlain = 1;
 inline constexpr size_t kPlainHeaderBytes = 16;  // after the prelude
