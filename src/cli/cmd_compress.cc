@@ -314,6 +314,17 @@ Status RunCompress(const CompressArgs& args) {
   return Status::Ok();
 }
 
+// --dequantize: tensors with quantization parameters as their f32 values.
+Status DequantizeAll(std::vector<Tensor>& tensors) {
+  for (Tensor& t : tensors) {
+    if (!t.quant()) continue;
+    TP_ASSIGN_OR_RETURN(Tensor real, Dequantize(t));
+    real.set_name(t.name());
+    t = std::move(real);
+  }
+  return Status::Ok();
+}
+
 // A version-3 container's tensors (or slices of them) as safetensors.
 Status RunStreamingToSafetensors(const CompressArgs& args, std::optional<std::pair<uint64_t, uint64_t>> range) {
   TP_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(args.in));
@@ -333,13 +344,7 @@ Status RunStreamingToSafetensors(const CompressArgs& args, std::optional<std::pa
     }
   }
   if (tensors.empty()) return NotFoundError(args.in + ": no tensor matches --tensor");
-  if (args.dequantize)
-    for (Tensor& t : tensors) {
-      if (!t.quant()) continue;
-      TP_ASSIGN_OR_RETURN(Tensor real, Dequantize(t));
-      real.set_name(t.name());
-      t = std::move(real);
-    }
+  if (args.dequantize) TP_RETURN_IF_ERROR(DequantizeAll(tensors));
   WriteOptions write;
   write.overwrite = args.force;
   TP_RETURN_IF_ERROR(WriteSafetensors(args.out, tensors, info.metadata, write));
@@ -389,13 +394,7 @@ Status RunDecompress(const CompressArgs& args) {
     }
     if (model.tensors.empty()) return NotFoundError(args.in + ": no tensor matches --tensor");
   }
-  if (args.dequantize)
-    for (Tensor& t : model.tensors) {
-      if (!t.quant()) continue;
-      TP_ASSIGN_OR_RETURN(Tensor real, Dequantize(t));
-      real.set_name(t.name());
-      t = std::move(real);
-    }
+  if (args.dequantize) TP_RETURN_IF_ERROR(DequantizeAll(model.tensors));
   WriteOptions write;
   write.overwrite = args.force;
   TP_RETURN_IF_ERROR(WriteSafetensors(args.out, model.tensors, model.metadata, write));

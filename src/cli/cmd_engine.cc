@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -80,6 +81,23 @@ StatusOr<std::string> SpoolStdin() {
     }
   ::close(fd);
   return path;
+}
+
+// Runs `write` into standard output or into `path` through a temporary file
+// that is renamed into place only when `write` succeeded.
+Status WriteOutput(const std::string& path, bool to_stdout, bool force, const std::function<Status(ByteSink&)>& write) {
+  if (to_stdout) {
+    auto sink = SinkForStdio(stdout);
+    TP_RETURN_IF_ERROR(write(*sink));
+    std::fflush(stdout);
+    return Status::Ok();
+  }
+  WriteOptions w;
+  w.overwrite = force;
+  TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, w));
+  auto sink = SinkFor(*file);
+  TP_RETURN_IF_ERROR(write(*sink));
+  return file->Commit();
 }
 
 EngineOptions OptionsFrom(const EngineArgs& a) {
@@ -153,18 +171,8 @@ Status CompressOne(const std::string& in, const EngineArgs& a, bool to_stdout, c
   o.progress = [&](uint64_t d, uint64_t t) { progress(d, t); };
   EngineStats stats;
   const double t0 = Now();
-  if (to_stdout) {
-    auto sink = SinkForStdio(stdout);
-    TP_RETURN_IF_ERROR(CompressStream(*input, *sink, o, &stats));
-    std::fflush(stdout);
-  } else {
-    WriteOptions w;
-    w.overwrite = a.force;
-    TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(out, w));
-    auto sink = SinkFor(*file);
-    TP_RETURN_IF_ERROR(CompressStream(*input, *sink, o, &stats));
-    TP_RETURN_IF_ERROR(file->Commit());
-  }
+  TP_RETURN_IF_ERROR(
+      WriteOutput(out, to_stdout, a.force, [&](ByteSink& sink) { return CompressStream(*input, sink, o, &stats); }));
   const double secs = Now() - t0;
   if (a.json) {
     auto j = StatsJson(stats);
@@ -206,18 +214,8 @@ Status DecompressOne(const std::string& in, const EngineArgs& a, bool to_stdout,
     if (!to_stdout && out_override.empty()) return InvalidArgumentError("decompressing standard input needs -o or -c");
     auto source = SourceForStdio(stdin);
     out = to_stdout ? "-" : out_override;
-    if (to_stdout) {
-      auto sink = SinkForStdio(stdout);
-      TP_RETURN_IF_ERROR(DecompressStream(*source, "stdin", *sink, o, &info));
-      std::fflush(stdout);
-    } else {
-      WriteOptions w;
-      w.overwrite = a.force;
-      TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(out, w));
-      auto sink = SinkFor(*file);
-      TP_RETURN_IF_ERROR(DecompressStream(*source, "stdin", *sink, o, &info));
-      TP_RETURN_IF_ERROR(file->Commit());
-    }
+    TP_RETURN_IF_ERROR(WriteOutput(out, to_stdout, a.force,
+                                   [&](ByteSink& sink) { return DecompressStream(*source, "stdin", sink, o, &info); }));
   } else {
     TP_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(in));
     TP_ASSIGN_OR_RETURN(TpzArchive archive, TpzArchive::Open(mapped, in));
@@ -225,18 +223,7 @@ Status DecompressOne(const std::string& in, const EngineArgs& a, bool to_stdout,
     out = to_stdout ? "-" : !out_override.empty() ? out_override : RestoredName(in);
     if (out.empty()) return InvalidArgumentError(in + ": does not end in .tpz; name the output with -o");
     if (!to_stdout && SamePath(in, out)) return InvalidArgumentError(out + ": output is the input file");
-    if (to_stdout) {
-      auto sink = SinkForStdio(stdout);
-      TP_RETURN_IF_ERROR(archive.Restore(*sink, o));
-      std::fflush(stdout);
-    } else {
-      WriteOptions w;
-      w.overwrite = a.force;
-      TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(out, w));
-      auto sink = SinkFor(*file);
-      TP_RETURN_IF_ERROR(archive.Restore(*sink, o));
-      TP_RETURN_IF_ERROR(file->Commit());
-    }
+    TP_RETURN_IF_ERROR(WriteOutput(out, to_stdout, a.force, [&](ByteSink& sink) { return archive.Restore(sink, o); }));
   }
   const double secs = Now() - t0;
   if (!a.quiet)
