@@ -26,7 +26,7 @@ def main():
     base = np.concatenate(pool)
     rows, cols = 4096, 4096  # 32 MiB of bf16 a tensor
     per = rows * cols
-    count = max(1, int(gb * 1e9 // (per * 2)))
+    count = max(1, -int(-gb * 1e9 // (per * 2)))  # at least gb * 1e9 bytes
     hdr, off = {}, 0
     for k in range(count):
         hdr[f"layers.{k}.weight"] = {"dtype": "BF16", "shape": [rows, cols], "data_offsets": [off, off + per * 2]}
