@@ -112,7 +112,7 @@ class BytesSource final : public ByteSource {
   explicit BytesSource(std::span<const uint8_t> b) : b_(b) {}
   StatusOr<size_t> Read(std::span<uint8_t> out) override {
     const size_t k = std::min(out.size(), b_.size() - pos_);
-    std::memcpy(out.data(), b_.data() + pos_, k);
+    if (k) std::memcpy(out.data(), b_.data() + pos_, k);
     pos_ += k;
     return k;
   }

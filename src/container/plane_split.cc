@@ -226,7 +226,7 @@ void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64
   if (dtype == DType::kI8) {
     for (uint64_t i = 0; i < n; ++i) planes[0][i] = in[i] ^ 0x80;
   } else {
-    std::memcpy(planes[0], in.data(), n);
+    if (n) std::memcpy(planes[0], in.data(), n);
   }
 }
 
@@ -257,7 +257,7 @@ bool MergePlanes(Layout layout, DType dtype, const uint8_t* const* planes, uint6
   if (dtype == DType::kI8) {
     for (uint64_t i = 0; i < n; ++i) out[i] = planes[0][i] ^ 0x80;
   } else {
-    std::memcpy(out.data(), planes[0], n);
+    if (n) std::memcpy(out.data(), planes[0], n);
   }
   return true;
 }
