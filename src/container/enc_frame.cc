@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,12 @@ double EntropyBits(const std::array<uint64_t, 256>& h, uint64_t n) {
 }
 
 std::vector<uint8_t> ZstdBytes(std::span<const uint8_t> in, int level) {
-  thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  // One context per thread, freed when the thread ends.
+  struct FreeCCtx {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  thread_local std::unique_ptr<ZSTD_CCtx, FreeCCtx> owner(ZSTD_createCCtx());
+  ZSTD_CCtx* cctx = owner.get();
   std::vector<uint8_t> out(ZSTD_compressBound(in.size()));
   const size_t got = ZSTD_compressCCtx(cctx, out.data(), out.size(), in.data(), in.size(), level);
   if (ZSTD_isError(got)) return {};
