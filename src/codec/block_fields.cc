@@ -130,6 +130,10 @@ StatusOr<std::vector<FieldPlane>> SplitBlockFields(DType dtype, std::span<const 
   for (const BlockField& field : BlockFieldsOf(dtype)) {
     FieldPlane p{std::string(field.name), std::vector<uint8_t>(n * field.bytes_per_block())};
     uint8_t* dst = p.bytes.data();
+    if (n == 0) {  // no blocks: no pointer arithmetic on empty spans
+      planes.push_back(std::move(p));
+      continue;
+    }
     if (field.segments.size() == 1 && field.segments[0].size == 1) {  // the common scale-byte case
       const uint8_t* src = blocks.data() + field.segments[0].offset;
       for (uint64_t i = 0; i < n; ++i) dst[i] = src[i * bb];
