@@ -9,11 +9,13 @@
 
 namespace tp::tpz {
 
-std::string Xxh3Hex(const uint8_t* data, size_t size) {
+std::string Hex64(uint64_t value) {
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH3_64bits(data, size)));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(value));
   return buf;
 }
+
+std::string Xxh3Hex(const uint8_t* data, size_t size) { return Hex64(XXH3_64bits(data, size)); }
 
 std::vector<uint8_t> PackHeader(std::string_view json) {
   std::vector<uint8_t> out(ZSTD_compressBound(json.size()));

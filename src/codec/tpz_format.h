@@ -36,6 +36,8 @@ inline constexpr uint64_t kPrefixBytes = 4 + 4 + 8 + 8;
 inline constexpr int kHeaderZstdLevel = 19;
 // The header's checksums: XXH3-64 of the bytes as 16 lowercase hex digits.
 std::string Xxh3Hex(const uint8_t* data, size_t size);
+// A 64-bit checksum as the 16 lower-case hex digits Xxh3Hex writes.
+std::string Hex64(uint64_t value);
 inline constexpr uint64_t kMaxHeaderBytes = uint64_t(1) << 30;
 inline constexpr uint64_t kMaxHeaderExpansion = 1024;
 std::vector<uint8_t> PackHeader(std::string_view json);

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "codec/tpz_format.h"
 #include "common/ordered_pipeline.h"
 #include "container/frame.h"
 #include "container/tpz3_format.h"
@@ -56,13 +57,6 @@ std::vector<Segment> PlanSegments(const EngineInput& in, uint64_t chunk_bytes) {
     frame += s.frames;
   }
   return segments;
-}
-
-std::string Hex64(uint64_t v) {
-  static const char* d = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[size_t(i)] = d[v & 15];
-  return s;
 }
 
 std::vector<uint8_t> IndexFrame(const std::string& json, int level) {
@@ -188,7 +182,7 @@ Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions&
   index["name"] = in.name;
   index["format"] = std::string(ModelFormatName(in.format));
   index["bytes"] = file.size();
-  index["xxh3"] = Hex64(file_hash);
+  index["xxh3"] = tpz::Hex64(file_hash);
   auto& segs = index["segments"] = nlohmann::ordered_json::array();
   for (const Segment& s : segments)
     segs.push_back({s.offset, s.bytes, s.tensor < 0 ? -1 : int64_t(s.tensor), s.chunk, s.first_frame});
