@@ -81,6 +81,9 @@ struct EngineOptions {
   uint64_t chunk_bytes = uint64_t(1) << 20;  // 64 KiB .. 64 MiB
   bool verify = true;                        // decode every frame while its input is in memory
   std::optional<Codec> codec;                // force this codec on every coded plane
+  // Inputs up to 1 MiB (64 MiB with kMax) also try zstd -19 on the whole
+  // file, kept when smaller than the frames (small TFLite models).
+  bool whole_file_zstd = true;
   // Called in file order from the writing thread: bytes of input done, of total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };

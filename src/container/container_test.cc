@@ -1,5 +1,7 @@
 // The streaming container: whole files back byte for byte, through memory,
 // pipes and the CLI; and every kind of damage refused with the place named.
+#include <zstd.h>
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -132,13 +134,37 @@ TEST(Container, EveryByteFlipAndTruncationIsCaught) {
   for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(float(i) * 0.37f) * 0.05f;
   auto t = Tensor::FromValues<float>("w", DType::kF32, {30, 100}, w);
   ASSERT_TRUE(t.ok());
+  // A mostly-zero tensor puts a sparse-layout frame in the container too.
+  std::vector<float> z(2001, 0.0f);
+  uint32_t seed = 7;
+  for (size_t i = 0; i < z.size(); i += 5) {
+    seed = seed * 1664525u + 1013904223u;
+    z[i] = float(int32_t(seed) >> 8) * 1e-6f;
+  }
+  auto sparse = Tensor::FromValues<float>("z", DType::kF32, {2001}, z);
+  ASSERT_TRUE(sparse.ok());
+  // A copy of w: only zstd over the whole file sees it repeat, so the
+  // whole-file form wins when it is allowed.
+  auto copy = Tensor::FromValues<float>("w_copy", DType::kF32, {30, 100}, w);
+  ASSERT_TRUE(copy.ok());
   testing::TempDir dir;
-  ASSERT_TRUE(WriteSafetensors(dir.File("m.safetensors"), std::vector<Tensor>{*t}, {}, {}).ok());
+  ASSERT_TRUE(WriteSafetensors(dir.File("m.safetensors"), std::vector<Tensor>{*t, *sparse, *copy}, {}, {}).ok());
+  const auto original = FileBytes(dir.File("m.safetensors"));
+  // Frames and index, then the whole-file zstd form of the same file.
+  for (bool whole : {false, true}) {
   EngineOptions o = DefaultEngineOptions();
   o.chunk_bytes = 1 << 16;
-  auto tpz = Compress(dir.File("m.safetensors"), o);
+  o.whole_file_zstd = whole;
+  EngineStats stats;
+  auto tpz = Compress(dir.File("m.safetensors"), o, &stats);
   ASSERT_TRUE(tpz.ok());
-  const auto original = FileBytes(dir.File("m.safetensors"));
+  bool mask = false, whole_zstd = false;
+  for (const auto& p : stats.planes) {
+    mask = mask || p.name.find("non-zero mask") != std::string::npos;
+    whole_zstd = whole_zstd || p.name.find("whole file") != std::string::npos;
+  }
+  EXPECT_EQ(mask, !whole);
+  EXPECT_EQ(whole_zstd, whole);
   for (size_t at = 0; at < tpz->size(); at += (at < 200 || at + 300 > tpz->size()) ? 1 : 7) {
     auto bad = *tpz;
     bad[at] ^= 0x5a;
@@ -153,6 +179,94 @@ TEST(Container, EveryByteFlipAndTruncationIsCaught) {
     std::vector<uint8_t> cut(tpz->begin(), tpz->begin() + long(len));
     EXPECT_FALSE(Streamed(cut).ok()) << len;
     EXPECT_FALSE(Restored(cut).ok()) << len;
+  }
+  }
+}
+
+// Mostly-zero tensors of every whole-byte dtype take the sparse layout (a
+// mask, then the non-zero elements) and come back bit for bit, -0.0 and a
+// length that is not a multiple of 8 included.
+TEST(Container, SparseTensorsTakeTheMaskLayoutAndRestoreExactly) {
+  std::vector<Tensor> tensors;
+  const DType types[] = {DType::kF32, DType::kBF16, DType::kF16, DType::kI8, DType::kU8, DType::kI16, DType::kI32, DType::kF64};
+  uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (DType d : types) {
+    const size_t element = size_t(Traits(d).bits / 8), n = 300'001;
+    std::vector<uint8_t> bytes(n * element, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (next() % 10 >= 2) continue;  // 80% zeros
+      for (size_t b = 0; b < element; ++b) bytes[i * element + b] = uint8_t(next());
+      if (i % 11 == 0) bytes[i * element + element - 1] = 0x80;  // -0.0 and friends: not zero
+    }
+    auto t = Tensor::FromBytes(std::string("t_") + std::string(DTypeName(d)), d, {int64_t(n)}, std::move(bytes));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    tensors.push_back(std::move(*t));
+  }
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteSafetensors(dir.File("s.safetensors"), tensors, {}, {}).ok());
+  const auto original = FileBytes(dir.File("s.safetensors"));
+  EngineOptions o = DefaultEngineOptions();
+  o.chunk_bytes = 1 << 16;
+  o.threads = 2;
+  EngineStats stats;
+  auto tpz = Compress(dir.File("s.safetensors"), o, &stats);
+  ASSERT_TRUE(tpz.ok()) << tpz.status().message();
+  size_t masks = 0;
+  for (const auto& p : stats.planes)
+    if (p.name.find("non-zero mask") != std::string::npos) ++masks;
+  EXPECT_EQ(masks, std::size(types));
+  // Random non-zero bytes: the saving is the zeros, ~80% of the file.
+  EXPECT_LT(tpz->size(), original.size() * 3 / 10);
+  auto a = Streamed(*tpz, 2);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(*a == original);
+  auto b = Restored(*tpz, 2);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_TRUE(*b == original);
+  auto archive = TpzArchive::Open(MakeOwnedBuffer(*tpz), "s.tpz");
+  ASSERT_TRUE(archive.ok());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    auto part = archive->ReadElements(i, 70'000, 100'003, 1);
+    ASSERT_TRUE(part.ok()) << part.status().message();
+    const size_t element = size_t(Traits(tensors[i].dtype()).bits / 8);
+    const auto want = tensors[i].bytes().subspan(70'000 * element, 100'003 * element);
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), part->bytes().begin(), part->bytes().end()));
+  }
+}
+
+// Small files never come out larger than zstd -19 makes them (+32 bytes):
+// the whole-file form takes over where frames and index cost more. Their
+// tensors are still listed and read.
+TEST(Container, SmallFilesNeverLoseToZstd19) {
+  for (const char* rel : kShared) {
+    const std::string path = testing::SharedModel(rel);
+    const auto original = FileBytes(path);
+    if (original.size() > (1u << 20)) continue;
+    std::vector<uint8_t> z(ZSTD_compressBound(original.size()));
+    const size_t zsize = ZSTD_compress(z.data(), z.size(), original.data(), original.size(), 19);
+    ASSERT_FALSE(ZSTD_isError(zsize));
+    auto tpz = Compress(path);
+    ASSERT_TRUE(tpz.ok()) << rel;
+    EXPECT_LE(tpz->size(), zsize + 32) << rel;
+    auto model = ReadModel(path);
+    ASSERT_TRUE(model.ok());
+    auto archive = TpzArchive::Open(MakeOwnedBuffer(*tpz), "m.tpz");
+    ASSERT_TRUE(archive.ok()) << archive.status().message();
+    ASSERT_EQ(archive->info().tensors.size(), model->tensors.size()) << rel;
+    for (size_t i = 0; i < model->tensors.size(); ++i) {
+      auto t = archive->ReadTensor(i, 1);
+      ASSERT_TRUE(t.ok());
+      EXPECT_EQ(t->name(), model->tensors[i].name());
+      EXPECT_TRUE(std::equal(t->bytes().begin(), t->bytes().end(), model->tensors[i].bytes().begin(),
+                             model->tensors[i].bytes().end()));
+    }
+    auto a = Streamed(*tpz, 2);
+    ASSERT_TRUE(a.ok());
+    EXPECT_TRUE(*a == original) << rel;
   }
 }
 
@@ -378,6 +492,7 @@ TEST(Container, GgufBlockTypesAreCodedByFieldAndRestoredExactly) {
     EngineOptions o = DefaultEngineOptions();
     o.level = level;
     o.chunk_bytes = 1 << 16;
+    o.whole_file_zstd = false;  // this small repetitive file would go to zstd -19 whole
     EngineStats stats;
     auto tpz = Compress(dir.File("m.gguf"), o, &stats);
     ASSERT_TRUE(tpz.ok()) << tpz.status().message();

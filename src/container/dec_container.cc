@@ -125,21 +125,47 @@ StatusOr<Index> ParseIndex(std::span<const uint8_t> json_bytes) {
     const uint64_t unit = uint64_t(std::max(1, Traits(a.dtype).block_bytes));
     if (x.segments[seg].chunk % unit != 0) return Bad("tensor '" + a.name + "': chunks split elements");
     if (t.contains("quantization")) {
+      // Written as {"scale_f32": hex of f32 bits, "axis", "zero_point"
+      // (absent: all zero)}; containers of the first v3 writer used a
+      // "scale" array of numbers and always wrote "zero_point".
       const auto& q = t["quantization"];
-      if (!q.is_object() || !q.contains("scale") || !q["scale"].is_array() || !q.contains("zero_point") ||
-          !q["zero_point"].is_array() || !q.contains("axis") || !q["axis"].is_number_integer() ||
-          q["scale"].size() != q["zero_point"].size() || q["scale"].empty() || q["scale"].size() > elements)
-        return Bad("tensor '" + a.name + "': malformed quantization");
+      const std::string bad_quant = "tensor '" + a.name + "': malformed quantization";
+      if (!q.is_object() || !q.contains("axis") || !q["axis"].is_number_integer()) return Bad(bad_quant);
       QuantParams p;
       p.axis = q["axis"].get<int>();
       if (p.axis < -1 || p.axis >= int(a.shape.size())) return Bad("tensor '" + a.name + "': quantization axis");
-      for (const auto& v : q["scale"]) {
-        if (!v.is_number()) return Bad("tensor '" + a.name + "': quantization scale");
-        p.scale.push_back(v.get<float>());
+      if (q.contains("scale_f32") && q["scale_f32"].is_string()) {
+        const std::string& hex = q["scale_f32"].get_ref<const std::string&>();
+        if (hex.size() % 8 != 0 || hex.size() / 8 > elements) return Bad(bad_quant);
+        for (size_t k = 0; k < hex.size(); k += 8) {
+          uint32_t bits = 0;
+          for (size_t d = 0; d < 8; ++d) {
+            const char c = hex[k + d];
+            const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (v < 0) return Bad("tensor '" + a.name + "': quantization scale");
+            bits = bits << 4 | uint32_t(v);
+          }
+          float f;
+          std::memcpy(&f, &bits, 4);
+          p.scale.push_back(f);
+        }
+      } else if (q.contains("scale") && q["scale"].is_array() && q["scale"].size() <= elements) {
+        for (const auto& v : q["scale"]) {
+          if (!v.is_number()) return Bad("tensor '" + a.name + "': quantization scale");
+          p.scale.push_back(v.get<float>());
+        }
+      } else {
+        return Bad(bad_quant);
       }
-      for (const auto& v : q["zero_point"]) {
-        if (!v.is_number_integer()) return Bad("tensor '" + a.name + "': quantization zero point");
-        p.zero_point.push_back(v.get<int64_t>());
+      if (p.scale.empty()) return Bad(bad_quant);
+      if (q.contains("zero_point")) {
+        if (!q["zero_point"].is_array() || q["zero_point"].size() != p.scale.size()) return Bad(bad_quant);
+        for (const auto& v : q["zero_point"]) {
+          if (!v.is_number_integer()) return Bad("tensor '" + a.name + "': quantization zero point");
+          p.zero_point.push_back(v.get<int64_t>());
+        }
+      } else {
+        p.zero_point.assign(p.scale.size(), 0);
       }
       a.quant = std::move(p);
     }
@@ -210,6 +236,95 @@ Status ReadExactly(ByteSource& in, std::span<uint8_t> out, const char* what) {
   return Status::Ok();
 }
 
+struct CountingSource : ByteSource {
+  explicit CountingSource(ByteSource& in) : in(in) {}
+  StatusOr<size_t> Read(std::span<uint8_t> out) override {
+    auto got = in.Read(out);
+    if (got.ok()) count += *got;
+    return got;
+  }
+  ByteSource& in;
+  uint64_t count = 0;
+};
+
+// kFlagZstd: the file as one zstd frame after the plain header; restored in
+// 1 MiB steps, never past the size the header claims, and checked.
+Status DecodeWholeZstd(ByteSource& in, uint64_t size, uint64_t want, ByteSink& out) {
+  if (size > tpz3::kWholeZstdMaxBytes) return CorruptDataError("whole-file zstd frame larger than allowed");
+  struct FreeD {
+    void operator()(ZSTD_DStream* d) const { ZSTD_freeDStream(d); }
+  };
+  std::unique_ptr<ZSTD_DStream, FreeD> ds(ZSTD_createDStream());
+  ZSTD_initDStream(ds.get());
+  std::vector<uint8_t> ibuf(ZSTD_DStreamInSize()), obuf(1 << 20);
+  XXH3_state_t* h = XXH3_createState();
+  XXH3_64bits_reset(h);
+  uint64_t done = 0;
+  bool frame_end = false, input_end = false;
+  Status st = Status::Ok();
+  while (st.ok() && !input_end) {
+    auto got = in.Read(ibuf);
+    if (!got.ok()) {
+      st = got.status();
+      break;
+    }
+    if (*got == 0) {
+      input_end = true;
+      break;
+    }
+    if (frame_end) {
+      st = CorruptDataError("bytes after the whole-file zstd frame");
+      break;
+    }
+    ZSTD_inBuffer ib{ibuf.data(), *got, 0};
+    while (st.ok() && ib.pos < ib.size) {
+      if (frame_end) {
+        st = CorruptDataError("bytes after the whole-file zstd frame");
+        break;
+      }
+      ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
+      const size_t r = ZSTD_decompressStream(ds.get(), &ob, &ib);
+      if (ZSTD_isError(r)) {
+        st = CorruptDataError("whole-file zstd frame is corrupt");
+        break;
+      }
+      if (ob.pos > size - done) {
+        st = CorruptDataError("whole-file zstd frame holds more than its size");
+        break;
+      }
+      XXH3_64bits_update(h, obuf.data(), ob.pos);
+      st = out.Write({obuf.data(), ob.pos});
+      done += ob.pos;
+      if (r == 0) frame_end = true;
+    }
+  }
+  // Output still buffered inside zstd once the input ran out.
+  while (st.ok() && !frame_end) {
+    ZSTD_inBuffer ib{nullptr, 0, 0};
+    ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
+    const size_t r = ZSTD_decompressStream(ds.get(), &ob, &ib);
+    if (ZSTD_isError(r)) {
+      st = CorruptDataError("whole-file zstd frame is corrupt");
+      break;
+    }
+    if (ob.pos > size - done) {
+      st = CorruptDataError("whole-file zstd frame holds more than its size");
+      break;
+    }
+    XXH3_64bits_update(h, obuf.data(), ob.pos);
+    st = out.Write({obuf.data(), ob.pos});
+    done += ob.pos;
+    if (r == 0) frame_end = true;
+    else if (ob.pos == 0) st = CorruptDataError("whole-file zstd frame is truncated");
+  }
+  const uint64_t got = XXH3_64bits_digest(h);
+  XXH3_freeState(h);
+  TP_RETURN_IF_ERROR(st);
+  if (done != size) return CorruptDataError("whole-file zstd frame is truncated");
+  if (got != want) return CorruptDataError("restored file does not match its checksum");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, const EngineOptions& o,
@@ -220,7 +335,21 @@ Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, 
   if (Status s = ReadExactly(in, prelude, "the prelude"); !s.ok()) return fail(s);
   if (!IsStreamingTpz(prelude)) return fail(CorruptDataError("not a version-3 .tpz"));
   const uint64_t flags = tpz3::Get64(prelude + 8);
-  if (flags & ~tpz3::kFlagPlain) return fail(CorruptDataError("unknown flags"));
+  if (flags != 0 && flags != tpz3::kFlagPlain && flags != tpz3::kFlagZstd)
+    return fail(CorruptDataError("unknown flags"));
+  if (flags == tpz3::kFlagZstd) {
+    uint8_t head[tpz3::kPlainHeaderBytes];
+    TP_RETURN_IF_ERROR(fail(ReadExactly(in, head, "the whole-file header")));
+    const uint64_t size = tpz3::Get64(head), want = tpz3::Get64(head + 8);
+    CountingSource counted(in);
+    TP_RETURN_IF_ERROR(fail(DecodeWholeZstd(counted, size, want, out)));
+    if (info_out) {
+      *info_out = {};
+      info_out->file_bytes = size;
+      info_out->stored_bytes = tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + counted.count;
+    }
+    return Status::Ok();
+  }
   if (flags & tpz3::kFlagPlain) {
     uint8_t head[tpz3::kPlainHeaderBytes];
     TP_RETURN_IF_ERROR(fail(ReadExactly(in, head, "the plain header")));
@@ -365,7 +494,9 @@ Status DecompressStream(ByteSource& in, const std::string& name, ByteSink& out, 
 }
 
 struct TpzArchive::Impl {
-  bool plain = false;  // kFlagPlain: the file's bytes after a 32-byte header
+  bool plain = false;  // kFlagPlain / kFlagZstd: the file after a 32-byte header
+  bool whole_zstd = false;  // kFlagZstd: as one zstd frame
+  std::shared_ptr<const Buffer> restored;  // plain modes: the file, when small
   uint64_t plain_hash = 0;
   std::string name;
   std::shared_ptr<const Buffer> buffer;
@@ -397,16 +528,54 @@ StatusOr<TpzArchive> TpzArchive::Open(std::shared_ptr<const Buffer> buffer, cons
   auto bad = [&](const std::string& what) { return CorruptDataError(name + ": " + what); };
   if (bytes.size() < tpz3::kPreludeBytes || !IsStreamingTpz(bytes)) return bad("not a version-3 .tpz");
   const uint64_t flags = tpz3::Get64(bytes.data() + 8);
-  if (flags & ~tpz3::kFlagPlain) return bad("unknown flags");
-  if (flags & tpz3::kFlagPlain) {
+  if (flags != 0 && flags != tpz3::kFlagPlain && flags != tpz3::kFlagZstd) return bad("unknown flags");
+  if (flags != 0) {
     if (bytes.size() < tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes) return bad("truncated");
     const uint64_t size = tpz3::Get64(bytes.data() + 16);
-    if (size != bytes.size() - tpz3::kPreludeBytes - tpz3::kPlainHeaderBytes)
+    if (flags == tpz3::kFlagPlain && size != bytes.size() - tpz3::kPreludeBytes - tpz3::kPlainHeaderBytes)
       return bad("stored file size does not match the container");
+    if (flags == tpz3::kFlagZstd && size > tpz3::kWholeZstdMaxBytes)
+      return bad("whole-file zstd frame larger than allowed");
+    impl->whole_zstd = flags == tpz3::kFlagZstd;
     impl->plain = true;
     impl->plain_hash = tpz3::Get64(bytes.data() + 24);
     impl->index.info.file_bytes = size;
     impl->index.info.stored_bytes = bytes.size();
+    // No index: a small file's tensors are found by restoring it (at most
+    // kPlainCheckBytes) and reading it, so inspect and --to work alike.
+    if (size <= tpz3::kPlainCheckBytes) {
+      std::vector<uint8_t> restored;
+      auto sink = SinkForVector(restored);
+      const auto stored = bytes.subspan(tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes);
+      if (impl->whole_zstd) {
+        auto source = SourceForBytes(stored);
+        TP_RETURN_IF_ERROR(DecodeWholeZstd(*source, size, impl->plain_hash, *sink).WithContext(name));
+      } else {
+        if (XXH3_64bits(stored.data(), stored.size()) != impl->plain_hash)
+          return bad("stored file does not match its checksum");
+        restored.assign(stored.begin(), stored.end());
+      }
+      impl->restored = MakeOwnedBuffer(std::move(restored));
+      auto model = ReadModelFromBuffer(impl->restored, name);
+      if (model.ok()) {
+        const uintptr_t base = reinterpret_cast<uintptr_t>(impl->restored->bytes().data());
+        impl->index.info.format = std::string(ModelFormatName(model->format));
+        impl->index.info.metadata = model->metadata;
+        for (Tensor& t : model->tensors) {
+          const auto b = t.bytes();
+          const uintptr_t p = reinterpret_cast<uintptr_t>(b.data());
+          if (b.empty() || p < base || p - base + b.size() > size) continue;
+          ArchiveTensor a;
+          a.name = t.name();
+          a.dtype = t.dtype();
+          a.shape = t.shape();
+          a.file_offset = p - base;
+          a.bytes = b.size();
+          if (t.quant()) a.quant = *t.quant();
+          impl->index.info.tensors.push_back(std::move(a));
+        }
+      }
+    }
     TpzArchive a;
     a.impl_ = std::move(impl);
     return a;
@@ -437,6 +606,18 @@ const ArchiveInfo& TpzArchive::info() const { return impl_->index.info; }
 Status TpzArchive::Restore(ByteSink& out, const EngineOptions& o) const {
   TP_RETURN_IF_ERROR(ValidateEngineOptions(o));
   const Impl& m = *impl_;
+  if (m.restored) {
+    TP_RETURN_IF_ERROR(out.Write(m.restored->bytes()));
+    if (o.progress) o.progress(m.index.info.file_bytes, m.index.info.file_bytes);
+    return Status::Ok();
+  }
+  if (m.whole_zstd) {
+    const auto stored = m.buffer->bytes().subspan(tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes);
+    auto source = SourceForBytes(stored);
+    TP_RETURN_IF_ERROR(DecodeWholeZstd(*source, m.index.info.file_bytes, m.plain_hash, out).WithContext(m.name));
+    if (o.progress) o.progress(m.index.info.file_bytes, m.index.info.file_bytes);
+    return Status::Ok();
+  }
   if (m.plain) {
     const auto stored = m.buffer->bytes().subspan(tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes);
     if (XXH3_64bits(stored.data(), stored.size()) != m.plain_hash)
@@ -476,6 +657,12 @@ StatusOr<Tensor> TpzArchive::ReadTensor(size_t index, int threads) const {
   const Impl& m = *impl_;
   if (index >= m.index.info.tensors.size()) return InvalidArgumentError("no tensor " + std::to_string(index));
   const ArchiveTensor& t = m.index.info.tensors[index];
+  if (m.restored) {
+    const auto b = m.restored->bytes().subspan(t.file_offset, t.bytes);
+    TP_ASSIGN_OR_RETURN(Tensor out, Tensor::FromBytes(t.name, t.dtype, t.shape, std::vector<uint8_t>(b.begin(), b.end())));
+    if (t.quant) out.set_quant(*t.quant);
+    return out;
+  }
   const SegmentRef& s = m.index.segments[t.segment];
   std::vector<uint8_t> bytes(s.bytes);
   std::vector<Status> status(s.frames);
@@ -493,7 +680,6 @@ StatusOr<Tensor> TpzArchive::ReadElements(size_t index, uint64_t begin, uint64_t
   const Impl& m = *impl_;
   if (index >= m.index.info.tensors.size()) return InvalidArgumentError("no tensor " + std::to_string(index));
   const ArchiveTensor& t = m.index.info.tensors[index];
-  const SegmentRef& s = m.index.segments[t.segment];
   const auto& traits = Traits(t.dtype);
   const uint64_t per = uint64_t(std::max(1, traits.block_elements));
   uint64_t elements = 1;
@@ -506,7 +692,11 @@ StatusOr<Tensor> TpzArchive::ReadElements(size_t index, uint64_t begin, uint64_t
                                 " elements: the range must start and end on a block");
   const uint64_t b0 = begin / per * uint64_t(traits.block_bytes), b1 = (begin + count) / per * uint64_t(traits.block_bytes);
   std::vector<uint8_t> bytes(b1 - b0);
-  if (b1 > b0) {
+  if (m.restored) {
+    const auto b = m.restored->bytes().subspan(t.file_offset + b0, b1 - b0);
+    bytes.assign(b.begin(), b.end());
+  } else if (b1 > b0) {
+    const SegmentRef& s = m.index.segments[t.segment];
     const uint64_t k0 = b0 / s.chunk, k1 = (b1 - 1) / s.chunk + 1;
     std::vector<Status> status(k1 - k0);
     ParallelFor(k1 - k0, threads, [&](size_t j) {

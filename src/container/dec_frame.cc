@@ -38,6 +38,55 @@ Status DecodePlane(uint8_t coding, std::span<const uint8_t> stored, std::span<ui
   return DecodeCodes(stored, out, 1);
 }
 
+// Layout kSparse: the mask first, whose population count sizes the other
+// planes; then the dense layout of the non-zero elements, scattered.
+Status DecodeSparse(const FrameView& frame, std::span<uint8_t> out) {
+  const FrameHeader& h = frame.header;
+  const DType dtype = DType(h.dtype);
+  const uint64_t element = uint64_t(Traits(dtype).bits / 8);
+  if (!SparseApplies(dtype) || element == 0 || h.raw_bytes % element != 0)
+    return CorruptDataError("sparse frame of a dtype without whole-byte elements");
+  const uint64_t n = h.raw_bytes / element;
+  const auto& payload = frame.payload;
+  const size_t table = size_t(h.planes) * kPlaneEntryBytes;
+  std::span<const uint8_t> stored[kMaxPlanes];
+  uint8_t coding[kMaxPlanes];
+  uint64_t at = table;
+  for (int k = 0; k < h.planes; ++k) {
+    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
+    const uint32_t size = Get32(e + 1);
+    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
+    coding[k] = e[0];
+    stored[k] = payload.subspan(at, size);
+    at += size;
+  }
+  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+  thread_local std::vector<uint8_t> scratch;
+  const uint64_t mask_bytes = (n + 7) / 8;
+  if (scratch.size() < mask_bytes) scratch.resize(mask_bytes);
+  TP_RETURN_IF_ERROR(DecodePlane(coding[0], stored[0], {scratch.data(), mask_bytes}).WithContext("non-zero mask"));
+  uint64_t m = 0;
+  if (!CountMask(scratch.data(), n, m)) return CorruptDataError("non-zero mask has bits past the chunk");
+  uint64_t total = mask_bytes + m * element;
+  for (int k = 1; k < h.planes; ++k) total += PlaneBytes(Layout::kSparse, dtype, k, m);
+  if (scratch.size() < total) scratch.resize(total);
+  uint8_t* const mask = scratch.data();
+  uint8_t* const compact = mask + mask_bytes;
+  uint8_t* planes[kMaxPlanes];
+  uint64_t off = mask_bytes + m * element;
+  for (int k = 1; k < h.planes; ++k) {
+    const uint64_t bytes = PlaneBytes(Layout::kSparse, dtype, k, m);
+    planes[k - 1] = scratch.data() + off;
+    TP_RETURN_IF_ERROR(DecodePlane(coding[k], stored[k], {planes[k - 1], bytes})
+                           .WithContext(std::string(PlaneName(Layout::kSparse, dtype, k)) + " plane"));
+    off += bytes;
+  }
+  if (!MergePlanes(SparseInnerLayout(dtype), dtype, planes, m, {compact, m * element}))
+    return CorruptDataError("a plane value does not fit its field");
+  MergeSparse(dtype, mask, n, compact, out);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
@@ -58,6 +107,11 @@ Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
     const uint64_t element = uint64_t(Traits(dtype).bits / 8);
     if (element == 0 || h.raw_bytes % element != 0) return CorruptDataError("chunk is not whole elements");
     n = h.raw_bytes / element;
+  }
+  if (h.layout == Layout::kSparse) {
+    TP_RETURN_IF_ERROR(DecodeSparse(frame, out));
+    if (XXH3_64bits(out.data(), out.size()) != h.xxh3) return CorruptDataError("checksum mismatch");
+    return Status::Ok();
   }
   uint64_t at = table;
   struct PlaneRef {

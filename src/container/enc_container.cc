@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -197,8 +198,25 @@ Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions&
     table_of[i] = int64_t(tensors.size());
     nlohmann::ordered_json e = {{"name", t.name()}, {"dtype", std::string(DTypeName(t.dtype()))},
                                 {"shape", t.shape()}, {"segment", segment_of[i]}};
-    if (t.quant())
-      e["quantization"] = {{"scale", t.quant()->scale}, {"zero_point", t.quant()->zero_point}, {"axis", t.quant()->axis}};
+    if (t.quant()) {
+      // Scales as the hex of their f32 bits: 8 characters where the shortest
+      // decimal takes ~18, and exact. Zero points are left out when all zero
+      // (TFLite's int8 weights): per-channel parameters were most of a small
+      // model's index.
+      const QuantParams& q = *t.quant();
+      std::string scales;
+      scales.reserve(q.scale.size() * 8);
+      for (float f : q.scale) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        scales += tpz::Hex64(bits).substr(8);
+      }
+      nlohmann::ordered_json jq = {{"scale_f32", scales}, {"axis", q.axis}};
+      if (std::any_of(q.zero_point.begin(), q.zero_point.end(), [](int64_t z) { return z != 0; }) ||
+          q.zero_point.size() != q.scale.size())
+        jq["zero_point"] = q.zero_point;
+      e["quantization"] = std::move(jq);
+    }
     tensors.push_back(std::move(e));
   }
   for (auto& s : segs) s[2] = s[2].get<int64_t>() < 0 ? -1 : table_of[size_t(s[2].get<int64_t>())];
@@ -207,7 +225,9 @@ Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions&
   for (const auto& [k, v] : in.metadata) meta[k] = v;
   const std::string json = index.dump();
   if (json.size() > 0xffffffffu) return UnsupportedError("the index is larger than 4 GiB");
-  const auto frame = IndexFrame(json, o.level == EngineLevel::kMax ? 19 : 9);
+  // A small index (most models) costs nothing to code at zstd's best.
+  const int index_level = o.level == EngineLevel::kMax || json.size() <= (uint64_t(4) << 20) ? 19 : 9;
+  const auto frame = IndexFrame(json, index_level);
   TP_RETURN_IF_ERROR(out.Write(frame));
   uint8_t trailer[tpz3::kTrailerBytes];
   tpz3::Put64(trailer, written);
@@ -239,6 +259,9 @@ Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions&
 }
 }  // namespace
 
+// Inputs up to this size try zstd -19 on the whole file at the default level.
+constexpr uint64_t kWholeZstdDefaultBytes = uint64_t(1) << 20;
+
 Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions& o, EngineStats* stats) {
   TP_RETURN_IF_ERROR(ValidateEngineOptions(o));
   const auto file = in.file->bytes();
@@ -248,6 +271,36 @@ Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions&
   EngineStats local;
   TP_RETURN_IF_ERROR(CompressFrames(in, *sink, o, &local));
   const uint64_t plain = tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + file.size();
+  // Small files also try zstd -19 on the whole file (0.2 s a MiB at most).
+  const uint64_t whole_limit = o.level == EngineLevel::kMax ? tpz3::kWholeZstdMaxBytes
+                               : o.level == EngineLevel::kFast ? 0
+                                                                : kWholeZstdDefaultBytes;
+  if (file.size() <= whole_limit && !o.codec && o.whole_file_zstd) {
+    std::vector<uint8_t> z(ZSTD_compressBound(file.size()));
+    const size_t got = ZSTD_compress(z.data(), z.size(), file.data(), file.size(), 19);
+    if (!ZSTD_isError(got) && tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + got < std::min(coded.size(), plain)) {
+      z.resize(got);
+      uint8_t head[tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes] = {};
+      std::copy(std::begin(tpz3::kMagic), std::end(tpz3::kMagic), head);
+      tpz3::Put32(head + 4, tpz3::kVersion);
+      tpz3::Put64(head + 8, tpz3::kFlagZstd);
+      tpz3::Put64(head + 16, file.size());
+      tpz3::Put64(head + 24, XXH3_64bits(file.data(), file.size()));
+      TP_RETURN_IF_ERROR(out.Write(head));
+      TP_RETURN_IF_ERROR(out.Write(z));
+      if (o.progress) o.progress(file.size(), file.size());
+      if (stats) {
+        *stats = {};
+        stats->input_bytes = file.size();
+        stats->output_bytes = sizeof(head) + z.size();
+        stats->tensors = local.tensors;
+        stats->tensor_bytes = local.tensor_bytes;
+        stats->other_bytes = local.other_bytes;
+        stats->planes.push_back({"whole file (zstd -19)", file.size(), z.size(), 0, {{"zstd", z.size()}}});
+      }
+      return Status::Ok();
+    }
+  }
   if (coded.size() <= plain) {
     TP_RETURN_IF_ERROR(out.Write(coded));
     if (stats) *stats = std::move(local);

@@ -30,7 +30,7 @@ bool ParseFrameHeader(const uint8_t* in, FrameHeader& h) {
   if (std::memcmp(in, kFrameMagic, 4) != 0) return false;
   if (Get32(in + 36) != uint32_t(XXH3_64bits(in, 36))) return false;
   if (in[4] != uint8_t(FrameKind::kData) && in[4] != uint8_t(FrameKind::kIndex)) return false;
-  if (in[5] > uint8_t(Layout::kBlockFields)) return false;
+  if (in[5] > uint8_t(kLastLayout)) return false;
   h.kind = FrameKind(in[4]);
   h.layout = Layout(in[5]);
   h.dtype = in[6];

@@ -1,6 +1,8 @@
 // Planes of a chunk (plane_split.h).
 #include "container/plane_split.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -156,6 +158,8 @@ int PlaneCount(Layout layout, DType dtype) {
     }
     case Layout::kBlockFields:
       return int(BlockPlanesOf(dtype).names.size());
+    case Layout::kSparse:
+      return SparseApplies(dtype) ? 1 + PlaneCount(SparseInnerLayout(dtype), dtype) : 0;
   }
   return 0;
 }
@@ -168,6 +172,8 @@ uint64_t PlaneBytes(Layout layout, DType dtype, int plane, uint64_t n) {
       return tpz::FieldPlaneBytes(plane, n);
     case Layout::kBlockFields:
       return BlockPlanesOf(dtype).bytes[size_t(plane)] * n;  // n blocks
+    case Layout::kSparse:  // n elements for the mask, the non-zero count after
+      return plane == 0 ? (n + 7) / 8 : PlaneBytes(SparseInnerLayout(dtype), dtype, plane - 1, n);
     default:
       return n;  // n is the chunk's byte count for the one-plane layouts
   }
@@ -185,6 +191,8 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
       return plane < 8 ? kBytes[plane] : "byte";
     case Layout::kBlockFields:
       return BlockPlanesOf(dtype).names[size_t(plane)].c_str();
+    case Layout::kSparse:
+      return plane == 0 ? "non-zero mask" : PlaneName(SparseInnerLayout(dtype), dtype, plane - 1);
     case Layout::kFloatFields: {
       auto f = tpz::FieldFormatOf(dtype);
       if (!f) return "?";
@@ -197,6 +205,100 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
     }
   }
   return "?";
+}
+
+bool SparseApplies(DType dtype) {
+  const auto& t = Traits(dtype);
+  return t.block_elements == 1 && t.bits % 8 == 0 && t.bits >= 8 && t.bits <= 64;
+}
+
+Layout SparseInnerLayout(DType dtype) {
+  if (PlaneCount(Layout::kFloatFields, dtype) > 0) return Layout::kFloatFields;
+  if (PlaneCount(Layout::kBytePlanes, dtype) > 0) return Layout::kBytePlanes;
+  return Layout::kCodes;
+}
+
+namespace {
+template <typename T>
+uint64_t CountZeros(const uint8_t* in, uint64_t n) {
+  uint64_t zeros = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, in + i * sizeof(T), sizeof(T));
+    zeros += v == 0;
+  }
+  return zeros;
+}
+
+template <typename T>
+uint64_t Compact(const uint8_t* in, uint64_t n, uint8_t* mask, uint8_t* compact) {
+  uint64_t m = 0;
+  for (uint64_t g = 0; g < n; g += 8) {
+    uint8_t bits = 0;
+    const uint64_t end = std::min<uint64_t>(n, g + 8);
+    for (uint64_t i = g; i < end; ++i) {
+      T v;
+      std::memcpy(&v, in + i * sizeof(T), sizeof(T));
+      const bool nz = v != 0;
+      bits |= uint8_t(nz) << (i - g);
+      // Written unconditionally, advanced only for non-zeros: no branch.
+      std::memcpy(compact + m * sizeof(T), &v, sizeof(T));
+      m += nz;
+    }
+    mask[g / 8] = bits;
+  }
+  return m;
+}
+
+template <typename T>
+void Scatter(const uint8_t* mask, uint64_t n, const uint8_t* compact, uint8_t* out) {
+  uint64_t m = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    const bool nz = (mask[i / 8] >> (i % 8)) & 1;
+    T v = 0;
+    if (nz) std::memcpy(&v, compact + m * sizeof(T), sizeof(T));
+    std::memcpy(out + i * sizeof(T), &v, sizeof(T));
+    m += nz;
+  }
+}
+}  // namespace
+
+uint64_t CountZeroElements(DType dtype, std::span<const uint8_t> in) {
+  switch (Traits(dtype).bits) {
+    case 8: return CountZeros<uint8_t>(in.data(), in.size());
+    case 16: return CountZeros<uint16_t>(in.data(), in.size() / 2);
+    case 32: return CountZeros<uint32_t>(in.data(), in.size() / 4);
+    case 64: return CountZeros<uint64_t>(in.data(), in.size() / 8);
+    default: return 0;
+  }
+}
+
+uint64_t SplitSparse(DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* mask, uint8_t* compact) {
+  switch (Traits(dtype).bits) {
+    case 8: return Compact<uint8_t>(in.data(), n, mask, compact);
+    case 16: return Compact<uint16_t>(in.data(), n, mask, compact);
+    case 32: return Compact<uint32_t>(in.data(), n, mask, compact);
+    case 64: return Compact<uint64_t>(in.data(), n, mask, compact);
+    default: return 0;
+  }
+}
+
+bool CountMask(const uint8_t* mask, uint64_t n, uint64_t& nonzero) {
+  uint64_t count = 0;
+  const uint64_t bytes = (n + 7) / 8;
+  for (uint64_t i = 0; i < bytes; ++i) count += uint64_t(std::popcount(mask[i]));
+  nonzero = count;
+  return n % 8 == 0 || (mask[bytes - 1] >> (n % 8)) == 0;
+}
+
+void MergeSparse(DType dtype, const uint8_t* mask, uint64_t n, const uint8_t* compact, std::span<uint8_t> out) {
+  switch (Traits(dtype).bits) {
+    case 8: return Scatter<uint8_t>(mask, n, compact, out.data());
+    case 16: return Scatter<uint16_t>(mask, n, compact, out.data());
+    case 32: return Scatter<uint32_t>(mask, n, compact, out.data());
+    case 64: return Scatter<uint64_t>(mask, n, compact, out.data());
+    default: return;
+  }
 }
 
 void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* const* planes) {

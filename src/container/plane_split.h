@@ -22,6 +22,21 @@ uint64_t PlaneBytes(Layout layout, DType dtype, int plane, uint64_t n);
 // Human name of a plane for reports: "exponent", "byte2", "codes"...
 const char* PlaneName(Layout layout, DType dtype, int plane);
 
+// Layout kSparse: the layout its non-zero elements take (kFloatFields,
+// kBytePlanes or kCodes), and whether a dtype can use it at all (whole-byte
+// elements, not blocks).
+bool SparseApplies(DType dtype);
+Layout SparseInnerLayout(DType dtype);
+// Elements of the chunk whose bytes are all zero.
+uint64_t CountZeroElements(DType dtype, std::span<const uint8_t> in);
+// Writes the mask ((n + 7) / 8 bytes) and the non-zero elements compacted
+// into `compact` (room for n elements); returns how many there are.
+uint64_t SplitSparse(DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* mask, uint8_t* compact);
+// Population count of a mask of n elements; false when a bit past n is set.
+bool CountMask(const uint8_t* mask, uint64_t n, uint64_t& nonzero);
+// Scatters `compact` (the mask's population of elements) back into `out`.
+void MergeSparse(DType dtype, const uint8_t* mask, uint64_t n, const uint8_t* compact, std::span<uint8_t> out);
+
 // Splits n elements (`in`, n * element bytes) into planes[0..PlaneCount).
 void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64_t n, uint8_t* const* planes);
 // The inverse; false when a plane byte does not fit its field (corrupt).

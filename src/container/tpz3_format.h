@@ -4,6 +4,7 @@
 // Prelude (16 bytes): "TPZ1", u32 version = 3, u64 flags.
 // Flag bit 0 (kFlagPlain): a file that coding would only grow is stored
 // plainly: after the prelude, u64 size, u64 XXH3-64, then the bytes.
+// Flag bit 1 (kFlagZstd): the same header, then the file as one zstd frame.
 // Frame header (40 bytes):
 //    0 u32 magic "TPF3"
 //    4 u8  kind       1 data, 2 index
@@ -16,6 +17,8 @@
 //   24 u64 xxh3       XXH3-64 of the restored bytes
 //   32 u32 payload    bytes after the header: plane table + plane data
 //   36 u32 check      low 32 bits of XXH3-64 of bytes 0..35
+// Layout kSparse: plane 0 is the mask, its size (n + 7) / 8; the other
+// planes' sizes follow from the mask's population count.
 // Plane table: per plane u8 coding (0 stored, 0xfe a zstd frame, otherwise a
 // tp::Codec stream) and u32 size; the planes' data follow in order.
 // Trailer (24 bytes): u64 index frame offset, u64 index frame bytes,
@@ -43,6 +46,12 @@ inline constexpr uint64_t kMaxChunkBytes = uint64_t(1) << 26;
 inline constexpr uint64_t kMaxIndexBytes = uint64_t(1) << 28;
 inline constexpr uint32_t kIndexSegment = 0xffffffffu;
 inline constexpr uint64_t kFlagPlain = 1;
+// Flag bit 1 (kFlagZstd): a small file that zstd -19 codes smaller than the
+// frames do (a TFLite model of 100 KB, where per-tensor framing and the
+// index cost more than they save): u64 size, u64 XXH3-64, then one zstd
+// frame holding the whole file. Size at most kWholeZstdMaxBytes.
+inline constexpr uint64_t kFlagZstd = 2;
+inline constexpr uint64_t kWholeZstdMaxBytes = uint64_t(64) << 20;
 inline constexpr size_t kPlainHeaderBytes = 16;  // after the prelude
 // Inputs up to this size are coded in memory first, so that one the frames
 // would grow is stored plainly instead (larger ones stream; their frames
@@ -57,7 +66,14 @@ enum class Layout : uint8_t {
   kBytePlanes = 3,   // plane k = byte k of every element
   kFloatFields = 4,  // sign, exponent, mantissa planes (src/codec/float_fields.h)
   kBlockFields = 5,  // ggml blocks split by field (src/codec/block_fields.h)
+  // Plane 0: one bit per element, LSB first, set where the element is not
+  // all-zero bytes; then the non-zero elements, compacted, in the dtype's
+  // dense layout (SparseInnerLayout). ReLU activations and pruned weights
+  // are mostly zeros: one mask shared by every field plane costs a bit an
+  // element where each field plane would pay for the zeros again.
+  kSparse = 6,
 };
+inline constexpr Layout kLastLayout = Layout::kSparse;
 inline constexpr uint8_t kCodingStored = 0;
 inline constexpr uint8_t kCodingZstd = 0xfe;
 
