@@ -9,6 +9,7 @@
 // message naming the file and the problem.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,18 @@ StatusOr<Model> ReadModelFromBuffer(std::shared_ptr<const Buffer> buffer, const 
 // GGUF blocks) are rejected.
 Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors,
                         const Metadata& metadata, const WriteOptions& options = {});
+
+// The same file with tensors produced one at a time, so that a transformed
+// model (a cast, a pruning) is written in the memory of one tensor:
+// `produce(i)` must return a tensor with specs[i]'s name, dtype and shape.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::kF32;
+  Shape shape;
+};
+Status WriteSafetensorsFrom(const std::string& path, std::span<const TensorSpec> specs, const Metadata& metadata,
+                            const std::function<StatusOr<Tensor>(size_t)>& produce,
+                            const WriteOptions& options = {});
 
 // GGUF version 3 (readable by ggml/llama.cpp). Shapes are written reversed
 // into ggml's order (ne[0] = the last, fastest-varying tensorpress dimension)

@@ -144,23 +144,15 @@ void PrintPlaneStats(const EngineStats& s) {
   }
 }
 
-Status CompressOne(const std::string& in, const EngineArgs& a, bool to_stdout, const std::string& out_override) {
-  std::string path = in, spooled;
-  if (in == "-") {
-    TP_ASSIGN_OR_RETURN(spooled, SpoolStdin());
-    path = spooled;
-  }
-  struct Cleanup {
-    std::string p;
-    ~Cleanup() {
-      if (!p.empty()) ::unlink(p.c_str());
-    }
-  } cleanup{spooled};
+// Compresses the file at `path`, shown as `in` in messages and restored
+// under `restored_name` when that is not empty.
+Status CompressPath(const std::string& path, const std::string& in, const std::string& restored_name,
+                    const EngineArgs& a, bool to_stdout, const std::string& out_override) {
   const std::string out = to_stdout ? "-" : !out_override.empty() ? out_override : in + ".tpz";
   if (!to_stdout && in != "-" && SamePath(in, out)) return InvalidArgumentError(out + ": output is the input file");
   auto input = OpenEngineInput(path, a.raw);
   if (!input.ok()) return input.status();
-  if (in == "-") input->name = "stdin";
+  if (!restored_name.empty()) input->name = restored_name;
   EngineOptions o = OptionsFrom(a);
   if (!a.codec.empty()) {
     auto c = CodecFromName(a.codec);
@@ -180,6 +172,9 @@ Status CompressOne(const std::string& in, const EngineArgs& a, bool to_stdout, c
     j["output"] = out;
     j["seconds"] = secs;
     j["verified"] = !a.no_verify;
+    for (const auto& [k, v] : a.lossy_fields) j["lossy"][k] = v;
+    if (a.lossy_input_bytes && stats.output_bytes)
+      j["lossy"]["ratio_vs_input_file"] = double(a.lossy_input_bytes) / double(stats.output_bytes);
     fmt::print(to_stdout ? stderr : stdout, "{}\n", j.dump(2));
   } else if (!a.quiet) {
     std::FILE* f = to_stdout ? stderr : stdout;
@@ -193,9 +188,29 @@ Status CompressOne(const std::string& in, const EngineArgs& a, bool to_stdout, c
                HumanBytes(stats.tensor_bytes), HumanBytes(stats.input_bytes), secs,
                double(stats.input_bytes) / 1e6 / std::max(secs, 1e-9),
                a.no_verify ? "" : ", every chunk verified");
+    if (a.lossy_input_bytes)
+      fmt::print(f, "lossy: {} ({} bytes) -> {} bytes, ratio {:.4f} against the input file\n", in,
+                 a.lossy_input_bytes, stats.output_bytes,
+                 stats.output_bytes ? double(a.lossy_input_bytes) / double(stats.output_bytes) : 0.0);
+    if (!a.lossy_note.empty()) fmt::print(f, "{}\n", a.lossy_note);
   }
   if (a.rm && in != "-" && !to_stdout) ::unlink(in.c_str());
   return Status::Ok();
+}
+
+Status CompressOne(const std::string& in, const EngineArgs& a, bool to_stdout, const std::string& out_override) {
+  std::string path = in, spooled;
+  if (in == "-") {
+    TP_ASSIGN_OR_RETURN(spooled, SpoolStdin());
+    path = spooled;
+  }
+  struct Cleanup {
+    std::string p;
+    ~Cleanup() {
+      if (!p.empty()) ::unlink(p.c_str());
+    }
+  } cleanup{spooled};
+  return CompressPath(path, in, in == "-" ? "stdin" : "", a, to_stdout, out_override);
 }
 
 std::string RestoredName(const std::string& in) {
@@ -294,6 +309,21 @@ Status RunEngine(const EngineArgs& a, bool decompress) {
     }
   }
   return first;
+}
+
+Status CompressPrepared(const std::string& path, const std::string& shown_as, const std::string& restored_name,
+                       const EngineArgs& a) {
+  const bool to_stdout = a.to_stdout || a.output == "-";
+  return CompressPath(path, shown_as, restored_name, a, to_stdout, to_stdout ? "" : a.output);
+}
+
+StatusOr<std::string> TemporaryPath(const std::string& stem) {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/tensorpress-" + stem + "-XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return IoError("cannot create a temporary file in " + path.substr(0, path.find_last_of('/')));
+  ::close(fd);
+  return path;
 }
 
 bool IsStreamingContainer(const std::string& path) {

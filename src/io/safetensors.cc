@@ -144,8 +144,8 @@ StatusOr<Model> ReadSafetensors(std::shared_ptr<const Buffer> buffer, const std:
 
 namespace tp {
 
-Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors,
-                        const Metadata& metadata, const WriteOptions& options) {
+Status WriteSafetensorsFrom(const std::string& path, std::span<const TensorSpec> specs, const Metadata& metadata,
+                            const std::function<StatusOr<Tensor>(size_t)>& produce, const WriteOptions& options) {
   using json = nlohmann::ordered_json;
   json header = json::object();
   if (!metadata.empty()) {
@@ -155,16 +155,22 @@ Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors
   }
   uint64_t offset = 0;
   std::set<std::string> seen;
-  for (const Tensor& t : tensors) {
-    if (t.name().empty()) return InvalidArgumentError(path + ": a tensor has an empty name");
-    if (t.name() == "__metadata__" || !seen.insert(t.name()).second)
-      return InvalidArgumentError(path + ": duplicate or reserved tensor name '" + t.name() + "'");
-    std::string_view st = Traits(t.dtype()).safetensors;
+  std::vector<uint64_t> sizes;
+  for (const TensorSpec& t : specs) {
+    if (t.name.empty()) return InvalidArgumentError(path + ": a tensor has an empty name");
+    if (t.name == "__metadata__" || !seen.insert(t.name).second)
+      return InvalidArgumentError(path + ": duplicate or reserved tensor name '" + t.name + "'");
+    std::string_view st = Traits(t.dtype).safetensors;
     if (st.empty())
-      return InvalidArgumentError(path + ": tensor '" + t.name() + "': dtype " +
-                                  std::string(DTypeName(t.dtype())) + " has no safetensors equivalent");
-    header[t.name()] = {{"dtype", st}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
-    offset += t.nbytes();
+      return InvalidArgumentError(path + ": tensor '" + t.name + "': dtype " + std::string(DTypeName(t.dtype)) +
+                                  " has no safetensors equivalent");
+    uint64_t elements = 1;
+    for (int64_t d : t.shape) elements *= uint64_t(d);
+    auto bytes = StorageBytes(t.dtype, elements);
+    if (!bytes) return InvalidArgumentError(path + ": tensor '" + t.name + "': size overflows");
+    header[t.name] = {{"dtype", st}, {"shape", t.shape}, {"data_offsets", {offset, offset + *bytes}}};
+    offset += *bytes;
+    sizes.push_back(*bytes);
   }
   std::string text = header.dump();
   // Pad with spaces so the data starts 8-byte aligned, as the reference does.
@@ -173,8 +179,23 @@ Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors
   TP_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, options));
   TP_RETURN_IF_ERROR(file->Write(&n, 8));
   TP_RETURN_IF_ERROR(file->Write(text.data(), text.size()));
-  for (const Tensor& t : tensors) TP_RETURN_IF_ERROR(file->Write(t.bytes()));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TP_ASSIGN_OR_RETURN(Tensor t, produce(i));
+    if (t.name() != specs[i].name || t.dtype() != specs[i].dtype || t.shape() != specs[i].shape ||
+        t.nbytes() != sizes[i])
+      return InternalError(path + ": tensor '" + specs[i].name + "' does not match its header entry");
+    TP_RETURN_IF_ERROR(file->Write(t.bytes()));
+  }
   return file->Commit();
+}
+
+Status WriteSafetensors(const std::string& path, std::span<const Tensor> tensors,
+                        const Metadata& metadata, const WriteOptions& options) {
+  std::vector<TensorSpec> specs;
+  specs.reserve(tensors.size());
+  for (const Tensor& t : tensors) specs.push_back({t.name(), t.dtype(), t.shape()});
+  return WriteSafetensorsFrom(path, specs, metadata, [&](size_t i) -> StatusOr<Tensor> { return tensors[i]; },
+                              options);
 }
 
 }  // namespace tp
