@@ -53,6 +53,16 @@ StatusOr<std::vector<uint8_t>> Restored(const std::vector<uint8_t>& tpz, int thr
   return out;
 }
 
+// The front-to-back and the index-first reader both give `original` back.
+void ExpectBothReadersRestore(const std::vector<uint8_t>& tpz, const std::vector<uint8_t>& original) {
+  auto a = Streamed(tpz, 2);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(*a == original);
+  auto b = Restored(tpz, 2);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_TRUE(*b == original);
+}
+
 const char* kShared[] = {"mnist-cnn/mnist_cnn.safetensors",           "stories260k/stories260K.bin",
                          "mlperf-tiny/resnet8_cifar10_int8.tflite",   "mlperf-tiny/dscnn_kws_float32.tflite",
                          "mlperf-tiny/autoencoder_ad01.safetensors", "mlperf-tiny/mobilenet_vww96.safetensors"};
@@ -221,12 +231,7 @@ TEST(Container, SparseTensorsTakeTheMaskLayoutAndRestoreExactly) {
   EXPECT_EQ(masks, std::size(types));
   // Random non-zero bytes: the saving is the zeros, ~80% of the file.
   EXPECT_LT(tpz->size(), original.size() * 3 / 10);
-  auto a = Streamed(*tpz, 2);
-  ASSERT_TRUE(a.ok()) << a.status().message();
-  EXPECT_TRUE(*a == original);
-  auto b = Restored(*tpz, 2);
-  ASSERT_TRUE(b.ok()) << b.status().message();
-  EXPECT_TRUE(*b == original);
+  ExpectBothReadersRestore(*tpz, original);
   auto archive = TpzArchive::Open(MakeOwnedBuffer(*tpz), "s.tpz");
   ASSERT_TRUE(archive.ok());
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -501,12 +506,7 @@ TEST(Container, GgufBlockTypesAreCodedByFieldAndRestoredExactly) {
     for (const auto& p : stats.planes) field_planes += p.name.find(" d.hi") != std::string::npos;
     // (--max may prefer zstd-19 on the whole blocks of this repetitive file.)
     if (level == EngineLevel::kDefault) EXPECT_GE(field_planes, 15u);
-    auto a = Streamed(*tpz, 2);
-    ASSERT_TRUE(a.ok()) << a.status().message();
-    EXPECT_TRUE(*a == original);
-    auto b = Restored(*tpz, 2);
-    ASSERT_TRUE(b.ok()) << b.status().message();
-    EXPECT_TRUE(*b == original);
+    ExpectBothReadersRestore(*tpz, original);
   }
 }
 

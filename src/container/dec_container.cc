@@ -260,62 +260,38 @@ Status DecodeWholeZstd(ByteSource& in, uint64_t size, uint64_t want, ByteSink& o
   XXH3_state_t* h = XXH3_createState();
   XXH3_64bits_reset(h);
   uint64_t done = 0;
-  bool frame_end = false, input_end = false;
+  bool frame_end = false;
+  // One decompression step from `ib` (empty once the input is exhausted:
+  // it drains what zstd still holds). False when nothing could be made.
+  auto step = [&](ZSTD_inBuffer& ib) -> StatusOr<bool> {
+    if (frame_end) return CorruptDataError("bytes after the whole-file zstd frame");
+    ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
+    const size_t r = ZSTD_decompressStream(ds.get(), &ob, &ib);
+    if (ZSTD_isError(r)) return CorruptDataError("whole-file zstd frame is corrupt");
+    if (ob.pos > size - done) return CorruptDataError("whole-file zstd frame holds more than its size");
+    XXH3_64bits_update(h, obuf.data(), ob.pos);
+    TP_RETURN_IF_ERROR(out.Write({obuf.data(), ob.pos}));
+    done += ob.pos;
+    frame_end = r == 0;
+    return ob.pos > 0 || frame_end;
+  };
   Status st = Status::Ok();
-  while (st.ok() && !input_end) {
+  while (st.ok()) {
     auto got = in.Read(ibuf);
     if (!got.ok()) {
       st = got.status();
       break;
     }
-    if (*got == 0) {
-      input_end = true;
-      break;
-    }
-    if (frame_end) {
-      st = CorruptDataError("bytes after the whole-file zstd frame");
-      break;
-    }
+    if (*got == 0) break;
     ZSTD_inBuffer ib{ibuf.data(), *got, 0};
-    while (st.ok() && ib.pos < ib.size) {
-      if (frame_end) {
-        st = CorruptDataError("bytes after the whole-file zstd frame");
-        break;
-      }
-      ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
-      const size_t r = ZSTD_decompressStream(ds.get(), &ob, &ib);
-      if (ZSTD_isError(r)) {
-        st = CorruptDataError("whole-file zstd frame is corrupt");
-        break;
-      }
-      if (ob.pos > size - done) {
-        st = CorruptDataError("whole-file zstd frame holds more than its size");
-        break;
-      }
-      XXH3_64bits_update(h, obuf.data(), ob.pos);
-      st = out.Write({obuf.data(), ob.pos});
-      done += ob.pos;
-      if (r == 0) frame_end = true;
-    }
+    while (st.ok() && ib.pos < ib.size) st = step(ib).status();
   }
   // Output still buffered inside zstd once the input ran out.
   while (st.ok() && !frame_end) {
     ZSTD_inBuffer ib{nullptr, 0, 0};
-    ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
-    const size_t r = ZSTD_decompressStream(ds.get(), &ob, &ib);
-    if (ZSTD_isError(r)) {
-      st = CorruptDataError("whole-file zstd frame is corrupt");
-      break;
-    }
-    if (ob.pos > size - done) {
-      st = CorruptDataError("whole-file zstd frame holds more than its size");
-      break;
-    }
-    XXH3_64bits_update(h, obuf.data(), ob.pos);
-    st = out.Write({obuf.data(), ob.pos});
-    done += ob.pos;
-    if (r == 0) frame_end = true;
-    else if (ob.pos == 0) st = CorruptDataError("whole-file zstd frame is truncated");
+    auto made = step(ib);
+    if (!made.ok()) st = made.status();
+    else if (!*made) st = CorruptDataError("whole-file zstd frame is truncated");
   }
   const uint64_t got = XXH3_64bits_digest(h);
   XXH3_freeState(h);

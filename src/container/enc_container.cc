@@ -275,31 +275,34 @@ Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions&
   const uint64_t whole_limit = o.level == EngineLevel::kMax ? tpz3::kWholeZstdMaxBytes
                                : o.level == EngineLevel::kFast ? 0
                                                                 : kWholeZstdDefaultBytes;
+  // The whole file after the 32-byte header: as one zstd frame or as it is.
+  auto write_whole = [&](uint64_t flag, std::span<const uint8_t> body, const char* plane,
+                         const char* codec) -> Status {
+    uint8_t head[tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes] = {};
+    std::copy(std::begin(tpz3::kMagic), std::end(tpz3::kMagic), head);
+    tpz3::Put32(head + 4, tpz3::kVersion);
+    tpz3::Put64(head + 8, flag);
+    tpz3::Put64(head + 16, file.size());
+    tpz3::Put64(head + 24, XXH3_64bits(file.data(), file.size()));
+    TP_RETURN_IF_ERROR(out.Write(head));
+    TP_RETURN_IF_ERROR(out.Write(body));
+    if (o.progress) o.progress(file.size(), file.size());
+    if (stats) {
+      *stats = {};
+      stats->input_bytes = file.size();
+      stats->output_bytes = sizeof(head) + body.size();
+      stats->tensors = local.tensors;
+      stats->tensor_bytes = local.tensor_bytes;
+      stats->other_bytes = local.other_bytes;
+      stats->planes.push_back({plane, file.size(), body.size(), 0, {{codec, body.size()}}});
+    }
+    return Status::Ok();
+  };
   if (file.size() <= whole_limit && !o.codec && o.whole_file_zstd) {
     std::vector<uint8_t> z(ZSTD_compressBound(file.size()));
     const size_t got = ZSTD_compress(z.data(), z.size(), file.data(), file.size(), 19);
-    if (!ZSTD_isError(got) && tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + got < std::min(coded.size(), plain)) {
-      z.resize(got);
-      uint8_t head[tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes] = {};
-      std::copy(std::begin(tpz3::kMagic), std::end(tpz3::kMagic), head);
-      tpz3::Put32(head + 4, tpz3::kVersion);
-      tpz3::Put64(head + 8, tpz3::kFlagZstd);
-      tpz3::Put64(head + 16, file.size());
-      tpz3::Put64(head + 24, XXH3_64bits(file.data(), file.size()));
-      TP_RETURN_IF_ERROR(out.Write(head));
-      TP_RETURN_IF_ERROR(out.Write(z));
-      if (o.progress) o.progress(file.size(), file.size());
-      if (stats) {
-        *stats = {};
-        stats->input_bytes = file.size();
-        stats->output_bytes = sizeof(head) + z.size();
-        stats->tensors = local.tensors;
-        stats->tensor_bytes = local.tensor_bytes;
-        stats->other_bytes = local.other_bytes;
-        stats->planes.push_back({"whole file (zstd -19)", file.size(), z.size(), 0, {{"zstd", z.size()}}});
-      }
-      return Status::Ok();
-    }
+    if (!ZSTD_isError(got) && tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes + got < std::min(coded.size(), plain))
+      return write_whole(tpz3::kFlagZstd, std::span(z).first(got), "whole file (zstd -19)", "zstd");
   }
   if (coded.size() <= plain) {
     TP_RETURN_IF_ERROR(out.Write(coded));
@@ -307,25 +310,7 @@ Status CompressStream(const EngineInput& in, ByteSink& out, const EngineOptions&
     return Status::Ok();
   }
   // Coding would grow the file: store it with 32 bytes of framing.
-  uint8_t head[tpz3::kPreludeBytes + tpz3::kPlainHeaderBytes] = {};
-  std::copy(std::begin(tpz3::kMagic), std::end(tpz3::kMagic), head);
-  tpz3::Put32(head + 4, tpz3::kVersion);
-  tpz3::Put64(head + 8, tpz3::kFlagPlain);
-  tpz3::Put64(head + 16, file.size());
-  tpz3::Put64(head + 24, XXH3_64bits(file.data(), file.size()));
-  TP_RETURN_IF_ERROR(out.Write(head));
-  TP_RETURN_IF_ERROR(out.Write(file));
-  if (o.progress) o.progress(file.size(), file.size());
-  if (stats) {
-    *stats = {};
-    stats->input_bytes = file.size();
-    stats->output_bytes = plain;
-    stats->tensors = local.tensors;
-    stats->tensor_bytes = local.tensor_bytes;
-    stats->other_bytes = local.other_bytes;
-    stats->planes.push_back({"stored plainly", file.size(), file.size(), 0, {{"stored", file.size()}}});
-  }
-  return Status::Ok();
+  return write_whole(tpz3::kFlagPlain, file, "stored plainly", "stored");
 }
 
 }  // namespace tp
