@@ -77,6 +77,8 @@ def main():
             subprocess.run([tp, "decompress", "-q", "-f", tmp, "-o", path], check=True)
             os.remove(tmp)
         files.append((f"MiniLM {cast}", path, "bfloat16" if cast == "bf16" else "float16"))
+    # Captured activations: ReLU outputs, 78-81% zeros (the sparse layout).
+    files.append(("MNIST CNN activations f32", os.path.join(a.shared, "data/models/mnist-cnn/activations_first64.safetensors"), "float32"))
     files.append(("ResNet-8 int8 TFLite", os.path.join(a.shared, "data/models/mlperf-tiny/resnet8_cifar10_int8.tflite"), "float32"))
     # A real GGUF (scripts/fetch-gguf keeps it in the cache) when present.
     gguf = os.path.join(os.path.dirname(a.work), "gguf", "SmolLM2-135M-Instruct.Q4_1.gguf")
