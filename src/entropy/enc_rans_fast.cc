@@ -34,9 +34,13 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     cum += freqs[s];
   }
   enc->precision_bits = P;
+  enc->simd.has_raw = false;
   for (int c = 0; c < 256; ++c) {
     RansCodeEntry& e = enc->entry[c];
     e = RansCodeEntry{};
+    enc->simd.packed[c] = 0;
+    enc->simd.raw[c] = 0;
+    enc->simd.rcp[c] = 0;
     const size_t s = mapped ? symbol_of[c] : size_t(c);
     if (s >= freqs.size() || freqs[s] == 0) continue;
     const int w = mapped ? raw_bits[s] : 0;
@@ -54,6 +58,10 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     e.raw_bits = static_cast<uint8_t>(w);
     e.raw = static_cast<uint8_t>(raw);
     e.usable = 1;
+    enc->simd.packed[c] = (f - 1) | start[s] << 16;
+    enc->simd.raw[c] = uint32_t(w) | raw << 8;
+    enc->simd.rcp[c] = (1.0 / f) * (1.0 + 0x1p-45);
+    enc->simd.has_raw |= w != 0;
   }
   return Status::Ok();
 }
@@ -89,7 +97,23 @@ Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t
   return Status::Ok();
 }
 
-Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out) {
+std::vector<RansEncodeKernel> SupportedRansEncodeKernels() {
+  std::vector<RansEncodeKernel> k = {RansEncodeKernel::kScalar};
+  if (CpuHasAvx512Encode()) k.push_back(RansEncodeKernel::kAvx512);
+  return k;
+}
+
+const char* RansEncodeKernelName(RansEncodeKernel k) {
+  switch (k) {
+    case RansEncodeKernel::kScalar: return "scalar";
+    case RansEncodeKernel::kAvx512: return "avx512";
+    case RansEncodeKernel::kBest: return "best";
+  }
+  return "unknown";
+}
+
+Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                       RansEncodeKernel kernel) {
   const size_t n = codes.size();
   // At most one word per value, the states, and the 2 bytes below the
   // stream that the always-written word may touch.
@@ -108,6 +132,15 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
   for (size_t tail = n % kRansLanes; tail > 0; --tail) {
     --i;
     Step::Run(table, in[i], x[i % kRansLanes], pos);
+  }
+  if (kernel == RansEncodeKernel::kBest) {
+    static const RansEncodeKernel best = SupportedRansEncodeKernels().back();
+    kernel = best;
+  }
+  // The CPU check stays out of the kernel's own (target-attributed) code.
+  if (kernel == RansEncodeKernel::kAvx512 && CpuHasAvx512Encode() && i > 0) {
+    EncodeRansGroupsAvx512(enc, x, pos, in, i / kRansLanes);
+    i = 0;
   }
   while (i > 0) {
     i -= kRansLanes;

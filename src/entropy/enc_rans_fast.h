@@ -33,10 +33,36 @@ struct RansCodeEntry {
 };
 static_assert(sizeof(RansCodeEntry) == 24);
 
+// The same steps in the form the SIMD kernels (enc_rans_fast_x86.cc) fetch
+// per lane: `packed` = (f - 1) | start << 16, `raw` = raw_bits | raw << 8,
+// and `rcp` = (1 / f)(1 + 2^-45) as a double, from which the quotient
+// floor(x1 / f) is the truncation of x1 * rcp, exactly: x1 < f 2^(32-P)
+// bounds the quotient by 2^(32-P) <= 2^24, so the product's error (below
+// 2^-20 with the 2^-45 bias and two roundings of 2^-53) can neither reach
+// the next integer (the true fraction is at most 1 - 1/f, 1/f >= 2^-16) nor,
+// thanks to the upward bias, fall below an exact quotient. Unusable codes
+// keep zeros: their steps are garbage, but stay inside the output.
+struct RansCodeSimd {
+  alignas(64) uint32_t packed[256];
+  alignas(64) uint32_t raw[256];
+  alignas(64) double rcp[256];
+  bool has_raw = false;  // some code carries raw bits (atalanta-rans)
+};
+
 struct RansCodeEncoder {
   int precision_bits = 0;
   RansCodeEntry entry[256];
+  RansCodeSimd simd;
 };
+
+// Encoder kernels, chosen at run time like the decoder's (dec_rans_byte.h):
+//   kScalar  the portable loop below, one lane at a time;
+//   kAvx512  16 lanes per zmm vector, two vectors per group (needs
+//            AVX-512F/BW/VL/DQ), bit-exact with kScalar.
+enum class RansEncodeKernel : uint8_t { kScalar = 0, kAvx512 = 2, kBest = 255 };
+// The kernels this CPU runs (kScalar always), best last.
+std::vector<RansEncodeKernel> SupportedRansEncodeKernels();
+const char* RansEncodeKernelName(RansEncodeKernel k);
 
 // Builds the entries. Without `symbol_of`, code c is symbol c (order-0 over
 // bytes; freqs then has 256 entries or fewer). With it, code c is symbol
@@ -54,6 +80,14 @@ Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t
 // table from that histogram). The loop does not check it (a check per value
 // cost 17% of its speed): an unusable code gives a stream that fails to
 // decode, never a write outside `out`.
-Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out);
+Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                       RansEncodeKernel kernel = RansEncodeKernel::kBest);
+
+// The SIMD group loop (enc_rans_fast_x86.cc): encodes the `groups` whole
+// groups of kRansLanes codes at `in`, last group first, moving `states` and
+// `pos` exactly as the scalar loop would. Call only when CpuHasAvx512Encode().
+void EncodeRansGroupsAvx512(const RansCodeEncoder& enc, uint32_t* states, uint8_t*& pos, const uint8_t* in,
+                            size_t groups);
+bool CpuHasAvx512Encode();
 
 }  // namespace tp::entropy
