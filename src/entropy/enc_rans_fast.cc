@@ -35,12 +35,12 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
   }
   enc->precision_bits = P;
   enc->simd.has_raw = false;
+  std::memset(enc->simd.byte_lookup, 0, sizeof(enc->simd.byte_lookup));
   for (int c = 0; c < 256; ++c) {
     RansCodeEntry& e = enc->entry[c];
     e = RansCodeEntry{};
     enc->simd.packed[c] = 0;
     enc->simd.raw[c] = 0;
-    enc->simd.rcp[c] = 0;
     const size_t s = mapped ? symbol_of[c] : size_t(c);
     if (s >= freqs.size() || freqs[s] == 0) continue;
     const int w = mapped ? raw_bits[s] : 0;
@@ -60,9 +60,12 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     e.usable = 1;
     enc->simd.packed[c] = (f - 1) | start[s] << 16;
     enc->simd.raw[c] = uint32_t(w) | raw << 8;
-    enc->simd.rcp[c] = (1.0 / f) * (1.0 + 0x1p-45);
     enc->simd.has_raw |= w != 0;
+    enc->simd.byte_lookup[0][c] = static_cast<uint8_t>(f - 1);
+    enc->simd.byte_lookup[1][c] = static_cast<uint8_t>(start[s]);
+    enc->simd.byte_lookup[2][c] = static_cast<uint8_t>(((f - 1) >> 8 & 0xf) | (start[s] >> 8 & 0xf) << 4);
   }
+  enc->simd.has_byte_lookup = !enc->simd.has_raw && P <= 12;
   return Status::Ok();
 }
 
@@ -100,6 +103,7 @@ Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t
 std::vector<RansEncodeKernel> SupportedRansEncodeKernels() {
   std::vector<RansEncodeKernel> k = {RansEncodeKernel::kScalar};
   if (CpuHasAvx512Encode()) k.push_back(RansEncodeKernel::kAvx512);
+  if (CpuHasAvx512VbmiEncode()) k.push_back(RansEncodeKernel::kAvx512Vbmi);
   return k;
 }
 
@@ -107,6 +111,7 @@ const char* RansEncodeKernelName(RansEncodeKernel k) {
   switch (k) {
     case RansEncodeKernel::kScalar: return "scalar";
     case RansEncodeKernel::kAvx512: return "avx512";
+    case RansEncodeKernel::kAvx512Vbmi: return "avx512vbmi";
     case RansEncodeKernel::kBest: return "best";
   }
   return "unknown";
@@ -138,8 +143,9 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
     kernel = best;
   }
   // The CPU check stays out of the kernel's own (target-attributed) code.
-  if (kernel == RansEncodeKernel::kAvx512 && CpuHasAvx512Encode() && i > 0) {
-    EncodeRansGroupsAvx512(enc, x, pos, in, i / kRansLanes);
+  const bool vbmi = kernel == RansEncodeKernel::kAvx512Vbmi && CpuHasAvx512VbmiEncode();
+  if ((vbmi || kernel == RansEncodeKernel::kAvx512) && CpuHasAvx512Encode() && i > 0) {
+    EncodeRansGroupsAvx512(enc, x, pos, in, i / kRansLanes, vbmi);
     i = 0;
   }
   while (i > 0) {

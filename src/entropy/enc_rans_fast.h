@@ -34,19 +34,17 @@ struct RansCodeEntry {
 static_assert(sizeof(RansCodeEntry) == 24);
 
 // The same steps in the form the SIMD kernels (enc_rans_fast_x86.cc) fetch
-// per lane: `packed` = (f - 1) | start << 16, `raw` = raw_bits | raw << 8,
-// and `rcp` = (1 / f)(1 + 2^-45) as a double, from which the quotient
-// floor(x1 / f) is the truncation of x1 * rcp, exactly: x1 < f 2^(32-P)
-// bounds the quotient by 2^(32-P) <= 2^24, so the product's error (below
-// 2^-20 with the 2^-45 bias and two roundings of 2^-53) can neither reach
-// the next integer (the true fraction is at most 1 - 1/f, 1/f >= 2^-16) nor,
-// thanks to the upward bias, fall below an exact quotient. Unusable codes
-// keep zeros: their steps are garbage, but stay inside the output.
+// per lane: `packed` = (f - 1) | start << 16 and `raw` = raw_bits | raw << 8
+// (the quotient is computed there, not looked up). Unusable codes keep
+// zeros: their steps are garbage, but stay inside the output.
 struct RansCodeSimd {
   alignas(64) uint32_t packed[256];
   alignas(64) uint32_t raw[256];
-  alignas(64) double rcp[256];
+  // Without raw bits and with P <= 12: f - 1 (low byte), start (low byte)
+  // and their high nibbles, the tables of the VBMI kernel's vpermi2b lookups.
+  alignas(64) uint8_t byte_lookup[3][256];
   bool has_raw = false;  // some code carries raw bits (atalanta-rans)
+  bool has_byte_lookup = false;
 };
 
 struct RansCodeEncoder {
@@ -57,9 +55,13 @@ struct RansCodeEncoder {
 
 // Encoder kernels, chosen at run time like the decoder's (dec_rans_byte.h):
 //   kScalar  the portable loop below, one lane at a time;
-//   kAvx512  16 lanes per zmm vector, two vectors per group (needs
-//            AVX-512F/BW/VL/DQ), bit-exact with kScalar.
-enum class RansEncodeKernel : uint8_t { kScalar = 0, kAvx512 = 2, kBest = 255 };
+//   kAvx512  16 lanes per zmm vector, two vectors per group, entries by
+//            vpgatherdd (needs AVX-512F/BW/VL/DQ);
+//   kAvx512Vbmi  the same steps with the entries looked up in registers by
+//            vpermi2b (AVX-512 VBMI) where the table allows (no raw bits,
+//            P <= 12: the `rans` codec), else kAvx512's gathers.
+// All are bit-exact with kScalar (same output bytes).
+enum class RansEncodeKernel : uint8_t { kScalar = 0, kAvx512 = 2, kAvx512Vbmi = 3, kBest = 255 };
 // The kernels this CPU runs (kScalar always), best last.
 std::vector<RansEncodeKernel> SupportedRansEncodeKernels();
 const char* RansEncodeKernelName(RansEncodeKernel k);
@@ -86,8 +88,11 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
 // The SIMD group loop (enc_rans_fast_x86.cc): encodes the `groups` whole
 // groups of kRansLanes codes at `in`, last group first, moving `states` and
 // `pos` exactly as the scalar loop would. Call only when CpuHasAvx512Encode().
+// `use_vbmi` selects kAvx512Vbmi's lookups (call only when
+// CpuHasAvx512VbmiEncode()).
 void EncodeRansGroupsAvx512(const RansCodeEncoder& enc, uint32_t* states, uint8_t*& pos, const uint8_t* in,
-                            size_t groups);
+                            size_t groups, bool use_vbmi);
 bool CpuHasAvx512Encode();
+bool CpuHasAvx512VbmiEncode();
 
 }  // namespace tp::entropy
