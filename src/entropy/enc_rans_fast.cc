@@ -13,6 +13,7 @@
 #include "entropy/enc_rans_fast.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "entropy/frequency.h"
@@ -121,11 +122,28 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
                        RansEncodeKernel kernel) {
   const size_t n = codes.size();
   // At most one word per value, the states, and the 2 bytes below the
-  // stream that the always-written word may touch.
+  // stream that the always-written word may touch. The stream is written
+  // backwards into scratch memory and then appended: a vector's resize would
+  // zero all 2n bytes first and a memmove would follow (together 15% of the
+  // SIMD encoder's time). Each thread keeps up to kKeptScratch bytes; larger
+  // calls allocate their own.
   const size_t capacity = 2 * n + 4 * kRansLanes + 2;
-  const size_t base = out.size();
-  out.resize(base + capacity);
-  uint8_t* const end = out.data() + base + capacity;
+  constexpr size_t kKeptScratch = size_t(4) << 20;
+  thread_local std::unique_ptr<uint8_t[]> kept;
+  thread_local size_t kept_size = 0;
+  std::unique_ptr<uint8_t[]> own;
+  uint8_t* scratch;
+  if (capacity <= kept_size) {
+    scratch = kept.get();
+  } else if (capacity <= kKeptScratch) {
+    kept.reset(new uint8_t[kKeptScratch]);
+    kept_size = kKeptScratch;
+    scratch = kept.get();
+  } else {
+    own.reset(new uint8_t[capacity]);
+    scratch = own.get();
+  }
+  uint8_t* const end = scratch + capacity;
   uint8_t* pos = end;
   const RansCodeEntry* __restrict table = enc.entry;
   const uint8_t* __restrict in = codes.data();
@@ -158,9 +176,7 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
     pos -= 4;
     for (int b = 0; b < 4; ++b) pos[b] = static_cast<uint8_t>(x[lane] >> (8 * b));
   }
-  const size_t size = static_cast<size_t>(end - pos);
-  std::memmove(out.data() + base, pos, size);
-  out.resize(base + size);
+  out.insert(out.end(), pos, end);
   return Status::Ok();
 }
 
