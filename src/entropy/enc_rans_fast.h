@@ -55,14 +55,18 @@ struct RansCodeEncoder {
 
 // Encoder kernels, chosen at run time like the decoder's (dec_rans_byte.h):
 //   kScalar  the portable loop below, one lane at a time;
+//   kHighway the same steps in Highway vectors (enc_rans_fast_hwy.cc), the
+//            best target of this build and CPU chosen by
+//            HWY_DYNAMIC_DISPATCH (never kBest: slower than kScalar on the
+//            x86 targets measured below AVX-512, see SupportedRansEncodeKernels);
 //   kAvx512  16 lanes per zmm vector, two vectors per group, entries by
 //            vpgatherdd (needs AVX-512F/BW/VL/DQ);
 //   kAvx512Vbmi  the same steps with the entries looked up in registers by
 //            vpermi2b (AVX-512 VBMI) where the table allows (no raw bits,
 //            P <= 12: the `rans` codec), else kAvx512's gathers.
 // All are bit-exact with kScalar (same output bytes).
-enum class RansEncodeKernel : uint8_t { kScalar = 0, kAvx512 = 2, kAvx512Vbmi = 3, kBest = 255 };
-// The kernels this CPU runs (kScalar always), best last.
+enum class RansEncodeKernel : uint8_t { kScalar = 0, kHighway = 1, kAvx512 = 2, kAvx512Vbmi = 3, kBest = 255 };
+// The kernels this CPU runs (kHighway and kScalar always), best last.
 std::vector<RansEncodeKernel> SupportedRansEncodeKernels();
 const char* RansEncodeKernelName(RansEncodeKernel k);
 
@@ -94,5 +98,11 @@ void EncodeRansGroupsAvx512(const RansCodeEncoder& enc, uint32_t* states, uint8_
                             size_t groups, bool use_vbmi);
 bool CpuHasAvx512Encode();
 bool CpuHasAvx512VbmiEncode();
+// The Highway group loop, same contract; false (nothing done) where the
+// chosen target cannot run it (no double lanes).
+bool EncodeRansGroupsHighway(const RansCodeEncoder& enc, uint32_t* states, uint8_t*& pos, const uint8_t* in,
+                             size_t groups);
+// The Highway target HWY_DYNAMIC_DISPATCH picks now (for test messages).
+const char* RansEncodeHighwayTarget();
 
 }  // namespace tp::entropy

@@ -2,6 +2,7 @@
 // and every decoder kernel this CPU has against the scalar loop, on real
 // and adversarial inputs.
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <random>
 #include <string>
@@ -146,6 +147,65 @@ TEST(RansByte, EncoderKernelsWithRawBitsAtEveryWidthAndLength) {
       EXPECT_EQ(fast, *reference) << "n=" << n << " " << RansEncodeKernelName(k);
     }
   }
+}
+
+// The Highway loop on every target this build has and this CPU runs
+// (hwy::SetSupportedTargetsForTest makes HWY_DYNAMIC_DISPATCH pick each),
+// against RansEncode: byte codes at every P, raw bits, every length around
+// the group size.
+TEST(RansByte, HighwayEncoderOnEveryTarget) {
+  std::vector<uint8_t> symbol_of(256), offset_of(256);
+  for (int c = 0; c < 256; ++c) {
+    symbol_of[c] = static_cast<uint8_t>(c / 16);
+    offset_of[c] = static_cast<uint8_t>(c % 16);
+  }
+  const std::vector<uint8_t> widths(16, 4);
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    const std::string name = RansEncodeHighwayTarget();
+    for (size_t n : {size_t(0), size_t(1), size_t(33), size_t(4 * kRansLanes + 1), size_t(20011)}) {
+      for (int P : {8, 12}) {
+        std::vector<uint8_t> codes = Geometric(n, 0.02, uint32_t(n + P));
+        auto freqs = NormalizeFrequencies(Hist(codes), P);
+        ASSERT_TRUE(freqs.ok());
+        auto reference = RansEncode(codes, *freqs, P);
+        ASSERT_TRUE(reference.ok());
+        RansCodeEncoder enc;
+        ASSERT_TRUE(BuildRansCodeEncoder(*freqs, P, &enc).ok());
+        std::vector<uint8_t> fast;
+        ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+        EXPECT_EQ(fast, *reference) << name << " n=" << n << " P=" << P;
+      }
+      const std::vector<uint8_t> codes = Geometric(n, 0.01, uint32_t(n) + 7);
+      std::vector<uint8_t> symbols, raw;
+      std::vector<uint64_t> counts(16, 1);
+      for (uint8_t c : codes) symbols.push_back(symbol_of[c]), raw.push_back(offset_of[c]), ++counts[symbol_of[c]];
+      auto freqs = NormalizeFrequencies(counts, 12);
+      ASSERT_TRUE(freqs.ok());
+      auto reference = RansEncode(symbols, *freqs, 12, raw, widths);
+      ASSERT_TRUE(reference.ok());
+      RansCodeEncoder enc;
+      ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc, symbol_of, offset_of, widths).ok());
+      std::vector<uint8_t> fast;
+      ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+      EXPECT_EQ(fast, *reference) << name << " raw bits, n=" << n;
+    }
+    // One symbol (f = 2^P) and all 256 uniform.
+    std::vector<uint8_t> all(256 * 9);
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i * 97);
+    for (const std::vector<uint8_t>& codes : {std::vector<uint8_t>(999, 200), all}) {
+      auto freqs = NormalizeFrequencies(Hist(codes), 12);
+      ASSERT_TRUE(freqs.ok());
+      auto reference = RansEncode(codes, *freqs, 12);
+      ASSERT_TRUE(reference.ok());
+      RansCodeEncoder enc;
+      ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc).ok());
+      std::vector<uint8_t> fast;
+      ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+      EXPECT_EQ(fast, *reference) << name;
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(RansByte, UnusableCodesAreFoundFromTheHistogram) {
