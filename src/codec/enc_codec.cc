@@ -211,9 +211,7 @@ Status EncodeOrder0Chunk(const Model& m, std::span<const uint8_t> codes, std::ve
 
 Status EncodeHuffmanChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                           uint64_t& payload_bits) {
-  TP_RETURN_IF_ERROR(entropy::HuffmanEncode4(codes, m.lengths, out));
-  for (uint8_t c : codes) payload_bits += m.lengths[c];
-  return Status::Ok();
+  return entropy::HuffmanEncode4(codes, m.lengths, out, &payload_bits);
 }
 
 void EncodeZeroRleChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,

@@ -107,7 +107,8 @@ struct WordWriter {
 
 }  // namespace
 
-Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out) {
+Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
+                      uint64_t* code_bits) {
   auto codes = CanonicalCodes(lengths);
   if (!codes.ok()) return InvalidArgumentError("Huffman encoder: " + codes.status().message());
   // code | length << 16; 0 for a symbol without a code, which writes nothing
@@ -143,6 +144,7 @@ Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t>
       missing |= e == 0;
       w[s].Put(e & 0xffff, static_cast<int>(e >> 16));
     }
+    if (code_bits) *code_bits += 8 * uint64_t(w[s].p - (scratch.get() + s * region)) + uint64_t(w[s].pending);
     w[s].Finish();
   }
   if (missing) {

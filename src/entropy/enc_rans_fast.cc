@@ -5,11 +5,12 @@
 // is a 24-byte load, a compare, a 2-byte store, one 64x64->128 multiply (its high
 // half is the quotient) and one 32-bit multiply-add.
 //
-// Why scalar: an AVX-512 version (16 lanes per vector, the entry fields by
-// vpgatherdd, a 32-bit reciprocal with one correction step, vpcompressw for
-// the renormalisation words) was bit-exact but no faster on the AMD Zen 4
-// measured (491 against 509 MB/s, 398 against 495 with raw bits): Zen 4's
-// gathers cost what the scalar loop saves.
+// This loop is the reference and the fallback; the SIMD kernels
+// (enc_rans_fast_x86.cc, enc_rans_fast_hwy.cc) run the same steps on whole
+// groups and must give the same bytes. An earlier AVX-512 attempt (entry
+// fields and a 32-bit reciprocal by four gathers, one correction step) was
+// no faster than this loop on Zen 4 (491 against 509 MB/s); the kernels kept
+// gather one packed entry (or none: vpermi2b) and divide with vdivpd.
 #include "entropy/enc_rans_fast.h"
 
 #include <cstring>
@@ -129,8 +130,8 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
   // At most one word per value, the states, and the 2 bytes below the
   // stream that the always-written word may touch. The stream is written
   // backwards into scratch memory and then appended: a vector's resize would
-  // zero all 2n bytes first and a memmove would follow (together 15% of the
-  // SIMD encoder's time). Each thread keeps up to kKeptScratch bytes; larger
+  // zero all 2n bytes first and a memmove would follow (together about 10% of
+  // the SIMD encoder's time). Each thread keeps up to kKeptScratch bytes; larger
   // calls allocate their own.
   const size_t capacity = 2 * n + 4 * kRansLanes + 2;
   constexpr size_t kKeptScratch = size_t(4) << 20;

@@ -8,15 +8,18 @@
 // target has double lanes, so that the quotient's conversions need no
 // half-swapping: per block of lanes, from the highest block down (the order
 // in which the scalar loop emits), the entries by GatherIndex, the emitted
-// words packed by Compress, truncated to 16 bits and stored by
-// BlendedStore below the previous output, the quotient by a double Div. Highway 1.0.3 converts only
-// signed int32 to double, so x1 < 2^32 goes through x1 - 2^31.
+// words packed by Compress, truncated to 16 bits and stored by BlendedStore
+// below the previous output, the quotient by a double Div. Highway 1.0.3
+// converts only signed int32 to double, so x1 < 2^32 goes through x1 - 2^31.
 //
-// On x86 the AVX-512 kernels stay in front (RansEncodeCodes picks them when
-// the CPU has AVX-512): measured on the AMD Zen 4 this was written on,
-// 256 KiB planes, median of 15 interleaved rounds, this loop on its best
-// target (AVX3) ran at 0.65-0.70 GB/s against 1.2 (kAvx512) and 1.5
-// (kAvx512Vbmi); it is the fast path for AVX2-only x86 and ARM (NEON, SVE).
+// Measured on the AMD Zen 4 this was written on (256 KiB planes and the
+// MNIST dense_1 codes in 64 KiB chunks, medians of interleaved rounds): AVX3
+// 0.84-0.88 GB/s, behind the hand-written kAvx512 (1.2) and kAvx512Vbmi
+// (1.5); AVX2 0.22-0.30 and SSE4 0.15-0.25, *slower* than the scalar loop
+// (0.47-0.49): at 4 (AVX2) or 2 (SSE4) lanes a vector, the gathers, Compress
+// (table-driven there) and conversions cost more than the scalar step. So RansEncodeCodes never picks it by
+// itself (SupportedRansEncodeKernels); it is here, tested on every target,
+// as the portable form to tune for NEON/SVE, where it has not been measured.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "entropy/enc_rans_fast_hwy.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep

@@ -60,7 +60,10 @@ TEST(Huffman4, StreamsAreTheSegmentsSingleStreamCodes) {
       auto lengths = HuffmanCodeLengths(Counts(v));
       ASSERT_TRUE(lengths.ok());
       std::vector<uint8_t> chunk;
-      ASSERT_TRUE(HuffmanEncode4(v, *lengths, chunk).ok());
+      uint64_t code_bits = 5, want_bits = 5;  // adds to what is there
+      for (uint8_t x : v) want_bits += (*lengths)[x];
+      ASSERT_TRUE(HuffmanEncode4(v, *lengths, chunk, &code_bits).ok());
+      ASSERT_EQ(code_bits, want_bits) << "n=" << n;
       ASSERT_GE(chunk.size(), kHuffmanStreamSizesBytes);
       size_t at = kHuffmanStreamSizesBytes;
       for (int s = 0; s < kHuffmanStreams; ++s) {
