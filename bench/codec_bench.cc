@@ -19,6 +19,7 @@
 #include "entropy/dec_rans_byte.h"
 #include "entropy/enc_arith.h"
 #include "entropy/enc_rans.h"
+#include "entropy/enc_rans_fast.h"
 #include "entropy/frequency.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
@@ -301,8 +302,63 @@ void BM_RansByteKernelsInterleaved(benchmark::State& state) {
   }
 }
 
+// The rANS encoder kernels (enc_rans_fast.h) in interleaved rounds on the
+// same int8 codes, one 64 KiB chunk per call as the .tpz engine codes
+// planes (the figures behind the kernel choice in enc_rans_fast_x86.cc);
+// every kernel's stream is checked against the scalar loop's. Counters
+// "<kernel>_MB/s" (medians) and "<kernel>_vs_scalar".
+void BM_RansEncodeKernelsInterleaved(benchmark::State& state) {
+  const auto& codes = Weights().codes.codes;
+  std::vector<uint64_t> hist(256, 0);
+  for (uint8_t c : codes) ++hist[c];
+  auto freqs = tp::entropy::NormalizeFrequencies(hist, 12);
+  tp::entropy::RansCodeEncoder enc;
+  if (!freqs.ok() || !tp::entropy::BuildRansCodeEncoder(*freqs, 12, &enc).ok()) {
+    state.SkipWithError("table");
+    return;
+  }
+  constexpr size_t kChunk = 65536;
+  auto encode_all = [&](tp::entropy::RansEncodeKernel k, std::vector<uint8_t>& out) {
+    out.clear();
+    for (size_t b = 0; b < codes.size(); b += kChunk) {
+      const std::span<const uint8_t> chunk(codes.data() + b, std::min(kChunk, codes.size() - b));
+      if (!tp::entropy::RansEncodeCodes(enc, chunk, out, k).ok()) return false;
+    }
+    return true;
+  };
+  // kScalar first, the reference of the ratios.
+  std::vector<tp::entropy::RansEncodeKernel> kernels = {tp::entropy::RansEncodeKernel::kScalar};
+  for (auto k : tp::entropy::SupportedRansEncodeKernels())
+    if (k != tp::entropy::RansEncodeKernel::kScalar) kernels.push_back(k);
+  std::vector<uint8_t> want, got;
+  if (!encode_all(kernels[0], want)) state.SkipWithError("encode failed");
+  for (auto k : kernels)
+    if (!encode_all(k, got) || got != want) state.SkipWithError("a kernel's stream differs from the scalar loop's");
+  std::vector<std::vector<double>> mb_s(kernels.size());
+  size_t round = 0;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      const size_t i = (k + round) % kernels.size();
+      const double start = CpuSeconds();
+      int runs = 0;
+      do {
+        if (!encode_all(kernels[i], got)) state.SkipWithError("encode failed");
+        ++runs;
+      } while (CpuSeconds() - start < 0.02);
+      mb_s[i].push_back(double(codes.size()) * runs / (CpuSeconds() - start) / 1e6);
+    }
+    ++round;
+  }
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const std::string name = tp::entropy::RansEncodeKernelName(kernels[i]);
+    state.counters[name + "_MB/s"] = Median(mb_s[i]);
+    state.counters[name + "_vs_scalar"] = Median(mb_s[i]) / Median(mb_s[0]);
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_RansEncodeKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansByteKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Interleaved, decode_int8, true, false)->Iterations(9)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Interleaved, encode_int8, false, false)->Iterations(9)->Unit(benchmark::kMillisecond);

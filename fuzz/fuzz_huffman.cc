@@ -1,5 +1,8 @@
-// Fuzzes the Huffman decoder: hostile code lengths and streams fail cleanly;
-// symbols round-trip through encoder+decoder.
+// Fuzzes the Huffman decoders (single-stream and four-stream): hostile code
+// lengths and streams fail cleanly; symbols round-trip through both encoders
+// and decoders, and the four-stream chunk's streams are the single-stream
+// codes of its segments.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -20,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (table.ok()) {
     std::vector<uint8_t> out(count);
     (void)tp::entropy::HuffmanDecode({data + nlen, size - nlen}, *table, out);
+    (void)tp::entropy::HuffmanDecode4({data + nlen, size - nlen}, *table, out);
   }
   // 2. Round trip.
   std::vector<uint8_t> symbols(data, data + size);
@@ -33,5 +37,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!enc.ok() || !t.ok()) abort();
   std::vector<uint8_t> back(symbols.size());
   if (!tp::entropy::HuffmanDecode(*enc, *t, back).ok() || back != symbols) abort();
+  std::vector<uint8_t> four;
+  if (!tp::entropy::HuffmanEncode4(symbols, *lens, four).ok()) abort();
+  std::fill(back.begin(), back.end(), 0);
+  if (!tp::entropy::HuffmanDecode4(four, *t, back).ok() || back != symbols) abort();
+  size_t at = tp::entropy::kHuffmanStreamSizesBytes;
+  for (int s = 0; s < tp::entropy::kHuffmanStreams; ++s) {
+    size_t b, e;
+    tp::entropy::HuffmanSegment(symbols.size(), s, &b, &e);
+    auto one = tp::entropy::HuffmanEncode(std::span<const uint8_t>(symbols).subspan(b, e - b), *lens);
+    if (!one.ok() || at + one->size() > four.size() || !std::equal(one->begin(), one->end(), four.begin() + long(at)))
+      abort();
+    at += one->size();
+  }
+  if (at != four.size()) abort();
   return 0;
 }

@@ -2,7 +2,7 @@
 // dec_codec.cc (documented for users in docs/lossless.md).
 //
 //   u8     codec id            (tp::Codec)
-//   u8     format version      (kStreamVersion)
+//   u8     format version      (kStreamVersion; kHuffmanStreamVersion for huffman)
 //   u8     flags               (bit 0: codes are signed values + 128;
 //                               bit 1: an explicit zero code follows;
 //                               bit 2: one chunk, no chunk-values field)
@@ -24,6 +24,7 @@
 
 #include "entropy/rans_common.h"
 #include "io/byte_reader.h"
+#include "tensorpress/codec.h"
 #include "tensorpress/status.h"
 
 namespace tp::codec {
@@ -32,6 +33,11 @@ namespace tp::codec {
 // order-0 tables, one bit stream per Atalanta chunk, and atalanta-rans with
 // its offsets folded into 32-lane rANS states (one stream per chunk).
 inline constexpr uint8_t kStreamVersion = 2;
+// Version 3, `huffman` streams only: every chunk in the four-stream layout
+// (entropy/huffman_common.h). Readers still decode version-2 `huffman`
+// streams (one bit stream per chunk); the writer emits version 3.
+inline constexpr uint8_t kHuffmanStreamVersion = 3;
+inline uint8_t StreamVersionOf(Codec codec) { return codec == Codec::kHuffman ? kHuffmanStreamVersion : kStreamVersion; }
 inline constexpr uint8_t kFlagSignedCodes = 1;
 inline constexpr uint8_t kFlagZeroCode = 2;
 inline constexpr uint8_t kFlagOneChunk = 4;

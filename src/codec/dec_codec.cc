@@ -43,8 +43,9 @@ struct DecodeModel {
   std::vector<uint8_t> offset_bits;
   // rans.
   entropy::RansByteTable rans_bytes;
-  // Huffman.
+  // Huffman: four streams per chunk from stream version 3 on.
   entropy::HuffmanDecodeTable huffman;
+  bool huffman_four_streams = false;
   // CSR/CSC.
   uint64_t rows = 0, cols = 0;
 };
@@ -338,7 +339,9 @@ Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<
       TP_RETURN_IF_ERROR(entropy::ArithDecode(in, m.arith_table, m.arith, out));
       return Status::Ok();
     }
-    case Codec::kHuffman: return entropy::HuffmanDecode(in, m.huffman, out);
+    case Codec::kHuffman:
+      return m.huffman_four_streams ? entropy::HuffmanDecode4(in, m.huffman, out)
+                                    : entropy::HuffmanDecode(in, m.huffman, out);
     case Codec::kRans: return entropy::DecodeRansBytes(in, m.rans_bytes, out);
     case Codec::kZeroRle: return DecodeZeroRleChunk(m, in, out);
     case Codec::kZvc: return DecodeZvcChunk(m, in, out);
@@ -360,7 +363,7 @@ namespace {
 // against the stream's size (but not the codec's parameters).
 struct Layout {
   Codec codec;
-  uint8_t flags = 0, zero_code = 0;
+  uint8_t flags = 0, zero_code = 0, version = 0;
   uint64_t values = 0;
   uint32_t chunk_values = 0, chunks = 0;
   std::span<const uint8_t> params;
@@ -376,8 +379,11 @@ StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
   uint64_t chunk_values = 0, params_size = 0;
   TP_RETURN_IF_ERROR(r.Read(&id, "codec id"));
   TP_RETURN_IF_ERROR(r.Read(&version, "format version"));
-  if (version != codec::kStreamVersion)
-    return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported");
+  // Version 2 for every codec, and 3 (four-stream chunks) for huffman.
+  if (version != codec::kStreamVersion && version != codec::StreamVersionOf(l.codec))
+    return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported for " +
+                            std::string(CodecName(l.codec)));
+  l.version = version;
   TP_RETURN_IF_ERROR(r.Read(&l.flags, "flags"));
   if (l.flags & ~(codec::kFlagSignedCodes | codec::kFlagZeroCode | codec::kFlagOneChunk))
     return CorruptDataError("codec stream has unknown flags");
@@ -440,6 +446,7 @@ Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, in
   m.codec = l.codec;
   m.is_signed = l.flags & codec::kFlagSignedCodes;
   m.zero_code = l.zero_code;
+  m.huffman_four_streams = l.codec == Codec::kHuffman && l.version == codec::kHuffmanStreamVersion;
   TP_RETURN_IF_ERROR(ParseParams(m, l.params, values));
   const std::span<const uint8_t> body = stream.subspan(l.body_offset);
   std::vector<Status> status(chunks);
@@ -467,6 +474,7 @@ Status DecodeCodeRange(std::span<const uint8_t> stream, uint64_t begin, std::spa
   m.codec = l.codec;
   m.is_signed = l.flags & codec::kFlagSignedCodes;
   m.zero_code = l.zero_code;
+  m.huffman_four_streams = l.codec == Codec::kHuffman && l.version == codec::kHuffmanStreamVersion;
   TP_RETURN_IF_ERROR(ParseParams(m, l.params, l.values));
   if (codes.empty()) return Status::Ok();
   const uint64_t end = begin + codes.size(), cv = l.chunk_values;

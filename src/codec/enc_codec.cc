@@ -211,10 +211,7 @@ Status EncodeOrder0Chunk(const Model& m, std::span<const uint8_t> codes, std::ve
 
 Status EncodeHuffmanChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                           uint64_t& payload_bits) {
-  TP_ASSIGN_OR_RETURN(std::vector<uint8_t> coded, entropy::HuffmanEncode(codes, m.lengths));
-  out.insert(out.end(), coded.begin(), coded.end());
-  for (uint8_t c : codes) payload_bits += m.lengths[c];
-  return Status::Ok();
+  return entropy::HuffmanEncode4(codes, m.lengths, out, &payload_bits);
 }
 
 void EncodeZeroRleChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
@@ -435,7 +432,7 @@ void WriteStreamHeader(Codec codec, const CodecOptions& options, uint64_t values
                        std::span<const uint8_t> params, std::vector<uint8_t>& out) {
   const int zero_code = ZeroCode(options);
   out.push_back(static_cast<uint8_t>(codec));
-  out.push_back(codec::kStreamVersion);
+  out.push_back(codec::StreamVersionOf(codec));
   const bool default_zero = zero_code == (options.signed_codes ? 128 : 0);
   const bool one_chunk = chunk_values == std::max<uint64_t>(values, 1);
   out.push_back(static_cast<uint8_t>((options.signed_codes ? codec::kFlagSignedCodes : 0) |
@@ -524,12 +521,13 @@ StatusOr<uint64_t> EstimateStreamBytes(Codec codec, std::span<const uint64_t, 25
       for (int s = 0; s < 256; s += 2) params.push_back(static_cast<uint8_t>(lengths[s] | lengths[s + 1] << 4));
       uint64_t bits = 0;
       for (int s = 0; s < 256; ++s) bits += hist[s] * lengths[s];
-      // One chunk: exact. Several: each chunk pads to a byte.
+      // Every chunk holds its three stream sizes and pads each of its four
+      // streams to a byte: an upper bound, over by less than 4 bytes a chunk.
       std::vector<uint8_t> header;
       WriteStreamHeader(codec, options, values, chunk_values, params, header);
       uint64_t index = 0;
       if (chunks > 1) index = (chunks - 1) * VarintBytes(std::max<uint64_t>(1, (chunk_values * 15 + 7) / 8));
-      return header.size() + index + (bits + 7) / 8 + (chunks > 1 ? chunks - 1 : 0);
+      return header.size() + index + bits / 8 + chunks * (entropy::kHuffmanStreamSizesBytes + entropy::kHuffmanStreams);
     }
     default:
       return UnsupportedError(std::string(CodecName(codec)) + " has no size estimate from a histogram");

@@ -142,8 +142,9 @@ TEST(RansCodec, CorruptTableIsRejected) {
   }
 }
 
-// EstimateStreamBytes against the real encode: exact for huffman with one
-// chunk, an upper bound within 64 bytes for the rANS and arithmetic coders.
+// EstimateStreamBytes against the real encode: an upper bound within 4 bytes
+// for huffman with one chunk, within 64 bytes for the rANS and arithmetic
+// coders.
 TEST(EstimateStreamBytes, TracksRealEncodes) {
   std::vector<Plane> planes = AdversarialPlanes();
   for (const Plane& p : RealPlanes()) planes.push_back(p);
@@ -162,7 +163,9 @@ TEST(EstimateStreamBytes, TracksRealEncodes) {
       const std::string what = std::string(CodecName(codec)) + " on " + p.name + ": estimate " +
                                std::to_string(*est) + ", real " + std::to_string(e->bytes.size());
       if (codec == Codec::kHuffman) {
-        EXPECT_EQ(*est, e->bytes.size()) << what;
+        // Four streams each pad to a byte: over by at most 4 bytes.
+        EXPECT_LE(e->bytes.size(), *est) << what;
+        EXPECT_LE(*est, e->bytes.size() + 4) << what;
       } else {
         // An upper bound, over by at most the final states' information
         // (rANS: up to 16 bits per lane) or the coder's flush.

@@ -1,5 +1,7 @@
 #include "entropy/dec_huffman.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "entropy/bit_io.h"
@@ -33,6 +35,154 @@ Status HuffmanDecode(std::span<const uint8_t> bytes, const HuffmanDecodeTable& t
     in.Skip(len);
     sym = static_cast<uint8_t>(e & 0xff);
     if (in.overrun() > 0) return CorruptDataError("Huffman stream is truncated");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// One stream's reader: the 64 bits of the chunk from byte `pos` on (big-
+// endian, so the stream's next bit is the top one) and how many of them the
+// symbols used (< 8 after a refill; four codes of <= 12 bits then fit). A
+// load may reach past the stream's own end into the next stream, or, in the
+// safe refill near the chunk's end, read zeros: only bits the symbols used
+// count, and they are checked against the stream's size at the end.
+struct Reader {
+  size_t pos = 0;
+  uint64_t container = 0;
+  uint32_t used = 0;
+  // The caller ensures pos + used / 8 + 8 <= chunk size.
+  inline __attribute__((always_inline)) void RefillFast(const uint8_t* chunk) {
+    pos += used >> 3;
+    used &= 7;
+    uint64_t word;
+    std::memcpy(&word, chunk + pos, 8);
+    container = __builtin_bswap64(word);
+  }
+  void RefillSafe(const uint8_t* chunk, size_t size) {
+    pos += used >> 3;
+    used &= 7;
+    container = 0;
+    for (int b = 0; b < 8; ++b)
+      if (pos + b < size) container |= uint64_t(chunk[pos + b]) << (56 - 8 * b);
+  }
+  // An unused bit pattern's entry has length 0, so entry - 0x100 wraps
+  // around and sets bit 31 of `bad` (one subtract and one or per symbol).
+  inline __attribute__((always_inline)) uint8_t Decode(const uint16_t* table, uint32_t& bad) {
+    const uint32_t e = table[(container << used) >> (64 - kHuffmanMaxBits)];
+    bad |= e - 0x100;
+    used += e >> 8;
+    return static_cast<uint8_t>(e);
+  }
+  uint64_t BitsUsedSince(size_t start) const { return 8 * uint64_t(pos - start) + used; }
+};
+
+// The interleaved loop: four symbols of every stream per round (the last
+// segment is the shortest); returns the symbols decoded per segment. A
+// round moves a reader at most 6 bytes, so the loop runs the rounds that
+// fit in the chunk without a check each, then looks again. Compiled twice,
+// plain and with BMI2 (shlx/shrx shift by any register; the plain shifts
+// tie up the count register).
+inline __attribute__((always_inline)) size_t DecodeRounds(const uint8_t* chunk, size_t size, const uint16_t* t,
+                                                          Reader* r, uint8_t* out, const size_t* begin,
+                                                          size_t together, uint32_t& bad) {
+  Reader r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
+  uint8_t* const o0 = out + begin[0];
+  const size_t m = begin[1] - begin[0];
+  uint32_t b = 0;
+  size_t i = 0;
+  while (i + 4 <= together) {
+    const size_t furthest = std::max(std::max(r0.pos, r1.pos), std::max(r2.pos, r3.pos)) + 8;
+    if (furthest + 16 > size) break;  // +16: the refill's used / 8 (< 8) plus slack
+    const size_t rounds = std::min((size - furthest - 16) / 6 + 1, (together - i) / 4);
+    for (size_t round = 0; round < rounds; ++round, i += 4) {
+      r0.RefillFast(chunk);
+      r1.RefillFast(chunk);
+      r2.RefillFast(chunk);
+      r3.RefillFast(chunk);
+      uint8_t* o = o0 + i;
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        o[k] = r0.Decode(t, b);
+        o[m + k] = r1.Decode(t, b);
+        o[2 * m + k] = r2.Decode(t, b);
+        o[3 * m + k] = r3.Decode(t, b);
+      }
+    }
+  }
+  r[0] = r0, r[1] = r1, r[2] = r2, r[3] = r3;
+  bad |= b;
+  return i;
+}
+
+size_t DecodeRoundsPlain(const uint8_t* chunk, size_t size, const uint16_t* t, Reader* r, uint8_t* out,
+                         const size_t* begin, size_t together, uint32_t& bad) {
+  return DecodeRounds(chunk, size, t, r, out, begin, together, bad);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("bmi2"))) size_t DecodeRoundsBmi2(const uint8_t* chunk, size_t size, const uint16_t* t,
+                                                         Reader* r, uint8_t* out, const size_t* begin,
+                                                         size_t together, uint32_t& bad) {
+  return DecodeRounds(chunk, size, t, r, out, begin, together, bad);
+}
+bool CpuHasBmi2() {
+  static const bool have = __builtin_cpu_supports("bmi2");
+  return have;
+}
+#endif
+
+}  // namespace
+
+Status HuffmanDecode4(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out) {
+  if (table.entries.size() != (size_t(1) << kHuffmanMaxBits))
+    return InvalidArgumentError("Huffman decoder: invalid table");
+  if (bytes.size() < kHuffmanStreamSizesBytes)
+    return CorruptDataError("four-stream Huffman chunk of " + std::to_string(bytes.size()) +
+                            " bytes is shorter than its stream sizes");
+  const uint8_t* chunk = bytes.data();
+  const size_t size = bytes.size();
+  size_t stream_begin[kHuffmanStreams + 1];
+  stream_begin[0] = kHuffmanStreamSizesBytes;
+  for (int s = 0; s + 1 < kHuffmanStreams; ++s) {
+    const uint64_t n = uint64_t(chunk[4 * s]) | uint64_t(chunk[4 * s + 1]) << 8 | uint64_t(chunk[4 * s + 2]) << 16 |
+                       uint64_t(chunk[4 * s + 3]) << 24;
+    if (n > size - stream_begin[s])
+      return CorruptDataError("four-stream Huffman chunk: stream " + std::to_string(s) + " of " + std::to_string(n) +
+                              " bytes overruns the chunk");
+    stream_begin[s + 1] = stream_begin[s] + static_cast<size_t>(n);
+  }
+  stream_begin[kHuffmanStreams] = size;
+  const size_t n = out.size();
+  size_t begin[kHuffmanStreams], end[kHuffmanStreams];
+  for (int s = 0; s < kHuffmanStreams; ++s) HuffmanSegment(n, s, &begin[s], &end[s]);
+  Reader r[kHuffmanStreams];
+  for (int s = 0; s < kHuffmanStreams; ++s) r[s].pos = stream_begin[s];
+  const uint16_t* t = table.entries.data();
+  uint8_t* o = out.data();
+  uint32_t bad = 0;
+  const size_t together = end[kHuffmanStreams - 1] - begin[kHuffmanStreams - 1];
+  static_assert(kHuffmanStreams == 4, "DecodeRounds runs four readers");
+#if defined(__x86_64__)
+  const size_t i = CpuHasBmi2() ? DecodeRoundsBmi2(chunk, size, t, r, o, begin, together, bad)
+                                : DecodeRoundsPlain(chunk, size, t, r, o, begin, together, bad);
+#else
+  const size_t i = DecodeRoundsPlain(chunk, size, t, r, o, begin, together, bad);
+#endif
+  for (int s = 0; s < kHuffmanStreams; ++s) {
+    Reader& rs = r[s];
+    for (size_t k = begin[s] + i; k < end[s]; ++k) {
+      if (k == begin[s] + i || rs.used > 64 - kHuffmanMaxBits) rs.RefillSafe(chunk, size);
+      o[k] = rs.Decode(t, bad);
+    }
+  }
+  if (bad >> 31) return CorruptDataError("Huffman stream holds an unused code");
+  for (int s = 0; s < kHuffmanStreams; ++s) {
+    const uint64_t stream_bytes = stream_begin[s + 1] - stream_begin[s];
+    const uint64_t used = r[s].BitsUsedSince(stream_begin[s]);
+    if (used > 8 * stream_bytes) return CorruptDataError("Huffman stream " + std::to_string(s) + " is truncated");
+    if ((used + 7) / 8 != stream_bytes)
+      return CorruptDataError("Huffman stream " + std::to_string(s) + " has bytes it does not use");
   }
   return Status::Ok();
 }

@@ -22,4 +22,10 @@ StatusOr<HuffmanDecodeTable> BuildHuffmanDecodeTable(std::span<const uint8_t> le
 Status HuffmanDecode(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table,
                      std::span<uint8_t> out);
 
+// Decodes a four-stream chunk (huffman_common.h) of out.size() symbols, the
+// four streams interleaved. Corrupt input (stream sizes beyond the chunk, an
+// unused code, a stream that ends early or carries bytes it does not use)
+// is CorruptDataError, never a read outside `bytes`.
+Status HuffmanDecode4(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out);
+
 }  // namespace tp::entropy

@@ -1,6 +1,7 @@
 #include "entropy/enc_huffman.h"
 
 #include <algorithm>
+#include <memory>
 #include <queue>
 #include <string>
 
@@ -71,6 +72,94 @@ StatusOr<std::vector<uint8_t>> HuffmanEncode(std::span<const uint8_t> symbols,
     out.Write((*codes)[s], lengths[s]);
   }
   return out.Finish();
+}
+
+namespace {
+
+// An MSB-first writer into memory sized by the caller: whole 32-bit words
+// go out big-endian as soon as they fill (codes are at most 12 bits, so the
+// 64-bit accumulator never holds more than 43 pending bits).
+struct WordWriter {
+  uint64_t acc = 0;
+  int pending = 0;
+  uint8_t* p = nullptr;
+  inline __attribute__((always_inline)) void Put(uint32_t code, int len) {
+    acc = (acc << len) | code;
+    pending += len;
+    if (pending >= 32) {
+      pending -= 32;
+      const uint32_t word = static_cast<uint32_t>(acc >> pending);
+      p[0] = static_cast<uint8_t>(word >> 24);
+      p[1] = static_cast<uint8_t>(word >> 16);
+      p[2] = static_cast<uint8_t>(word >> 8);
+      p[3] = static_cast<uint8_t>(word);
+      p += 4;
+    }
+  }
+  // Pads the pending bits with zeros to whole bytes.
+  void Finish() {
+    if (pending == 0) return;
+    uint64_t v = acc << (64 - pending);
+    for (int b = 0; b < (pending + 7) / 8; ++b, v <<= 8) *p++ = static_cast<uint8_t>(v >> 56);
+    pending = 0;
+  }
+};
+
+}  // namespace
+
+Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
+                      uint64_t* code_bits) {
+  auto codes = CanonicalCodes(lengths);
+  if (!codes.ok()) return InvalidArgumentError("Huffman encoder: " + codes.status().message());
+  // code | length << 16; 0 for a symbol without a code, which writes nothing
+  // and is reported after the loop (a check per symbol would be a branch).
+  uint32_t entry[256] = {};
+  for (size_t s = 0; s < lengths.size() && s < 256; ++s)
+    if (lengths[s] != 0) entry[s] = (*codes)[s] | uint32_t(lengths[s]) << 16;
+  const size_t n = symbols.size();
+  size_t begin[kHuffmanStreams], end[kHuffmanStreams];
+  for (int s = 0; s < kHuffmanStreams; ++s) HuffmanSegment(n, s, &begin[s], &end[s]);
+  // Each stream in its own region of scratch memory (12 bits per symbol at
+  // most, plus the last word's padding), then compacted into `out`.
+  const size_t region = (end[0] - begin[0]) * kHuffmanMaxBits / 8 + 8;
+  std::unique_ptr<uint8_t[]> scratch(new uint8_t[kHuffmanStreams * region]);
+  WordWriter w[kHuffmanStreams];
+  for (int s = 0; s < kHuffmanStreams; ++s) w[s].p = scratch.get() + s * region;
+  const uint8_t* in = symbols.data();
+  uint32_t missing = 0;
+  // The four segments in step while all have symbols (the last is the
+  // shortest), then each one's rest.
+  const size_t together = end[kHuffmanStreams - 1] - begin[kHuffmanStreams - 1];
+  for (size_t i = 0; i < together; ++i) {
+#pragma GCC unroll 4
+    for (int s = 0; s < kHuffmanStreams; ++s) {
+      const uint32_t e = entry[in[begin[s] + i]];
+      missing |= e == 0;
+      w[s].Put(e & 0xffff, static_cast<int>(e >> 16));
+    }
+  }
+  for (int s = 0; s < kHuffmanStreams; ++s) {
+    for (size_t i = begin[s] + together; i < end[s]; ++i) {
+      const uint32_t e = entry[in[i]];
+      missing |= e == 0;
+      w[s].Put(e & 0xffff, static_cast<int>(e >> 16));
+    }
+    if (code_bits) *code_bits += 8 * uint64_t(w[s].p - (scratch.get() + s * region)) + uint64_t(w[s].pending);
+    w[s].Finish();
+  }
+  if (missing) {
+    for (uint8_t sym : symbols)
+      if (entry[sym] == 0) return InvalidArgumentError("Huffman encoder: symbol " + std::to_string(sym) + " has no code");
+  }
+  size_t bytes[kHuffmanStreams];
+  for (int s = 0; s < kHuffmanStreams; ++s) bytes[s] = static_cast<size_t>(w[s].p - (scratch.get() + s * region));
+  for (int s = 0; s + 1 < kHuffmanStreams; ++s) {
+    const uint32_t size = static_cast<uint32_t>(bytes[s]);  // < 2^32: chunks hold at most 2^30 symbols
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(size >> (8 * b)));
+  }
+  for (int s = 0; s < kHuffmanStreams; ++s)
+    out.insert(out.end(), scratch.get() + s * region, scratch.get() + s * region + bytes[s]);
+  return Status::Ok();
 }
 
 }  // namespace tp::entropy

@@ -19,4 +19,10 @@ StatusOr<std::vector<uint8_t>> HuffmanCodeLengths(std::span<const uint64_t> coun
 StatusOr<std::vector<uint8_t>> HuffmanEncode(std::span<const uint8_t> symbols,
                                              std::span<const uint8_t> lengths);
 
+// The four-stream layout (huffman_common.h, kHuffmanStreams): appends the
+// chunk of `symbols` to `out` and, with `code_bits`, adds the symbols' code
+// bits to it. InvalidArgumentError if a symbol has no code.
+Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
+                      uint64_t* code_bits = nullptr);
+
 }  // namespace tp::entropy

@@ -5,14 +5,16 @@
 // is a 24-byte load, a compare, a 2-byte store, one 64x64->128 multiply (its high
 // half is the quotient) and one 32-bit multiply-add.
 //
-// Why scalar: an AVX-512 version (16 lanes per vector, the entry fields by
-// vpgatherdd, a 32-bit reciprocal with one correction step, vpcompressw for
-// the renormalisation words) was bit-exact but no faster on the AMD Zen 4
-// measured (491 against 509 MB/s, 398 against 495 with raw bits): Zen 4's
-// gathers cost what the scalar loop saves.
+// This loop is the reference and the fallback; the SIMD kernels
+// (enc_rans_fast_x86.cc, enc_rans_fast_hwy.cc) run the same steps on whole
+// groups and must give the same bytes. An earlier AVX-512 attempt (entry
+// fields and a 32-bit reciprocal by four gathers, one correction step) was
+// no faster than this loop on Zen 4 (491 against 509 MB/s); the kernels kept
+// gather one packed entry (or none: vpermi2b) and divide with vdivpd.
 #include "entropy/enc_rans_fast.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "entropy/frequency.h"
@@ -34,9 +36,13 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     cum += freqs[s];
   }
   enc->precision_bits = P;
+  enc->simd.has_raw = false;
+  std::memset(enc->simd.byte_lookup, 0, sizeof(enc->simd.byte_lookup));
   for (int c = 0; c < 256; ++c) {
     RansCodeEntry& e = enc->entry[c];
     e = RansCodeEntry{};
+    enc->simd.packed[c] = 0;
+    enc->simd.raw[c] = 0;
     const size_t s = mapped ? symbol_of[c] : size_t(c);
     if (s >= freqs.size() || freqs[s] == 0) continue;
     const int w = mapped ? raw_bits[s] : 0;
@@ -54,7 +60,14 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     e.raw_bits = static_cast<uint8_t>(w);
     e.raw = static_cast<uint8_t>(raw);
     e.usable = 1;
+    enc->simd.packed[c] = (f - 1) | start[s] << 16;
+    enc->simd.raw[c] = uint32_t(w) | raw << 8;
+    enc->simd.has_raw |= w != 0;
+    enc->simd.byte_lookup[0][c] = static_cast<uint8_t>(f - 1);
+    enc->simd.byte_lookup[1][c] = static_cast<uint8_t>(start[s]);
+    enc->simd.byte_lookup[2][c] = static_cast<uint8_t>(((f - 1) >> 8 & 0xf) | (start[s] >> 8 & 0xf) << 4);
   }
+  enc->simd.has_byte_lookup = !enc->simd.has_raw && P <= 12;
   return Status::Ok();
 }
 
@@ -89,14 +102,54 @@ Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t
   return Status::Ok();
 }
 
-Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out) {
+std::vector<RansEncodeKernel> SupportedRansEncodeKernels() {
+  // kHighway first: measured slower than the scalar loop on its x86
+  // targets below AVX-512 (Zen 4, 256 KiB planes: AVX2 216-304 MB/s, SSE4
+  // 146-245, scalar 480; AVX3 860-880), so kBest (the last entry) is the
+  // scalar loop unless the CPU has AVX-512.
+  std::vector<RansEncodeKernel> k = {RansEncodeKernel::kHighway, RansEncodeKernel::kScalar};
+  if (CpuHasAvx512Encode()) k.push_back(RansEncodeKernel::kAvx512);
+  if (CpuHasAvx512VbmiEncode()) k.push_back(RansEncodeKernel::kAvx512Vbmi);
+  return k;
+}
+
+const char* RansEncodeKernelName(RansEncodeKernel k) {
+  switch (k) {
+    case RansEncodeKernel::kScalar: return "scalar";
+    case RansEncodeKernel::kHighway: return "highway";
+    case RansEncodeKernel::kAvx512: return "avx512";
+    case RansEncodeKernel::kAvx512Vbmi: return "avx512vbmi";
+    case RansEncodeKernel::kBest: return "best";
+  }
+  return "unknown";
+}
+
+Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                       RansEncodeKernel kernel) {
   const size_t n = codes.size();
   // At most one word per value, the states, and the 2 bytes below the
-  // stream that the always-written word may touch.
+  // stream that the always-written word may touch. The stream is written
+  // backwards into scratch memory and then appended: a vector's resize would
+  // zero all 2n bytes first and a memmove would follow (together about 10% of
+  // the SIMD encoder's time). Each thread keeps up to kKeptScratch bytes; larger
+  // calls allocate their own.
   const size_t capacity = 2 * n + 4 * kRansLanes + 2;
-  const size_t base = out.size();
-  out.resize(base + capacity);
-  uint8_t* const end = out.data() + base + capacity;
+  constexpr size_t kKeptScratch = size_t(4) << 20;
+  thread_local std::unique_ptr<uint8_t[]> kept;
+  thread_local size_t kept_size = 0;
+  std::unique_ptr<uint8_t[]> own;
+  uint8_t* scratch;
+  if (capacity <= kept_size) {
+    scratch = kept.get();
+  } else if (capacity <= kKeptScratch) {
+    kept.reset(new uint8_t[kKeptScratch]);
+    kept_size = kKeptScratch;
+    scratch = kept.get();
+  } else {
+    own.reset(new uint8_t[capacity]);
+    scratch = own.get();
+  }
+  uint8_t* const end = scratch + capacity;
   uint8_t* pos = end;
   const RansCodeEntry* __restrict table = enc.entry;
   const uint8_t* __restrict in = codes.data();
@@ -109,6 +162,17 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
     --i;
     Step::Run(table, in[i], x[i % kRansLanes], pos);
   }
+  if (kernel == RansEncodeKernel::kBest) {
+    static const RansEncodeKernel best = SupportedRansEncodeKernels().back();
+    kernel = best;
+  }
+  // The CPU check stays out of the kernel's own (target-attributed) code.
+  const bool vbmi = kernel == RansEncodeKernel::kAvx512Vbmi && CpuHasAvx512VbmiEncode();
+  if ((vbmi || kernel == RansEncodeKernel::kAvx512) && CpuHasAvx512Encode() && i > 0) {
+    EncodeRansGroupsAvx512(enc, x, pos, in, i / kRansLanes, vbmi);
+    i = 0;
+  }
+  if (kernel == RansEncodeKernel::kHighway && i > 0 && EncodeRansGroupsHighway(enc, x, pos, in, i / kRansLanes)) i = 0;
   while (i > 0) {
     i -= kRansLanes;
     const uint8_t* group = in + i;
@@ -119,9 +183,7 @@ Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> code
     pos -= 4;
     for (int b = 0; b < 4; ++b) pos[b] = static_cast<uint8_t>(x[lane] >> (8 * b));
   }
-  const size_t size = static_cast<size_t>(end - pos);
-  std::memmove(out.data() + base, pos, size);
-  out.resize(base + size);
+  out.insert(out.end(), pos, end);
   return Status::Ok();
 }
 

@@ -33,10 +33,42 @@ struct RansCodeEntry {
 };
 static_assert(sizeof(RansCodeEntry) == 24);
 
+// The same steps in the form the SIMD kernels (enc_rans_fast_x86.cc) fetch
+// per lane: `packed` = (f - 1) | start << 16 and `raw` = raw_bits | raw << 8
+// (the quotient is computed there, not looked up). Unusable codes keep
+// zeros: their steps are garbage, but stay inside the output.
+struct RansCodeSimd {
+  alignas(64) uint32_t packed[256];
+  alignas(64) uint32_t raw[256];
+  // Without raw bits and with P <= 12: f - 1 (low byte), start (low byte)
+  // and their high nibbles, the tables of the VBMI kernel's vpermi2b lookups.
+  alignas(64) uint8_t byte_lookup[3][256];
+  bool has_raw = false;  // some code carries raw bits (atalanta-rans)
+  bool has_byte_lookup = false;
+};
+
 struct RansCodeEncoder {
   int precision_bits = 0;
   RansCodeEntry entry[256];
+  RansCodeSimd simd;
 };
+
+// Encoder kernels, chosen at run time like the decoder's (dec_rans_byte.h):
+//   kScalar  the portable loop below, one lane at a time;
+//   kHighway the same steps in Highway vectors (enc_rans_fast_hwy.cc), the
+//            best target of this build and CPU chosen by
+//            HWY_DYNAMIC_DISPATCH (never kBest: slower than kScalar on the
+//            x86 targets measured below AVX-512, see SupportedRansEncodeKernels);
+//   kAvx512  16 lanes per zmm vector, two vectors per group, entries by
+//            vpgatherdd (needs AVX-512F/BW/VL/DQ);
+//   kAvx512Vbmi  the same steps with the entries looked up in registers by
+//            vpermi2b (AVX-512 VBMI) where the table allows (no raw bits,
+//            P <= 12: the `rans` codec), else kAvx512's gathers.
+// All are bit-exact with kScalar (same output bytes).
+enum class RansEncodeKernel : uint8_t { kScalar = 0, kHighway = 1, kAvx512 = 2, kAvx512Vbmi = 3, kBest = 255 };
+// The kernels this CPU runs (kHighway and kScalar always), best last.
+std::vector<RansEncodeKernel> SupportedRansEncodeKernels();
+const char* RansEncodeKernelName(RansEncodeKernel k);
 
 // Builds the entries. Without `symbol_of`, code c is symbol c (order-0 over
 // bytes; freqs then has 256 entries or fewer). With it, code c is symbol
@@ -54,6 +86,23 @@ Status CheckRansCodesUsable(const RansCodeEncoder& enc, std::span<const uint64_t
 // table from that histogram). The loop does not check it (a check per value
 // cost 17% of its speed): an unusable code gives a stream that fails to
 // decode, never a write outside `out`.
-Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out);
+Status RansEncodeCodes(const RansCodeEncoder& enc, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
+                       RansEncodeKernel kernel = RansEncodeKernel::kBest);
+
+// The SIMD group loop (enc_rans_fast_x86.cc): encodes the `groups` whole
+// groups of kRansLanes codes at `in`, last group first, moving `states` and
+// `pos` exactly as the scalar loop would. Call only when CpuHasAvx512Encode().
+// `use_vbmi` selects kAvx512Vbmi's lookups (call only when
+// CpuHasAvx512VbmiEncode()).
+void EncodeRansGroupsAvx512(const RansCodeEncoder& enc, uint32_t* states, uint8_t*& pos, const uint8_t* in,
+                            size_t groups, bool use_vbmi);
+bool CpuHasAvx512Encode();
+bool CpuHasAvx512VbmiEncode();
+// The Highway group loop, same contract; false (nothing done) where the
+// chosen target cannot run it (no double lanes).
+bool EncodeRansGroupsHighway(const RansCodeEncoder& enc, uint32_t* states, uint8_t*& pos, const uint8_t* in,
+                             size_t groups);
+// The Highway target HWY_DYNAMIC_DISPATCH picks now (for test messages).
+const char* RansEncodeHighwayTarget();
 
 }  // namespace tp::entropy

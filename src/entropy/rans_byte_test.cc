@@ -2,6 +2,7 @@
 // and every decoder kernel this CPU has against the scalar loop, on real
 // and adversarial inputs.
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <random>
 #include <string>
@@ -40,10 +41,12 @@ void RoundTrip(const std::vector<uint8_t>& codes, int P, const std::string& what
   ASSERT_TRUE(reference.ok()) << what;
   RansCodeEncoder enc;
   ASSERT_TRUE(BuildRansCodeEncoder(*freqs, P, &enc).ok()) << what;
-  std::vector<uint8_t> fast = {0xAB};  // appends after what is there
-  ASSERT_TRUE(RansEncodeCodes(enc, codes, fast).ok()) << what;
-  ASSERT_EQ(fast[0], 0xAB);
-  ASSERT_EQ(std::vector<uint8_t>(fast.begin() + 1, fast.end()), *reference) << what;
+  for (RansEncodeKernel k : SupportedRansEncodeKernels()) {
+    std::vector<uint8_t> fast = {0xAB};  // appends after what is there
+    ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, k).ok()) << what;
+    ASSERT_EQ(fast[0], 0xAB);
+    ASSERT_EQ(std::vector<uint8_t>(fast.begin() + 1, fast.end()), *reference) << what << " " << RansEncodeKernelName(k);
+  }
   RansByteTable table;
   ASSERT_TRUE(BuildRansByteTable(*freqs, P, &table).ok()) << what;
   for (RansByteKernel k : SupportedRansByteKernels()) {
@@ -104,9 +107,105 @@ TEST(RansByte, MappedEncoderMatchesReferenceWithRawBits) {
   ASSERT_TRUE(reference.ok());
   RansCodeEncoder enc;
   ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc, symbol_of, offset_of, widths).ok());
-  std::vector<uint8_t> fast;
-  ASSERT_TRUE(RansEncodeCodes(enc, codes, fast).ok());
-  EXPECT_EQ(fast, *reference);
+  for (RansEncodeKernel k : SupportedRansEncodeKernels()) {
+    std::vector<uint8_t> fast;
+    ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, k).ok());
+    EXPECT_EQ(fast, *reference) << RansEncodeKernelName(k);
+  }
+}
+
+TEST(RansByte, EncoderKernelsWithRawBitsAtEveryWidthAndLength) {
+  // Raw widths 0..4 mixed in one table (P + w <= 16 at P = 12), every length
+  // around the group size, every encoder kernel against RansEncode.
+  std::vector<uint8_t> symbol_of(256), offset_of(256);
+  const std::vector<uint8_t> widths = {0, 1, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4};
+  int c = 0;
+  for (size_t s = 0; s < widths.size() && c < 256; ++s)
+    for (int o = 0; o < (1 << widths[s]) && c < 256; ++o, ++c) {
+      symbol_of[c] = static_cast<uint8_t>(s);
+      offset_of[c] = static_cast<uint8_t>(o);
+    }
+  ASSERT_EQ(c, 256);
+  for (size_t n : {size_t(0), size_t(1), size_t(31), size_t(32), size_t(33), size_t(4 * kRansLanes + 1), size_t(50001)}) {
+    const std::vector<uint8_t> codes = Geometric(n, 0.02, uint32_t(n) + 1);
+    std::vector<uint8_t> symbols, raw;
+    std::vector<uint64_t> counts(widths.size(), 1);
+    for (uint8_t v : codes) {
+      symbols.push_back(symbol_of[v]);
+      raw.push_back(offset_of[v]);
+      ++counts[symbol_of[v]];
+    }
+    auto freqs = NormalizeFrequencies(counts, 12);
+    ASSERT_TRUE(freqs.ok());
+    auto reference = RansEncode(symbols, *freqs, 12, raw, widths);
+    ASSERT_TRUE(reference.ok());
+    RansCodeEncoder enc;
+    ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc, symbol_of, offset_of, widths).ok());
+    for (RansEncodeKernel k : SupportedRansEncodeKernels()) {
+      std::vector<uint8_t> fast;
+      ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, k).ok());
+      EXPECT_EQ(fast, *reference) << "n=" << n << " " << RansEncodeKernelName(k);
+    }
+  }
+}
+
+// The Highway loop on every target this build has and this CPU runs
+// (hwy::SetSupportedTargetsForTest makes HWY_DYNAMIC_DISPATCH pick each),
+// against RansEncode: byte codes at every P, raw bits, every length around
+// the group size.
+TEST(RansByte, HighwayEncoderOnEveryTarget) {
+  std::vector<uint8_t> symbol_of(256), offset_of(256);
+  for (int c = 0; c < 256; ++c) {
+    symbol_of[c] = static_cast<uint8_t>(c / 16);
+    offset_of[c] = static_cast<uint8_t>(c % 16);
+  }
+  const std::vector<uint8_t> widths(16, 4);
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    const std::string name = RansEncodeHighwayTarget();
+    for (size_t n : {size_t(0), size_t(1), size_t(33), size_t(4 * kRansLanes + 1), size_t(20011)}) {
+      for (int P : {8, 12}) {
+        std::vector<uint8_t> codes = Geometric(n, 0.02, uint32_t(n + P));
+        auto freqs = NormalizeFrequencies(Hist(codes), P);
+        ASSERT_TRUE(freqs.ok());
+        auto reference = RansEncode(codes, *freqs, P);
+        ASSERT_TRUE(reference.ok());
+        RansCodeEncoder enc;
+        ASSERT_TRUE(BuildRansCodeEncoder(*freqs, P, &enc).ok());
+        std::vector<uint8_t> fast;
+        ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+        EXPECT_EQ(fast, *reference) << name << " n=" << n << " P=" << P;
+      }
+      const std::vector<uint8_t> codes = Geometric(n, 0.01, uint32_t(n) + 7);
+      std::vector<uint8_t> symbols, raw;
+      std::vector<uint64_t> counts(16, 1);
+      for (uint8_t c : codes) symbols.push_back(symbol_of[c]), raw.push_back(offset_of[c]), ++counts[symbol_of[c]];
+      auto freqs = NormalizeFrequencies(counts, 12);
+      ASSERT_TRUE(freqs.ok());
+      auto reference = RansEncode(symbols, *freqs, 12, raw, widths);
+      ASSERT_TRUE(reference.ok());
+      RansCodeEncoder enc;
+      ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc, symbol_of, offset_of, widths).ok());
+      std::vector<uint8_t> fast;
+      ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+      EXPECT_EQ(fast, *reference) << name << " raw bits, n=" << n;
+    }
+    // One symbol (f = 2^P) and all 256 uniform.
+    std::vector<uint8_t> all(256 * 9);
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i * 97);
+    for (const std::vector<uint8_t>& codes : {std::vector<uint8_t>(999, 200), all}) {
+      auto freqs = NormalizeFrequencies(Hist(codes), 12);
+      ASSERT_TRUE(freqs.ok());
+      auto reference = RansEncode(codes, *freqs, 12);
+      ASSERT_TRUE(reference.ok());
+      RansCodeEncoder enc;
+      ASSERT_TRUE(BuildRansCodeEncoder(*freqs, 12, &enc).ok());
+      std::vector<uint8_t> fast;
+      ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, RansEncodeKernel::kHighway).ok());
+      EXPECT_EQ(fast, *reference) << name;
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(RansByte, UnusableCodesAreFoundFromTheHistogram) {
@@ -120,9 +219,11 @@ TEST(RansByte, UnusableCodesAreFoundFromTheHistogram) {
   hist[2] = 1;
   EXPECT_FALSE(CheckRansCodesUsable(enc, hist).ok());
   // Unchecked, an unusable code still stays inside the output.
-  std::vector<uint8_t> out;
-  EXPECT_TRUE(RansEncodeCodes(enc, std::vector<uint8_t>(1000, 2), out).ok());
-  EXPECT_LE(out.size(), 2 * 1000 + 4 * kRansLanes);
+  for (RansEncodeKernel k : SupportedRansEncodeKernels()) {
+    std::vector<uint8_t> out;
+    EXPECT_TRUE(RansEncodeCodes(enc, std::vector<uint8_t>(1000, 2), out, k).ok());
+    EXPECT_LE(out.size(), 2 * 1000 + 4 * kRansLanes);
+  }
 }
 
 TEST(RansByte, CorruptStreamsGiveErrorsOnEveryKernel) {

@@ -1,0 +1,165 @@
+// The four-stream Huffman layout (huffman_common.h): a hand-computed chunk,
+// every stream equal to the single-stream encoder's output for its segment,
+// round trips at every length around the segment and refill boundaries, and
+// corrupt chunks.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "entropy/dec_huffman.h"
+#include "entropy/enc_huffman.h"
+
+namespace tp::entropy {
+namespace {
+
+std::vector<uint64_t> Counts(const std::vector<uint8_t>& v) {
+  std::vector<uint64_t> h(256, 0);
+  for (uint8_t x : v) ++h[x];
+  if (v.empty()) h[0] = 1;
+  return h;
+}
+
+std::vector<uint8_t> Sample(size_t n, double p, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::geometric_distribution<int> geo(p);
+  std::vector<uint8_t> v(n);
+  for (auto& x : v) x = static_cast<uint8_t>(std::min(geo(rng), 255));
+  return v;
+}
+
+TEST(Huffman4, HandComputedChunk) {
+  // Lengths A:1 B:2 C:2 give the canonical codes A = 0, B = 10, C = 11.
+  // Eight symbols make four segments of two:
+  //   [A B] = 0 10 -> 0100 0000; [C A] = 11 0 -> 1100 0000;
+  //   [B B] = 10 10 -> 1010 0000; [C C] = 11 11 -> 1111 0000.
+  const std::vector<uint8_t> lengths = {1, 2, 2};
+  const std::vector<uint8_t> symbols = {0, 1, 2, 0, 1, 1, 2, 2};
+  const std::vector<uint8_t> want = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0x40, 0xC0, 0xA0, 0xF0};
+  std::vector<uint8_t> got = {0x77};  // appends after what is there
+  ASSERT_TRUE(HuffmanEncode4(symbols, lengths, got).ok());
+  ASSERT_EQ(got[0], 0x77);
+  EXPECT_EQ(std::vector<uint8_t>(got.begin() + 1, got.end()), want);
+  auto table = BuildHuffmanDecodeTable(lengths);
+  ASSERT_TRUE(table.ok());
+  std::vector<uint8_t> back(symbols.size());
+  ASSERT_TRUE(HuffmanDecode4(want, *table, back).ok());
+  EXPECT_EQ(back, symbols);
+}
+
+// Every length 0..4 x 4 x 4 + 1 and a few large ones, skewed and flat: each
+// stream is the single-stream encoding of its segment, and decodes back.
+TEST(Huffman4, StreamsAreTheSegmentsSingleStreamCodes) {
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 4 * 4 * 4 + 1; ++n) sizes.push_back(n);
+  for (size_t n : {1000u, 4099u, 65536u, 100003u}) sizes.push_back(n);
+  for (double p : {0.9, 0.1, 0.005})
+    for (size_t n : sizes) {
+      const std::vector<uint8_t> v = Sample(n, p, uint32_t(n * 7 + 1));
+      auto lengths = HuffmanCodeLengths(Counts(v));
+      ASSERT_TRUE(lengths.ok());
+      std::vector<uint8_t> chunk;
+      uint64_t code_bits = 5, want_bits = 5;  // adds to what is there
+      for (uint8_t x : v) want_bits += (*lengths)[x];
+      ASSERT_TRUE(HuffmanEncode4(v, *lengths, chunk, &code_bits).ok());
+      ASSERT_EQ(code_bits, want_bits) << "n=" << n;
+      ASSERT_GE(chunk.size(), kHuffmanStreamSizesBytes);
+      size_t at = kHuffmanStreamSizesBytes;
+      for (int s = 0; s < kHuffmanStreams; ++s) {
+        size_t b, e;
+        HuffmanSegment(n, s, &b, &e);
+        auto single = HuffmanEncode(std::span<const uint8_t>(v).subspan(b, e - b), *lengths);
+        ASSERT_TRUE(single.ok());
+        const size_t bytes = s + 1 < kHuffmanStreams ? size_t(chunk[4 * s]) | size_t(chunk[4 * s + 1]) << 8 |
+                                                           size_t(chunk[4 * s + 2]) << 16 | size_t(chunk[4 * s + 3]) << 24
+                                                     : chunk.size() - at;
+        ASSERT_EQ(bytes, single->size()) << "n=" << n << " stream " << s;
+        ASSERT_TRUE(std::equal(single->begin(), single->end(), chunk.begin() + std::ptrdiff_t(at)))
+            << "n=" << n << " stream " << s;
+        at += bytes;
+      }
+      auto table = BuildHuffmanDecodeTable(*lengths);
+      ASSERT_TRUE(table.ok());
+      std::vector<uint8_t> back(n, 0xEE);
+      Status st = HuffmanDecode4(chunk, *table, back);
+      ASSERT_TRUE(st.ok()) << "n=" << n << ": " << st.message();
+      ASSERT_EQ(back, v) << "n=" << n;
+    }
+}
+
+TEST(Huffman4, AllSymbolsAndTheLengthLimit) {
+  // 256 symbols with Fibonacci-like skew: lengths up to the 12-bit limit.
+  std::vector<uint8_t> v;
+  for (int s = 0; s < 256; ++s)
+    for (int k = 0; k < 1 + (s < 20 ? (1 << (20 - s)) / 64 : 0); ++k) v.push_back(static_cast<uint8_t>(s));
+  std::shuffle(v.begin(), v.end(), std::mt19937(3));
+  auto lengths = HuffmanCodeLengths(Counts(v));
+  ASSERT_TRUE(lengths.ok());
+  int longest = 0;
+  for (uint8_t l : *lengths) longest = std::max<int>(longest, l);
+  EXPECT_EQ(longest, kHuffmanMaxBits);
+  std::vector<uint8_t> chunk;
+  ASSERT_TRUE(HuffmanEncode4(v, *lengths, chunk).ok());
+  auto table = BuildHuffmanDecodeTable(*lengths);
+  std::vector<uint8_t> back(v.size());
+  ASSERT_TRUE(HuffmanDecode4(chunk, *table, back).ok());
+  EXPECT_EQ(back, v);
+  // A lone symbol (length 1, code 0).
+  const std::vector<uint8_t> one(777, 9);
+  auto l1 = HuffmanCodeLengths(Counts(one));
+  ASSERT_TRUE(l1.ok());
+  chunk.clear();
+  ASSERT_TRUE(HuffmanEncode4(one, *l1, chunk).ok());
+  auto t1 = BuildHuffmanDecodeTable(*l1);
+  std::vector<uint8_t> back1(one.size());
+  ASSERT_TRUE(HuffmanDecode4(chunk, *t1, back1).ok());
+  EXPECT_EQ(back1, one);
+}
+
+TEST(Huffman4, EncoderRejectsSymbolsWithoutCode) {
+  const std::vector<uint8_t> lengths = {1, 1};
+  std::vector<uint8_t> out;
+  EXPECT_EQ(HuffmanEncode4(std::vector<uint8_t>{0, 1, 2, 0}, lengths, out).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Huffman4, CorruptChunksAreErrors) {
+  const std::vector<uint8_t> v = Sample(5000, 0.05, 11);
+  auto lengths = HuffmanCodeLengths(Counts(v));
+  ASSERT_TRUE(lengths.ok());
+  auto table = BuildHuffmanDecodeTable(*lengths);
+  ASSERT_TRUE(table.ok());
+  std::vector<uint8_t> chunk;
+  ASSERT_TRUE(HuffmanEncode4(v, *lengths, chunk).ok());
+  std::vector<uint8_t> out(v.size());
+  auto decode = [&](const std::vector<uint8_t>& bytes) { return HuffmanDecode4(bytes, *table, out); };
+  // Shorter than the sizes; a size beyond the chunk; truncated; extended.
+  EXPECT_EQ(decode(std::vector<uint8_t>(chunk.begin(), chunk.begin() + 11)).code(), StatusCode::kCorruptData);
+  std::vector<uint8_t> big = chunk;
+  big[3] = 0x7f;
+  EXPECT_EQ(decode(big).code(), StatusCode::kCorruptData);
+  EXPECT_EQ(decode(std::vector<uint8_t>(chunk.begin(), chunk.end() - 1)).code(), StatusCode::kCorruptData);
+  std::vector<uint8_t> longer = chunk;
+  longer.push_back(0);
+  EXPECT_EQ(decode(longer).code(), StatusCode::kCorruptData);
+  // Stream 0 one byte longer, stream 1 one shorter: the same bytes, cut wrongly.
+  std::vector<uint8_t> moved = chunk;
+  ++moved[0];
+  EXPECT_EQ(decode(moved).code(), StatusCode::kCorruptData);
+  // Every single bit flip: an error or some output, never a crash (ASan).
+  for (size_t i = 0; i < chunk.size(); i += 7) {
+    std::vector<uint8_t> flipped = chunk;
+    flipped[i] ^= static_cast<uint8_t>(1u << (i % 8));
+    (void)decode(flipped);
+  }
+  // An unused code: lengths {1, 2} leave the pattern 11 unused.
+  const std::vector<uint8_t> partial = {1, 2};
+  auto t2 = BuildHuffmanDecodeTable(partial);
+  ASSERT_TRUE(t2.ok());
+  const std::vector<uint8_t> bad = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xC0, 0x00, 0x00, 0x00};
+  std::vector<uint8_t> four(4);
+  EXPECT_EQ(HuffmanDecode4(bad, *t2, four).code(), StatusCode::kCorruptData);
+}
+
+}  // namespace
+}  // namespace tp::entropy
