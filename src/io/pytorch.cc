@@ -127,6 +127,8 @@ class TorchHandler final : public PickleHandler {
     std::string hint;
     if (module.starts_with("torch.nn.modules") || module.starts_with("__main__"))
       hint = "; this checkpoint pickles a whole model object: save model.state_dict() instead";
+    else if (module.starts_with("__torch__"))
+      hint = "; this is a TorchScript archive (torch.jit.save): save model.state_dict() with torch.save instead";
     return UnsupportedError("global " + Quote(global) +
                             " is not allowed (a PyTorch checkpoint is read only as tensors, OrderedDicts "
                             "and plain values; nothing in it is executed)" + hint);

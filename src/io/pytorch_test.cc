@@ -203,6 +203,7 @@ TEST(Pytorch, GlobalsOutsideTensorRebuildingAreRefusedByName) {
   ExpectRefused(Checkpoint(p4.Byte(0x8c).Byte(2).Op("os").Byte(0x8c).Byte(6).Op("system").Byte(0x93).Stop()),
                 "global 'os.system' is not allowed");
   ExpectRefused(Checkpoint(Pickle().Global("torch.nn.modules.linear", "Linear").Stop()), "save model.state_dict()");
+  ExpectRefused(Checkpoint(Pickle().Global("__torch__.mymodel", "Net").Stop()), "a TorchScript archive");
   ExpectRefused(Checkpoint(Pickle().Global("torch", "ComplexFloatStorage").Stop()),
                 "torch.ComplexFloatStorage has no tensorpress dtype");
   // An allowed global called in a way the rebuild functions never are.

@@ -124,6 +124,7 @@ TEST(GemmWeights, GgufExportPairsWithLlamaActivationsLikeTheCheckpoint) {
   auto wl_gguf = sim::BuildWorkload(qview->model, nullptr, {}, 1);
   ASSERT_TRUE(wl_llama.ok() && wl_gguf.ok());
   ASSERT_EQ(wl_gguf->layers.size(), wl_llama->layers.size());
+  EXPECT_EQ(wl_gguf->layers.size(), 36u);  // 35 + the classifier tied to the embedding
   for (size_t i = 0; i < wl_gguf->layers.size(); ++i) {
     EXPECT_EQ(wl_gguf->layers[i].name, wl_llama->layers[i].name);
     EXPECT_EQ(wl_gguf->layers[i].k, wl_llama->layers[i].k);
