@@ -13,6 +13,7 @@ TP_APT_PACKAGES=(
   libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes for clang
   libzstd-dev liblz4-dev libxxhash-dev zlib1g-dev
   zstd                                     # the peer in scripts/bench-peers and the demo
+  xz-utils                                 # the xz -9 peer in scripts/gguf-table, scripts/pytorch-table
   nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   libflatbuffers-dev flatbuffers-compiler

@@ -22,7 +22,7 @@
 
 namespace tp {
 
-enum class ModelFormat { kUnknown, kSafetensors, kNpy, kNpz, kGguf, kOnnx, kLlama2c, kTflite };
+enum class ModelFormat { kUnknown, kSafetensors, kNpy, kNpz, kGguf, kOnnx, kLlama2c, kTflite, kPytorch };
 
 std::string_view ModelFormatName(ModelFormat format);  // "safetensors", "gguf", ...
 

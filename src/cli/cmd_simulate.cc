@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "tensorpress/gemm_weights.h"
 #include "tensorpress/model.h"
 #include "tensorpress/sim.h"
 
@@ -142,7 +143,11 @@ Status RunSimulate(const SimulateArgs& args) {
     TP_ASSIGN_OR_RETURN(energy, sim::ReadEnergyTable(args.energy_table));
   }
 
-  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
+  // GGUF Llama models: Llama checkpoint names and dequantized weights.
+  TP_ASSIGN_OR_RETURN(Model read, ReadModel(args.model));
+  TP_ASSIGN_OR_RETURN(GemmWeights gemm_weights, PrepareGemmWeights(std::move(read)));
+  for (const std::string& note : gemm_weights.notes) fmt::print(stderr, "note: {}\n", note);
+  const Model& model = gemm_weights.model;
   std::optional<Model> acts;
   if (!args.activations.empty()) {
     TP_ASSIGN_OR_RETURN(Model a, ReadModel(args.activations));

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "tensorpress/gemm.h"
+#include "tensorpress/gemm_weights.h"
 #include "tensorpress/model.h"
 
 namespace tp::cli {
@@ -47,7 +48,11 @@ nlohmann::ordered_json SettingJson(const SliceSetting& s, bool with_lo_bits) {
 }
 
 Status RunSlices(const SlicesArgs& args) {
-  TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
+  // GGUF Llama models: Llama checkpoint names and dequantized weights.
+  TP_ASSIGN_OR_RETURN(Model read, ReadModel(args.model));
+  TP_ASSIGN_OR_RETURN(GemmWeights gemm_weights, PrepareGemmWeights(std::move(read)));
+  for (const std::string& note : gemm_weights.notes) fmt::print(stderr, "note: {}\n", note);
+  const Model& model = gemm_weights.model;
   TP_ASSIGN_OR_RETURN(Model acts, ReadModel(args.activations));
   SliceAnalysisOptions options;
   options.weight_bits = args.weight_bits;

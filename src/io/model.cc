@@ -18,6 +18,7 @@ std::string_view ModelFormatName(ModelFormat format) {
     case ModelFormat::kOnnx: return "onnx";
     case ModelFormat::kLlama2c: return "llama2c";
     case ModelFormat::kTflite: return "tflite";
+    case ModelFormat::kPytorch: return "pytorch";
   }
   return "unknown";
 }
@@ -38,7 +39,9 @@ std::string Extension(std::string_view path) {
 
 ModelFormat DetectFormat(std::span<const uint8_t> b, std::string_view path) {
   if (HasPrefix(b, "\x93NUMPY")) return ModelFormat::kNpy;
-  if (HasPrefix(b, "PK\x03\x04") || HasPrefix(b, "PK\x05\x06")) return ModelFormat::kNpz;
+  if (HasPrefix(b, "PK\x03\x04") || HasPrefix(b, "PK\x05\x06"))
+    return io::LooksLikePytorchZip(b) ? ModelFormat::kPytorch : ModelFormat::kNpz;
+  if (io::LooksLikeLegacyPytorch(b)) return ModelFormat::kPytorch;
   if (HasPrefix(b, "GGUF")) return ModelFormat::kGguf;
   if (HasPrefix(b, "TFL3", 4)) return ModelFormat::kTflite;
   // safetensors: u64 header length, then a JSON object.
@@ -59,6 +62,7 @@ ModelFormat DetectFormat(std::span<const uint8_t> b, std::string_view path) {
   if (ext == ".tflite") return ModelFormat::kTflite;
   if (ext == ".npy") return ModelFormat::kNpy;
   if (ext == ".npz") return ModelFormat::kNpz;
+  if (ext == ".pt" || ext == ".pth") return ModelFormat::kPytorch;
   if (ext == ".bin") return ModelFormat::kLlama2c;
   return ModelFormat::kUnknown;
 }
@@ -76,11 +80,12 @@ StatusOr<Model> ReadModelFromBuffer(std::shared_ptr<const Buffer> buffer, const 
       case ModelFormat::kOnnx: return io::ReadOnnx(buffer, path, options.allow_external_data);
       case ModelFormat::kLlama2c: return io::ReadLlama2c(buffer, path);
       case ModelFormat::kTflite: return io::ReadTflite(buffer, path);
+      case ModelFormat::kPytorch: return io::ReadPytorch(buffer, path);
       case ModelFormat::kUnknown: break;
     }
     return UnsupportedError(
-        "unrecognised file format (expected safetensors, npy, npz, gguf, onnx, tflite or a "
-        "llama2.c checkpoint)");
+        "unrecognised file format (expected safetensors, npy, npz, gguf, onnx, tflite, a PyTorch "
+        "checkpoint or a llama2.c checkpoint)");
   }();
   if (!model.ok()) return model.status().WithContext(path);
   model->path = path;

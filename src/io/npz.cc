@@ -1,7 +1,8 @@
 // .npz reader and writer: a ZIP archive (io/zip.h) of NAME.npy members, as
 // np.savez (stored) and np.savez_compressed (deflated) write it. Members not
 // ending in .npy are skipped and listed in the metadata; an archive with
-// members but no .npy at all (a PyTorch .pt, a .docx...) is refused.
+// members but no .npy at all (a PyTorch .pt forced to be read as .npz, a
+// .docx...) is refused.
 #include <set>
 #include <string_view>
 
@@ -42,8 +43,8 @@ StatusOr<Model> ReadNpz(std::shared_ptr<const Buffer> buffer, const std::string&
     for (const ZipMember& m : members)
       if (m.name == "data.pkl" || (m.name.size() > 9 && m.name.ends_with("/data.pkl")))
         return UnsupportedError("a PyTorch checkpoint (ZIP with '" + m.name +
-                                "'), not an .npz; PyTorch files are not read yet: re-save the state_dict "
-                                "with safetensors.torch.save_file");
+                                "'), not an .npz; read it as a PyTorch file (or re-save the state_dict "
+                                "with safetensors.torch.save_file)");
     return UnsupportedError("a ZIP archive without .npy members (" + skipped.substr(0, 200) +
                             "), neither .npz nor a known format");
   }

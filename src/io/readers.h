@@ -17,9 +17,15 @@ StatusOr<Model> ReadOnnx(std::shared_ptr<const Buffer> buffer, const std::string
                          bool allow_external_data);
 StatusOr<Model> ReadLlama2c(std::shared_ptr<const Buffer> buffer, const std::string& path);
 StatusOr<Model> ReadTflite(std::shared_ptr<const Buffer> buffer, const std::string& path);
+// PyTorch torch.save files (ZIP and legacy), through a restricted unpickler.
+StatusOr<Model> ReadPytorch(std::shared_ptr<const Buffer> buffer, const std::string& path);
 
 // True when the bytes are a plausible llama2.c checkpoint: seven positive
 // int32 config fields whose implied weight size matches the file size.
 bool LooksLikeLlama2c(std::span<const uint8_t> bytes);
+// A ZIP holding data.pkl or <archive>/data.pkl (torch.save since 1.6).
+bool LooksLikePytorchZip(std::span<const uint8_t> bytes);
+// The legacy torch.save stream (its first pickle is torch's magic number).
+bool LooksLikeLegacyPytorch(std::span<const uint8_t> bytes);
 
 }  // namespace tp::io

@@ -208,10 +208,12 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
 
   // llama2.c ties the classifier to the token embedding: logits = x · E^T,
   // a [tokens, dim] × [dim, vocab] GEMM on the final norm's output, which
-  // the activation file does not record (its statistics stay defaults).
+  // the activation file does not record (its statistics stay defaults). A
+  // GGUF Llama model without output.weight does the same (gemm_weights.h
+  // marks it shared and names its embedding so).
   bool shared = false;
   for (const auto& [k, v] : model.metadata) shared = shared || (k == "shared_classifier" && v == "true");
-  if (model.format == ModelFormat::kLlama2c && shared) {
+  if ((model.format == ModelFormat::kLlama2c || model.format == ModelFormat::kGguf) && shared) {
     for (const Tensor& t : model.tensors) {
       if (t.name() != "tok_embeddings.weight" || t.rank() != 2) continue;
       GemmLayer layer;
