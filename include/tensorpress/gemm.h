@@ -136,6 +136,14 @@ StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, Lower
 struct GemmOp;
 StatusOr<bool> LowerGemmOp(const GemmOp& op, const Tensor& weight, const Tensor& activation, LoweredLayer& out);
 
+// Panacea's activation path on real values, exactly as the slice analysis
+// measures it: asymmetric uint8 codes (QuantizeU8 with `scale` and
+// `zero_point`), each code's DBS-truncated value ActJoin(high, low, lo_bits)
+// (slice.h; lo_bits 4 keeps every bit), back to reals as scale * (kept - z).
+// Non-finite inputs pass through. `out` has x's size.
+Status PanaceaActivationRoundTrip(std::span<const float> x, float scale, int zero_point, int lo_bits,
+                                  std::span<float> out);
+
 struct SliceSetting {
   int zero_point = 0;
   int seed_zero_point = 0;    // the calibrated z that ZPM started from (= zero_point without ZPM)

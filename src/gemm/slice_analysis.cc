@@ -29,6 +29,29 @@ Status Verify(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<co
   return Status::Ok();
 }
 
+}  // namespace
+
+Status PanaceaActivationRoundTrip(std::span<const float> x, float scale, int zero_point, int lo_bits,
+                                  std::span<float> out) {
+  if (out.size() != x.size()) return InvalidArgumentError("output size differs from the input's");
+  if (!(scale > 0) || !std::isfinite(scale)) return InvalidArgumentError("scale must be a positive finite number");
+  if (zero_point < 0 || zero_point > 255) return InvalidArgumentError("zero point must be in 0..255");
+  if (lo_bits < 4 || lo_bits > 6) return InvalidArgumentError("LO bits must be 4, 5 or 6");
+  std::vector<uint8_t> codes(x.size());
+  QuantizeU8(x, scale, zero_point, codes);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      out[i] = x[i];
+      continue;
+    }
+    const int32_t kept = ActJoin(ActHighSlice(codes[i], lo_bits), ActLowSlice(codes[i], lo_bits), lo_bits);
+    out[i] = float(double(scale) * (kept - zero_point));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
 // The asymmetric setting with zero point z and LO width b: codes, DBS-rounded
 // MSE, counters.
 StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int32_t> wq, const Lowered& l,
