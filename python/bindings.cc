@@ -25,6 +25,7 @@
 
 #include "tensorpress/codec.h"
 #include "tensorpress/dtype.h"
+#include "tensorpress/gemm.h"
 #include "tensorpress/model.h"
 #include "tensorpress/tensor.h"
 #include "tensorpress/tpz.h"
@@ -292,6 +293,24 @@ NB_MODULE(_core, m) {
       .def_prop_ro("format", [](const tp::Model& mo) { return std::string(tp::ModelFormatName(mo.format)); })
       .def_ro("tensors", &tp::Model::tensors)
       .def_prop_ro("metadata", [](const tp::Model& mo) { return MetadataDict(mo.metadata); });
+
+  m.def("panacea_round_trip",
+        [](nb::ndarray<const float, nb::ro, nb::c_contig, nb::device::cpu> x, float scale, int zero_point,
+           int lo_bits) {
+          const size_t n = x.size();
+          auto* out = new std::vector<float>(n);
+          nb::capsule owner(out, [](void* p) noexcept { delete static_cast<std::vector<float>*>(p); });
+          {
+            nb::gil_scoped_release release;
+            Check(tp::PanaceaActivationRoundTrip({x.data(), n}, scale, zero_point, lo_bits, *out));
+          }
+          size_t shape[1] = {n};
+          return nb::ndarray<nb::numpy, float>(out->data(), 1, shape, owner);
+        },
+        nb::arg("x"), nb::arg("scale"), nb::arg("zero_point"), nb::arg("lo_bits"),
+        "Panacea's activation path on real values, as `slices` measures it: asymmetric uint8 codes with this "
+        "scale and zero point, DBS truncation to lo_bits (4 keeps every bit), back to reals. Returns a new "
+        "flat float32 array.");
 
   m.def("read_model",
         [](const std::string& path) {

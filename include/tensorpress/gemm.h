@@ -106,7 +106,10 @@ StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<c
 
 // --- Panacea on real layers (slice_analysis.cc) ---
 //
-// Matching activations to weights: an activation tensor `P.input` feeds the
+// Matching activations to weights: the GEMMs come from FindGemms (graph.h):
+// from the graph of an ONNX or TFLite file, whose recorded input is found
+// under the graph value's name or `<layer>.input`; otherwise by names, where
+// an activation tensor `P.input` feeds the
 // weight `P.weight` or `P.kernel`; when P's last component C names several
 // fused consumers (`wqkv`, `w1w3`) it feeds every sibling weight `parent.D.*`
 // whose D shares a nonempty stem with C and whose remainder after the stem is
@@ -117,8 +120,9 @@ StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<c
 // activations), anything else PyTorch/ONNX/llama2.c (dense [out, in], conv
 // OIHW with NCHW activations); for a dense weight whose conventional input
 // axis does not match the activation but the other axis does, the shapes
-// win. Convolutions are lowered to GEMM by im2col with stride 1 and no
-// padding (K = kh kw C_in, N = batch x output positions).
+// win. Convolutions are lowered to GEMM by im2col (K = kh kw C_in, N = batch
+// x output positions) with the graph's stride, padding and dilation; found by
+// name, stride 1 and no padding.
 // A layer as a GEMM: float W (M x K) and X (K x N), row-major. Returns
 // false in `fits` when the two tensors' shapes do not belong together.
 struct LoweredLayer {
@@ -126,6 +130,19 @@ struct LoweredLayer {
   std::vector<float> w, x;
 };
 StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, LoweredLayer& out);
+// The same for a layer found in a graph (graph.h): its layout, stride,
+// padding and dilation. A grouped convolution is `groups` GEMMs, not one, and
+// is not lowered here (false).
+struct GemmOp;
+StatusOr<bool> LowerGemmOp(const GemmOp& op, const Tensor& weight, const Tensor& activation, LoweredLayer& out);
+
+// Panacea's activation path on real values, exactly as the slice analysis
+// measures it: asymmetric uint8 codes (QuantizeU8 with `scale` and
+// `zero_point`), each code's DBS-truncated value ActJoin(high, low, lo_bits)
+// (slice.h; lo_bits 4 keeps every bit), back to reals as scale * (kept - z).
+// Non-finite inputs pass through. `out` has x's size.
+Status PanaceaActivationRoundTrip(std::span<const float> x, float scale, int zero_point, int lo_bits,
+                                  std::span<float> out);
 
 struct SliceSetting {
   int zero_point = 0;

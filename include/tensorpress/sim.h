@@ -129,7 +129,8 @@ struct Measurers {
   WeightGranularity weight_granularity = WeightGranularity::kChannel;
 };
 
-// The GEMMs of `model`: rank-2 weights ("*.weight" [out,in]; Keras "*kernel"
+// The GEMMs of `model` (FindGemms, graph.h: from the graph of an ONNX or
+// TFLite file, with strides and padding; otherwise by name): rank-2 weights ("*.weight" [out,in]; Keras "*kernel"
 // [in,out]) and rank-4 convolutions (Keras HWIO, otherwise OIHW) lowered by
 // im2col; embeddings, norms and biases are skipped, and a llama2.c model with
 // a shared classifier gets its classifier GEMM. With `activations`, each

@@ -22,15 +22,15 @@ def _capture(argv: List[str]) -> int:
         prog="python -m tensorpress capture",
         description="Run a model and write every GEMM layer's input as <layer>.input to a safetensors file "
                     "that `tensorpress slices/simulate --activations` read.")
-    p.add_argument("model", help="Hugging Face BERT folder (config.json, tokenizer.json, model.safetensors) "
-                                 "or an .onnx file")
+    p.add_argument("model", help="Hugging Face BERT folder (config.json, tokenizer.json, model.safetensors), "
+                                 "an .onnx or a .tflite file")
     p.add_argument("-o", "--output", required=True, help="activations .safetensors to write")
     p.add_argument("--text", help="text file whose sentences are the input (default: the shared Moby-Dick)")
     p.add_argument("--sentences", type=int, default=256, help="sentences spread over the text (default 256)")
     p.add_argument("--max-tokens", type=int,
                    help="rows kept per dense layer input, spread evenly over the sentences (default: all)")
     p.add_argument("--max-samples", type=int, default=64,
-                   help="ONNX image models: MNIST digits fed, one per run (default 64)")
+                   help="ONNX / TFLite image models: MNIST digits fed, one per run (default 64)")
     p.add_argument("--tokenizer", help="ONNX text models: folder holding tokenizer.json")
     p.add_argument("--weights-output", help="ONNX: also write every GEMM weight as <layer>.weight (dense [out, in]) "
                                             "so slices/simulate pair layers from the graph, whatever their names")
@@ -43,11 +43,14 @@ def _capture(argv: List[str]) -> int:
         shapes = capture.capture_onnx(args.model, _onnx_feeds(args), args.output, max_tokens=args.max_tokens,
                                       max_samples=args.max_samples, weights_output=args.weights_output,
                                       overwrite=args.force)
+    elif args.model.endswith(".tflite"):
+        shapes = capture.capture_tflite(args.model, None, args.output, max_tokens=args.max_tokens,
+                                        max_samples=args.max_samples, overwrite=args.force)
     elif os.path.isdir(args.model):
         shapes = capture.capture_hf_folder(args.model, args.output, text=args.text, sentences=args.sentences,
                                            max_tokens=args.max_tokens, overwrite=args.force)
     else:
-        raise TensorpressError(f"{args.model}: expected a Hugging Face folder or an .onnx file")
+        raise TensorpressError(f"{args.model}: expected a Hugging Face folder, an .onnx or a .tflite file")
     rows = {s[0] for s in shapes.values()}
     print(f"{args.output}: {len(shapes)} layer inputs, {'/'.join(map(str, sorted(rows)))} rows each")
     return 0

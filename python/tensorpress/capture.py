@@ -6,6 +6,9 @@ layer's weight in the model file, the convention every CLI verb
 streamed to disk as they come (tensorpress._stream), so a capture never holds
 more than one batch; ``max_tokens`` / ``max_samples`` bound the file.
 
+TFLite captures name each input after its graph tensor instead (the name
+the C++ finds the op's input under, graph.h).
+
 Row conventions (those of the shared activation files):
   Linear / MatMul / Gemm input  -> [tokens, in_features] (leading axes flattened)
   Conv1d / Conv2d input         -> [samples, channels, (height,) width] (NCW / NCHW)
@@ -241,6 +244,139 @@ def capture_onnx(
             if limits.done(stream):
                 break
         meta = {"producer": "tensorpress.capture (onnxruntime, GEMM inputs as graph outputs)"}
+        meta.update(metadata or {})
+        return stream.close(meta)
+    except BaseException:
+        stream.abort()
+        raise
+
+
+DEFAULT_TFLITE_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def tflite_interpreter(model_path: PathLike) -> Any:
+    """A TFLite interpreter that keeps every intermediate tensor readable
+    (``experimental_preserve_all_tensors``), from ai-edge-litert or
+    tflite-runtime, whichever is installed."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError as e:
+            raise UnsupportedError("TFLite capture needs ai-edge-litert or tflite-runtime (pip install tflite-runtime)") from e
+    interpreter = Interpreter(model_path=os.fspath(model_path), experimental_preserve_all_tensors=True)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def tflite_gemm_inputs(interpreter: Any, ops: Sequence[str] = DEFAULT_TFLITE_OPS) -> List[Tuple[int, str, str, int]]:
+    """(input tensor index, its name, op name, GEMM depth of a dense op or 0)
+    for every op of ``ops``, each input once. The name is the graph tensor's,
+    which ``tensorpress slices/simulate`` look the layer's input up under."""
+    details = {t["index"]: t for t in interpreter.get_tensor_details()}
+    out, seen = [], set()
+    for op in interpreter._get_ops_details():  # the only API listing operators and their tensors
+        inputs = list(op["inputs"])
+        if op["op_name"] not in ops or len(inputs) < 2 or inputs[0] < 0 or inputs[0] in seen:
+            continue
+        seen.add(inputs[0])
+        depth = int(details[inputs[1]]["shape"][-1]) if op["op_name"] == "FULLY_CONNECTED" else 0
+        out.append((inputs[0], details[inputs[0]]["name"], op["op_name"], depth))
+    return out
+
+
+def _real(x: np.ndarray, detail: Dict[str, Any]) -> np.ndarray:
+    """An integer tensor's real values (scale * (q - zero_point)); floats as they are."""
+    if np.issubdtype(x.dtype, np.floating):
+        return x.astype(np.float32)
+    q = detail.get("quantization_parameters") or {}
+    scales, zeros = np.asarray(q.get("scales", [])), np.asarray(q.get("zero_points", []))
+    if scales.size == 0:
+        return x.astype(np.float32)
+    if scales.size == 1:
+        return (scales[0] * (x.astype(np.float32) - zeros[0])).astype(np.float32)
+    shape = [1] * x.ndim
+    shape[q.get("quantized_dimension", 0)] = -1
+    return (scales.reshape(shape) * (x.astype(np.float32) - zeros.reshape(shape))).astype(np.float32)
+
+
+def _as_input(x: np.ndarray, detail: Dict[str, Any]) -> np.ndarray:
+    """Real values in the interpreter's input dtype (quantized when it is an integer type)."""
+    dtype = detail["dtype"]
+    if np.issubdtype(dtype, np.floating):
+        return x.astype(dtype)
+    scale, zero = detail["quantization"]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
+
+
+def image_feeds(shape: Sequence[int], count: int) -> Iterable[np.ndarray]:
+    """Stand-in inputs for an image model of NHWC ``shape`` [1, H, W, C]:
+    shared MNIST digits in [0, 1], resized (nearest) to H x W and repeated
+    over C. Not the model's domain: they exercise capture and give activation
+    statistics of these inputs, not of the task's data."""
+    from . import datasets
+
+    if len(shape) != 4:
+        raise InvalidArgumentError(f"input shape {list(shape)} is not NHWC; pass feeds explicitly")
+    h, w, c = int(shape[1]), int(shape[2]), int(shape[3])
+    images, _ = datasets.mnist(count)
+    rows, cols = (np.arange(h) * 28) // h, (np.arange(w) * 28) // w
+    for img in images.astype(np.float32) / 255.0:
+        x = img[rows][:, cols]
+        yield np.repeat(x[None, :, :, None], c, axis=3)
+
+
+def capture_tflite(
+    model_path: PathLike,
+    feeds: Optional[Iterable[Union[np.ndarray, Dict[str, np.ndarray]]]],
+    output: PathLike,
+    *,
+    max_tokens: Optional[int] = None,
+    max_samples: Optional[int] = None,
+    ops: Sequence[str] = DEFAULT_TFLITE_OPS,
+    metadata: Optional[Dict[str, str]] = None,
+    overwrite: bool = False,
+) -> Dict[str, Tuple[int, ...]]:
+    """Runs a TFLite model once per feed (real-valued arrays, quantized here
+    for an integer input; a dict maps input names to arrays) and writes the
+    input of every CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED op under its
+    graph tensor's name, dequantized to float32: convolutions NHWC
+    [samples, H, W, C], dense layers [rows, in_features]. ``feeds=None`` uses
+    ``image_feeds`` (MNIST digits, ``max_samples`` of them, default 64).
+    Returns {tensor name: shape}."""
+    interpreter = tflite_interpreter(model_path)
+    gemms = tflite_gemm_inputs(interpreter, ops)
+    if not gemms:
+        raise InvalidArgumentError(f"{model_path}: no {'/'.join(ops)} operator")
+    inputs = interpreter.get_input_details()
+    details = {t["index"]: t for t in interpreter.get_tensor_details()}
+    if feeds is None:
+        if len(inputs) != 1:
+            raise InvalidArgumentError(f"{model_path}: {len(inputs)} inputs; pass feeds explicitly")
+        feeds = image_feeds(inputs[0]["shape"], max_samples or 64)
+    stream = SafetensorsStream(os.fspath(output), overwrite=overwrite)
+    limits = _Limits(max_tokens, max_samples)
+    try:
+        for feed in feeds:
+            if not isinstance(feed, dict):
+                if len(inputs) != 1:
+                    raise InvalidArgumentError(f"{model_path}: {len(inputs)} inputs; feed a dict of arrays")
+                feed = {inputs[0]["name"]: feed}
+            for d in inputs:
+                if d["name"] not in feed:
+                    raise InvalidArgumentError(f"feed lacks input {d['name']!r}")
+                interpreter.set_tensor(d["index"], _as_input(np.asarray(feed[d["name"]]), d))
+            interpreter.invoke()
+            for index, name, op, depth in gemms:
+                x = _real(interpreter.get_tensor(index), details[index])
+                conv = op != "FULLY_CONNECTED"
+                rows = x if conv else x.reshape(-1, depth)
+                limits.add(stream, name, rows, conv)
+            if limits.done(stream):
+                break
+        meta = {"producer": "tensorpress.capture (TFLite interpreter, all tensors preserved)"}
         meta.update(metadata or {})
         return stream.close(meta)
     except BaseException:

@@ -12,11 +12,18 @@ Settings (weights = every Linear layer's weight, the GEMMs):
   int8/int4-tensor     weights symmetric, one scale per tensor
   int8/int4-channel    weights symmetric, one scale per output channel
                        (quant.h's QuantizeWeightsSymmetric: s = max|w| / (2^(b-1) - 1))
-  a8-asym              every Linear input asymmetric uint8 with a min/max range per
-                       layer calibrated on the same sentences (quant.h's
-                       AsymmetricU8Params / QuantizeU8: the base of Panacea's
-                       activation path, before ZPM's zero-point move and DBS's
-                       LO-bit truncation, which are not applied here)
+  a8-asym              every Linear input asymmetric uint8, Panacea's activation path
+  a8-zpm               ... with ZPM's zero point
+  a8-zpm-dbs           ... with ZPM and DBS's LO-bit truncation
+                       The scale, zero point and LO width of each layer are those
+                       `tensorpress slices` chooses on the layer's inputs captured
+                       from the same sentences (tensorpress.capture, up to
+                       CALIBRATION_TOKENS tokens spread over them), and each
+                       input is quantized by the C++ itself
+                       (_core.panacea_round_trip, gemm.h
+                       PanaceaActivationRoundTrip), so the error is the one
+                       slices measures; the row also gives the 4-bit multiplies
+                       the setting saves over dense slices (slices' count)
   astc-WxH             weights stored as ASTC by `tensorpress compress --astc WxH`
                        and decoded back (the container's own decode)
 """
@@ -25,12 +32,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 DEFAULT_SETTINGS = ("fp32", "f16", "bf16", "int8-tensor", "int8-channel", "int4-tensor", "int4-channel",
-                    "a8-asym", "astc-6x6", "astc-8x8")
+                    "a8-asym", "a8-zpm", "a8-zpm-dbs", "astc-6x6", "astc-8x8")
+# The slices setting behind each Panacea activation setting.
+PANACEA_SETTINGS = {"a8-asym": "asym", "a8-zpm": "zpm", "a8-zpm-dbs": "zpm_dbs"}
+CALIBRATION_TOKENS = 2048
 
 
 def _symmetric(w: "torch.Tensor", bits: int, per_channel: bool) -> "torch.Tensor":
@@ -91,44 +101,48 @@ def _apply_weights(model: Any, setting: str, folder: str, workdir: str) -> Dict[
     raise ValueError(f"unknown setting {setting!r}")
 
 
-def _activation_hooks(model: Any, batches: Sequence[Dict[str, Any]], embed) -> List[Any]:
-    """a8-asym: calibrate each Linear input's min/max over the batches, then
-    quantize it on every later forward."""
+def _panacea_calibration(folder: str, text: Optional[str], sentences: int, workdir: str) -> Dict[str, Any]:
+    """`tensorpress slices --json` on MiniLM's Linear inputs captured from the
+    evaluation's sentences (CALIBRATION_TOKENS tokens spread over them)."""
+    from ._cli import slices
+    from .capture import capture_hf_folder
+
+    acts = os.path.join(workdir, "calibration.safetensors")
+    if not os.path.exists(acts):
+        capture_hf_folder(folder, acts, text=text, sentences=sentences, max_tokens=CALIBRATION_TOKENS,
+                          overwrite=True)
+    return slices(os.path.join(folder, "model.safetensors"), acts)
+
+
+def _panacea_hooks(model: Any, report: Dict[str, Any], setting: str) -> Tuple[List[Any], Dict[str, Any]]:
+    """Forward pre-hooks quantizing each Linear input with the scale, zero
+    point and LO width slices chose for ``setting`` (asym, zpm, zpm_dbs), by
+    the C++ round trip; and the setting's figures over all layers."""
     import torch
 
-    ranges: Dict[str, List[float]] = {}
-    handles = []
+    from ._core import panacea_round_trip
 
-    def observe(name):
+    params: Dict[str, Tuple[float, int, int]] = {}
+    mults = dense = 0
+    for r in report["layers"]:
+        a = r["activations"][setting]
+        params[r["activation"][: -len(".input")]] = (a["scale"], a["zero_point"], a.get("lo_bits", 4))
+        mults += a["multiplies"]
+        dense += a["dense_multiplies"]
+
+    def hook_for(scale: float, zero: int, lo_bits: int):
         def hook(_m, args):
             x = args[0]
-            lo, hi = float(x.min()), float(x.max())
-            r = ranges.setdefault(name, [lo, hi])
-            r[0], r[1] = min(r[0], lo), max(r[1], hi)
+            flat = x.detach().float().contiguous().cpu().numpy().reshape(-1)
+            y = torch.from_numpy(panacea_round_trip(flat, scale, zero, lo_bits)).reshape(x.shape).to(x.dtype)
+            return (y,) + tuple(args[1:])
         return hook
 
-    linears = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-    for n, m in linears:
-        handles.append(m.register_forward_pre_hook(observe(n)))
-    for b in batches:
-        embed(b)
-    for h in handles:
-        h.remove()
-
-    def quantize(name):
-        lo, hi = min(ranges[name][0], 0.0), max(ranges[name][1], 0.0)
-        s = (hi - lo) / 255.0
-        s = s if s > 0 else 1.0
-        z = float(np.clip(np.rint(np.float32(-lo / s)), 0, 255))
-
-        def hook(_m, args):
-            x = args[0]
-            q = torch.clamp(torch.round(x / s) + z, 0, 255)
-            return (s * (q - z),) + tuple(args[1:])
-        return hook
-
-    # Layers the forward never reaches (BERT's pooler) have no range and stay as they are.
-    return [m.register_forward_pre_hook(quantize(n)) for n, m in linears if n in ranges]
+    # Layers the forward never reaches (BERT's pooler) have no inputs and stay as they are.
+    hooks = [m.register_forward_pre_hook(hook_for(*params[n]))
+             for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and n in params]
+    return hooks, {"activation_bits": 8, "layers_quantized": len(hooks),
+                   "mults_saved": 1.0 - mults / dense if dense else 0.0}
 
 
 def evaluate_minilm(folder: str, *, sentences: int = 256, settings: Sequence[str] = DEFAULT_SETTINGS,
@@ -154,14 +168,17 @@ def evaluate_minilm(folder: str, *, sentences: int = 256, settings: Sequence[str
     reference = embed_all(load_bert(folder))
     ref_top1 = top1(reference)
     rows = []
+    calibration: Optional[Dict[str, Any]] = None
     with tempfile.TemporaryDirectory(prefix="tp-evaluate.") as workdir:
         for setting in settings:
             model = load_bert(folder)
             info: Dict[str, Any] = {"weight_bits": 32.0}
             hooks = []
-            if setting == "a8-asym":
-                hooks = _activation_hooks(model, batches, lambda b: sentence_embeddings(model, b))
-                info["activation_bits"] = 8
+            if setting in PANACEA_SETTINGS:
+                if calibration is None:
+                    calibration = _panacea_calibration(folder, text, sentences, workdir)
+                hooks, extra = _panacea_hooks(model, calibration, PANACEA_SETTINGS[setting])
+                info.update(extra)
             elif setting != "fp32":
                 info = _apply_weights(model, setting, folder, workdir)
             e = embed_all(model)
@@ -178,18 +195,86 @@ def evaluate_minilm(folder: str, *, sentences: int = 256, settings: Sequence[str
     return {"model": os.path.abspath(folder), "sentences": len(texts), "rows": rows}
 
 
+def evaluate_shared(which: str, *, limit: Optional[int] = None) -> Dict[str, Any]:
+    """The shared MNIST CNN (``mnist``: top-1 on the shared digits) or
+    stories260K (``stories``: next-token agreement and perplexity on its
+    shared sequences) under every weight x activation setting, scored by the
+    C++ `tensorpress evaluate --json` (src/eval/), with the 4-bit multiplies
+    each Panacea/Sibia setting saves from `tensorpress slices --json` on the
+    same calibration activations."""
+    from . import datasets
+    from ._cli import _json, slices
+
+    root = os.path.join(datasets.shared_dir(), "data")
+    if which == "mnist":
+        model = os.path.join(root, "models", "mnist-cnn", "mnist_cnn.safetensors")
+        acts = os.path.join(root, "models", "mnist-cnn", "activations_first64.safetensors")
+        digits = os.path.join(root, "datasets", "mnist-10k")
+        extra = ["--images", os.path.join(digits, "images-idx3-ubyte.gz"),
+                 "--labels", os.path.join(digits, "labels-idx1-ubyte.gz")]
+        if limit:
+            extra += ["--limit", str(limit)]
+    elif which == "stories":
+        model = os.path.join(root, "models", "stories260k", "stories260K.bin")
+        acts = os.path.join(root, "models", "stories260k", "activations_4x128.safetensors")
+        extra = []
+    else:
+        raise ValueError(f"unknown shared model {which!r} (mnist or stories)")
+    result = _json("evaluate", model, "--activations", acts, *extra, "--json")
+    report = slices(model, acts)
+    saved = {}
+    for setting in ("asym", "zpm", "zpm_dbs", "sibia"):
+        mults = sum(r["activations"][setting]["multiplies"] for r in report["layers"])
+        dense = sum(r["activations"][setting]["dense_multiplies"] for r in report["layers"])
+        saved[setting] = 1.0 - mults / dense if dense else 0.0
+    result["mults_saved"] = saved
+    result["which"] = which
+    return result
+
+
+def markdown_shared(result: Dict[str, Any]) -> str:
+    """A table of `evaluate_shared`'s rows: setting -> metric, errors, multiplies saved."""
+    rows = result["rows"]
+    metrics = [k for k in ("top1", "agreement", "perplexity", "next_token_agreement", "ppl") if k in rows[0]]
+    metrics += [k for k in rows[0] if k not in metrics and k not in (
+        "weights", "activations", "weight_sqnr_db", "weight_rmse", "activation_sqnr_db", "activation_rmse")]
+    if result["which"] == "mnist":
+        title = f"MNIST CNN on the first {result.get('digits', '?')} shared digits"
+    else:
+        title = "stories260K on its 4 shared sequences of 128 tokens (against the fp32 model's logits)"
+    lines = [f"{title}; {result['weight_bits']}-bit symmetric weights (float = fp32 weights); "
+             "activation settings as `tensorpress slices` chooses them (float = fp32 activations).", "",
+             "| weights | activations | weight SQNR dB | activation SQNR dB | " + " | ".join(metrics) +
+             " | 4b multiplies saved |",
+             "|---|---|---:|---:|" + "---:|" * len(metrics) + "---:|"]
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        return str(v)
+
+    for r in rows:
+        saved = result["mults_saved"].get(r["activations"])
+        lines.append(f"| {r['weights']} | {r['activations']} | {fmt(r['weight_sqnr_db'])} | "
+                     f"{fmt(r['activation_sqnr_db'])} | " + " | ".join(fmt(r[m]) for m in metrics) +
+                     f" | {'' if saved is None else f'{100 * saved:.1f}%'} |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(result: Dict[str, Any]) -> str:
     lines = [
         f"MiniLM (all-MiniLM-L6-v2) on {result['sentences']} Moby-Dick sentences; "
         "every metric against the fp32 model's embeddings.",
         "",
-        "| setting | bits / Linear weight | activations | mean cosine to fp32 | min cosine | top-1 retrieval agreement |",
-        "|---|---:|---|---:|---:|---:|",
+        "| setting | bits / Linear weight | activations | mean cosine to fp32 | min cosine | "
+        "top-1 retrieval agreement | 4b multiplies saved |",
+        "|---|---:|---|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
         act = f"{r['activation_bits']}-bit" if "activation_bits" in r else "fp32"
+        saved = f"{100 * r['mults_saved']:.1f}%" if "mults_saved" in r else ""
         lines.append(f"| {r['setting']} | {r['weight_bits']:.2f} | {act} | {r['cosine_mean']:.5f} | "
-                     f"{r['cosine_min']:.5f} | {100 * r['retrieval_top1_agreement']:.1f}% |")
+                     f"{r['cosine_min']:.5f} | {100 * r['retrieval_top1_agreement']:.1f}% | {saved} |")
     return "\n".join(lines) + "\n"
 
 
@@ -203,8 +288,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--setting", action="append", help=f"repeatable; default: {', '.join(DEFAULT_SETTINGS)}")
     p.add_argument("--text", help="text file (default: the shared Moby-Dick)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
+    p.add_argument("--shared", action="append", choices=("mnist", "stories"),
+                   help="also score a shared model with the C++ evaluator (repeatable)")
+    p.add_argument("--limit", type=int, help="--shared mnist: score only the first N digits (default all 10,000)")
     args = p.parse_args(argv)
     result = evaluate_minilm(args.folder, sentences=args.sentences, settings=args.setting or DEFAULT_SETTINGS,
                              text=args.text)
-    print(json.dumps(result, indent=2) if args.json else markdown(result), end="" if not args.json else "\n")
+    shared = [evaluate_shared(w, limit=args.limit) for w in (args.shared or [])]
+    if args.json:
+        print(json.dumps({"minilm": result, "shared": shared}, indent=2) if shared else json.dumps(result, indent=2))
+    else:
+        print("\n".join([markdown(result)] + [markdown_shared(r) for r in shared]), end="")
     return 0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tensorpress as tp
-from conftest import need
+from conftest import need, shared
 from tensorpress._stream import SafetensorsStream
 
 
@@ -190,6 +190,11 @@ def test_onnx_export_of_minilm_every_gemm_found_from_the_graph(tmp_path):
                  weights_output=tmp_path / "w.safetensors")
     report = tp.slices(tmp_path / "w.safetensors", tmp_path / "acts.safetensors")
     assert len(report["layers"]) == 36
+    # The C++ reads the GEMMs from the .onnx graph itself: no weights file needed.
+    direct = tp.slices(tmp_path / "minilm.onnx", tmp_path / "acts.safetensors")
+    assert len(direct["layers"]) == 36
+    assert {r["weight"] for r in direct["layers"]} == {r["layer"] for r in report["layers"]}  # onnx::MatMul_*
+    assert all(r["layer"].endswith("/MatMul") for r in direct["layers"])
     # The weights taken from the graph are the PyTorch ones, back in [out, in].
     exported = tp.read_model(tmp_path / "w.safetensors")
     torch_weights = {k: v.numpy() for k, v in model.state_dict().items() if k.endswith(".weight")}
@@ -199,3 +204,36 @@ def test_onnx_export_of_minilm_every_gemm_found_from_the_graph(tmp_path):
         if any(v.shape == w.shape and np.array_equal(v, w) for v in torch_weights.values()):
             matched += 1
     assert matched == 36
+
+
+def _tflite_runtime():
+    """ai-edge-litert or tflite-runtime, whichever scripts/test installed."""
+    try:
+        import ai_edge_litert  # noqa: F401
+        return
+    except ImportError:
+        need("tflite_runtime")
+
+
+def test_tflite_capture_dscnn_matches_the_graph(tmp_path):
+    """DS-CNN (MLPerf Tiny keyword spotting): every CONV_2D, DEPTHWISE_CONV_2D
+    and FULLY_CONNECTED input captured under its graph tensor's name, and the
+    C++ finds the same ops in the graph: the 10x4 stride-2 SAME stem turns
+    49x10 into 25x5 = 125 rows per sample."""
+    _tflite_runtime()
+    from tensorpress.capture import capture_tflite
+
+    model = shared("data/models/mlperf-tiny/dscnn_kws_float32.tflite")
+    shapes = capture_tflite(model, None, tmp_path / "a.safetensors", max_samples=4)
+    assert len(shapes) == 10
+    assert shapes["input_1"] == (4, 49, 10, 1)
+    assert sum(1 for s in shapes.values() if s == (4, 25, 5, 64)) == 8
+    sim = tp.simulate(model, tmp_path / "a.safetensors", arch="sa-ws,panacea")
+    assert len(sim["layers"]) == 10
+    assert all(r["m_source"] == "activations" for r in sim["layers"])
+    stem = next(r for r in sim["layers"] if r["k"] == 40)
+    assert stem["m"] == 4 * 125 and stem["n"] == 64
+    # Slices: one GEMM per layer, so the four depthwise (64-group) convolutions are left out.
+    report = tp.slices(model, tmp_path / "a.safetensors")
+    assert len(report["layers"]) == 6
+    assert next(r for r in report["layers"] if r["k"] == 40)["n"] == 4 * 125

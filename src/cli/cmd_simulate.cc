@@ -37,7 +37,7 @@ std::vector<std::string> SplitComma(const std::string& s) {
 struct Provenance {
   uint64_t default_rows = 1;
   size_t skipped = 0;
-  size_t layers = 0, m_measured = 0, quant_measured = 0, ratio_measured = 0, slices_measured = 0;
+  size_t layers = 0, m_measured = 0, m_graph = 0, quant_measured = 0, ratio_measured = 0, slices_measured = 0;
   size_t weight_quant_measured = 0, weight_ratio_measured = 0;
 };
 
@@ -47,7 +47,8 @@ Provenance ProvenanceOf(const sim::Workload& wl, uint64_t default_rows) {
   p.skipped = wl.skipped.size();
   p.layers = wl.layers.size();
   for (const auto& l : wl.layers) {
-    p.m_measured += l.m_source != "default";
+    p.m_measured += l.m_source != "default" && l.m_source != "graph";
+    p.m_graph += l.m_source == "graph";
     p.quant_measured += l.weights.quant_measured && l.activations.quant_measured;
     p.ratio_measured += l.weights.ratio_measured && l.activations.ratio_measured;
     p.weight_quant_measured += l.weights.quant_measured;
@@ -60,8 +61,10 @@ Provenance ProvenanceOf(const sim::Workload& wl, uint64_t default_rows) {
 std::vector<std::string> ProvenanceLines(const Provenance& p) {
   auto frac = [&](size_t n) { return fmt::format("{}/{} layers", n, p.layers); };
   std::vector<std::string> lines = {
-      fmt::format("GEMM rows (batch/tokens/pixels): from activations for {}; the rest use --tokens {}",
-                  frac(p.m_measured), p.default_rows),
+      fmt::format("GEMM rows (batch/tokens/pixels): from activations for {}{}; the rest use --tokens {}",
+                  frac(p.m_measured),
+                  p.m_graph ? fmt::format(", from the graph's input shapes for {}", frac(p.m_graph)) : "",
+                  p.default_rows),
       fmt::format("int8 sizes and zero fractions: measured for the weights of {} and both operands of {} "
                   "(weights symmetric per-channel int8, activations asymmetric uint8 min/max)",
                   frac(p.weight_quant_measured), frac(p.quant_measured)),

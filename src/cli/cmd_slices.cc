@@ -30,6 +30,7 @@ nlohmann::ordered_json SettingJson(const SliceSetting& s, bool with_lo_bits) {
   nlohmann::ordered_json j;
   j["zero_point"] = s.zero_point;
   j["seed_zero_point"] = s.seed_zero_point;
+  j["scale"] = s.scale;  // with zero_point and lo_bits: PanaceaActivationRoundTrip's arguments
   j["ho_slice_sparsity"] = c.activations.ho_slice_sparsity;
   j["ho_vector_sparsity"] = c.activations.ho_vector_sparsity;
   if (with_lo_bits) j["lo_bits"] = s.lo_bits;

@@ -1,5 +1,6 @@
-// Panacea's settings measured on real layers: weights and activations
-// matched by name (gemm.h), lowered to GEMM operands, quantized four ways
+// Panacea's settings measured on real layers: the model's GEMMs found from
+// its graph or names (graph.h), each matched to its recorded input, lowered
+// to GEMM operands (lower.cc), quantized four ways
 // (asymmetric, +ZPM, +ZPM+DBS, Sibia's symmetric), sliced and counted.
 #include <algorithm>
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "tensorpress/gemm.h"
+#include "tensorpress/graph.h"
 #include "tensorpress/quant.h"
 
 namespace tp {
@@ -16,100 +18,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// D is one of the fused consumers that C names (see gemm.h).
-bool FusedMember(const std::string& c, const std::string& d) {
-  if (c == d) return true;
-  size_t stem = 0;
-  while (stem < c.size() && stem < d.size() && c[stem] == d[stem]) ++stem;
-  if (stem == 0) return false;
-  const std::string rest_d = d.substr(stem), rest_c = c.substr(stem);
-  return rest_d.empty() || rest_c.find(rest_d) != std::string::npos;
-}
-
 using Lowered = LoweredLayer;
-
-// im2col multiplies an activation by kh * kw; a layer lowered past 2^28
-// values (1 GiB of floats, ~40x the largest shared layer) is refused rather
-// than allocated.
-constexpr uint64_t kMaxLoweredElements = uint64_t(1) << 28;
-
-std::vector<float> Floats(const Tensor& t) {
-  std::vector<double> d(t.elements());
-  ElementsAsDouble(t, 0, t.elements(), d.data());
-  return std::vector<float>(d.begin(), d.end());
-}
-
-Status TooLarge(const std::string& name) { return InvalidArgumentError("layer '" + name + "' is too large to lower"); }
-
-// Dense: returns false (no error) when the shapes do not fit together.
-StatusOr<bool> LowerDense(const Tensor& w, const Tensor& a, bool keras, Lowered& out) {
-  const int64_t d0 = w.shape()[0], d1 = w.shape()[1];
-  const int64_t features = a.shape().back();
-  bool in_first = keras;  // [in, out]
-  if ((in_first ? d0 : d1) != features) {
-    if ((in_first ? d1 : d0) != features) return false;
-    in_first = !in_first;  // the shapes win over the naming convention
-  }
-  const int64_t in = in_first ? d0 : d1, outc = in_first ? d1 : d0;
-  const int64_t tokens = static_cast<int64_t>(a.elements()) / features;
-  if (in > INT32_MAX || outc > INT32_MAX || tokens > INT32_MAX || uint64_t(in) * uint64_t(tokens) > kMaxLoweredElements)
-    return TooLarge(w.name());
-  out.m = int(outc), out.k = int(in), out.n = int(tokens);
-  const std::vector<float> wf = Floats(w), af = Floats(a);
-  out.w.resize(size_t(out.m) * out.k);
-  for (int r = 0; r < out.m; ++r)
-    for (int c = 0; c < out.k; ++c)
-      out.w[size_t(r) * out.k + c] = in_first ? wf[size_t(c) * out.m + r] : wf[size_t(r) * out.k + c];
-  out.x.resize(size_t(out.k) * out.n);
-  for (int t = 0; t < out.n; ++t)
-    for (int c = 0; c < out.k; ++c) out.x[size_t(c) * out.n + t] = af[size_t(t) * out.k + c];
-  return true;
-}
-
-// Convolution by im2col, stride 1, no padding. Keras: HWIO weights, NHWC
-// activations; otherwise OIHW weights, NCHW activations.
-StatusOr<bool> LowerConv(const Tensor& w, const Tensor& a, bool keras, Lowered& out) {
-  if (a.rank() != 4) return false;
-  const Shape& ws = w.shape();
-  const int64_t kh = keras ? ws[0] : ws[2], kw = keras ? ws[1] : ws[3];
-  const int64_t cin = keras ? ws[2] : ws[1], cout = keras ? ws[3] : ws[0];
-  const int64_t batch = a.shape()[0];
-  const int64_t h = keras ? a.shape()[1] : a.shape()[2], wd = keras ? a.shape()[2] : a.shape()[3];
-  const int64_t ac = keras ? a.shape()[3] : a.shape()[1];
-  if (ac != cin || kh > h || kw > wd || kh <= 0 || kw <= 0) return false;
-  const int64_t oh = h - kh + 1, ow = wd - kw + 1;
-  const int64_t k = kh * kw * cin, n = batch * oh * ow;
-  if (k > INT32_MAX || n > INT32_MAX || cout > INT32_MAX || uint64_t(k) * uint64_t(n) > kMaxLoweredElements)
-    return TooLarge(w.name());
-  out.m = int(cout), out.k = int(k), out.n = int(n);
-  const std::vector<float> wf = Floats(w), af = Floats(a);
-  // K index: Keras (dy, dx, c); OIHW (c, dy, dx) -- each matching its weight's order.
-  auto kidx = [&](int64_t dy, int64_t dx, int64_t c) {
-    return keras ? (dy * kw + dx) * cin + c : (c * kh + dy) * kw + dx;
-  };
-  out.w.resize(size_t(out.m) * out.k);
-  for (int64_t o = 0; o < cout; ++o)
-    for (int64_t dy = 0; dy < kh; ++dy)
-      for (int64_t dx = 0; dx < kw; ++dx)
-        for (int64_t c = 0; c < cin; ++c) {
-          const size_t src = keras ? size_t(((dy * kw + dx) * cin + c) * cout + o) : size_t(((o * cin + c) * kh + dy) * kw + dx);
-          out.w[size_t(o) * out.k + kidx(dy, dx, c)] = wf[src];
-        }
-  out.x.resize(size_t(out.k) * out.n);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t y = 0; y < oh; ++y)
-      for (int64_t xq = 0; xq < ow; ++xq) {
-        const int64_t col = (b * oh + y) * ow + xq;
-        for (int64_t dy = 0; dy < kh; ++dy)
-          for (int64_t dx = 0; dx < kw; ++dx)
-            for (int64_t c = 0; c < cin; ++c) {
-              const size_t src = keras ? size_t(((b * h + y + dy) * wd + xq + dx) * cin + c)
-                                       : size_t(((b * cin + c) * h + y + dy) * wd + xq + dx);
-              out.x[size_t(kidx(dy, dx, c)) * out.n + col] = af[src];
-            }
-      }
-  return true;
-}
 
 Status Verify(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> wq,
               std::span<const int32_t> xq, const Lowered& l, const std::string& what) {
@@ -119,6 +28,29 @@ Status Verify(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<co
   if (y != want) return InternalError("slice GEMM differs from the reference on " + what);
   return Status::Ok();
 }
+
+}  // namespace
+
+Status PanaceaActivationRoundTrip(std::span<const float> x, float scale, int zero_point, int lo_bits,
+                                  std::span<float> out) {
+  if (out.size() != x.size()) return InvalidArgumentError("output size differs from the input's");
+  if (!(scale > 0) || !std::isfinite(scale)) return InvalidArgumentError("scale must be a positive finite number");
+  if (zero_point < 0 || zero_point > 255) return InvalidArgumentError("zero point must be in 0..255");
+  if (lo_bits < 4 || lo_bits > 6) return InvalidArgumentError("LO bits must be 4, 5 or 6");
+  std::vector<uint8_t> codes(x.size());
+  QuantizeU8(x, scale, zero_point, codes);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      out[i] = x[i];
+      continue;
+    }
+    const int32_t kept = ActJoin(ActHighSlice(codes[i], lo_bits), ActLowSlice(codes[i], lo_bits), lo_bits);
+    out[i] = float(double(scale) * (kept - zero_point));
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 // The asymmetric setting with zero point z and LO width b: codes, DBS-rounded
 // MSE, counters.
@@ -162,37 +94,54 @@ StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, Lower
   if (!Traits(weight.dtype()).is_float || !Traits(activation.dtype()).is_float || activation.rank() < 1 ||
       weight.elements() == 0 || activation.elements() == 0)
     return false;
+  // Named layouts: `*.kernel` Keras (dense [in, out], conv HWIO on NHWC),
+  // anything else [out, in] / OIHW on NCHW; stride 1, no padding.
   const bool keras = EndsWith(weight.name(), ".kernel");
-  if (weight.rank() == 2) return LowerDense(weight, activation, keras, out);
-  if (weight.rank() == 4) return LowerConv(weight, activation, keras, out);
-  return false;
+  const Shape& s = weight.shape();
+  GemmOp op;
+  op.op = "name";
+  op.layer = weight.name();
+  if (weight.rank() == 2) {
+    op.layout = keras ? WeightLayout::kInOut : WeightLayout::kOutIn;
+    op.k = keras ? s[0] : s[1];
+    op.n = keras ? s[1] : s[0];
+    op.in_channels = op.k;
+  } else if (weight.rank() == 4) {
+    op.conv = true;
+    op.channels_last = keras;
+    op.layout = keras ? WeightLayout::kHWIO : WeightLayout::kOIHW;
+    op.geometry.kernel = keras ? std::array<int64_t, 2>{s[0], s[1]} : std::array<int64_t, 2>{s[2], s[3]};
+    op.in_channels = keras ? s[2] : s[1];
+    op.n = keras ? s[3] : s[0];
+    op.k = op.geometry.kernel[0] * op.geometry.kernel[1] * op.in_channels;
+  } else {
+    return false;
+  }
+  return LowerGemmOp(op, weight, activation, out);
 }
 
 StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, const Model& activations,
                                                       const SliceAnalysisOptions& options) {
   if (SbrSliceCount(options.weight_bits) == 0)
     return InvalidArgumentError("weight bits must be 4, 7, 10 or 13 for SBR");
+  TP_ASSIGN_OR_RETURN(GemmGraph graph, FindGemms(weights));
   std::map<std::string, const Tensor*> by_name;
   for (const Tensor& t : weights.tensors) by_name[t.name()] = &t;
   std::vector<LayerSliceReport> out;
-  for (const Tensor& a : activations.tensors) {
-    if (!EndsWith(a.name(), ".input") || !Traits(a.dtype()).is_float || a.rank() < 2) continue;
-    const std::string p = a.name().substr(0, a.name().size() - 6);
-    const size_t dot = p.rfind('.');
-    const std::string parent = dot == std::string::npos ? "" : p.substr(0, dot + 1);
-    const std::string comp = dot == std::string::npos ? p : p.substr(dot + 1);
-    for (const auto& [name, w] : by_name) {
-      if (name.compare(0, parent.size(), parent) != 0 || !Traits(w->dtype()).is_float) continue;
-      if (!EndsWith(name, ".kernel") && !EndsWith(name, ".weight")) continue;
-      const std::string d = name.substr(parent.size(), name.size() - parent.size() - 7);  // ".kernel" and ".weight" are both 7 long
-      if (d.find('.') != std::string::npos || !FusedMember(comp, d)) continue;
+  for (const GemmOp& op : graph.ops) {
+    const Tensor* a = FindGemmInput(op, activations);
+    auto wit = by_name.find(op.weight);
+    if (!a || wit == by_name.end() || !Traits(a->dtype()).is_float || a->rank() < 2) continue;
+    const Tensor* w = wit->second;
+    const std::string& name = w->name();
+    {
       Lowered l;
-      TP_ASSIGN_OR_RETURN(bool fits, LowerToGemm(*w, a, l));
+      TP_ASSIGN_OR_RETURN(bool fits, LowerGemmOp(op, *w, *a, l));
       if (!fits) continue;
       LayerSliceReport r;
-      r.layer = name.substr(0, name.size() - 7);
+      r.layer = op.layer;
       r.weight = name;
-      r.activation = a.name();
+      r.activation = a->name();
       r.m = l.m, r.k = l.k, r.n = l.n;
       const std::string what = "layer '" + r.layer + "'";
       // Weights: symmetric per output row (or per tensor), SBR-sliced.

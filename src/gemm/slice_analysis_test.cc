@@ -176,3 +176,22 @@ TEST(SlicesCli, JsonHasTheIssuesFieldsAndBadInputExits2) {
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+TEST(PanaceaActivationRoundTrip, HandComputedCodesAndDbsTruncation) {
+  // scale 0.5, z 10. 3.6 -> code round(7.2) + 10 = 17; at LO width 6 the
+  // kept value is (17 >> 6) << 6 + ((17 >> 2) & 15) << 2 = 16 -> 0.5 * 6 = 3.
+  // -10 clips to code 0 -> -5; 200 clips to 255 -> 192 + 60 = 252 -> 121.
+  std::vector<float> x = {3.0f, 3.6f, -10.0f, 200.0f}, out(4);
+  ASSERT_TRUE(PanaceaActivationRoundTrip(x, 0.5f, 10, 6, out).ok());
+  EXPECT_EQ(out, (std::vector<float>{3.0f, 3.0f, -5.0f, 121.0f}));
+  ASSERT_TRUE(PanaceaActivationRoundTrip(x, 0.5f, 10, 4, out).ok());  // LO width 4 keeps every bit
+  EXPECT_EQ(out, (std::vector<float>{3.0f, 3.5f, -5.0f, 122.5f}));
+  EXPECT_FALSE(PanaceaActivationRoundTrip(x, 0.0f, 10, 4, out).ok());
+  EXPECT_FALSE(PanaceaActivationRoundTrip(x, 0.5f, 10, 7, out).ok());
+}
+
+}  // namespace
+}  // namespace tp

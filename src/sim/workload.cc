@@ -2,89 +2,12 @@
 #include <algorithm>
 #include <map>
 
+#include "tensorpress/graph.h"
 #include "tensorpress/quant.h"
 #include "tensorpress/sim.h"
 
 namespace tp::sim {
 namespace {
-
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-bool Contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
-
-struct WeightLayout {
-  std::string layer;   // name without ".weight" / ".kernel" / "/kernel"
-  bool keras = false;  // [in,out] and HWIO rather than [out,in] and OIHW
-  bool ohwi = false;   // TFLite convolution filters: [out, kh, kw, in]
-  bool conv = false;
-  uint64_t k = 0, n = 0;
-  int64_t kh = 1, kw = 1, in_channels = 0;
-};
-
-// Which tensors are GEMM weights and how they lie. Embeddings (looked up,
-// not multiplied), norms, biases and depthwise kernels (one small filter
-// per channel, not a GEMM) are not.
-std::optional<WeightLayout> LayoutOf(const Tensor& t) {
-  const std::string& name = t.name();
-  WeightLayout w;
-  if (EndsWith(name, "depthwise_kernel")) return std::nullopt;
-  if (EndsWith(name, "/kernel") || EndsWith(name, ".kernel")) {
-    w.keras = true;
-    w.layer = name.substr(0, name.size() - 7);
-  } else if (EndsWith(name, ".weight")) {
-    w.layer = name.substr(0, name.size() - 7);
-  } else if (EndsWith(name, "/Conv2D") && t.rank() == 4) {
-    // TFLite names a filter after the op that reads it; rank-1 biases fused
-    // into the same op carry the op's name too and are left out by rank.
-    w.ohwi = true;
-    w.layer = name.substr(0, name.size() - 7);
-  } else if (EndsWith(name, "/MatMul") && t.rank() == 2) {  // TFLite [out, in]
-    w.layer = name.substr(0, name.size() - 7);
-  } else {
-    return std::nullopt;
-  }
-  if (Contains(name, "embed") || Contains(name, "norm")) return std::nullopt;
-  const Shape& s = t.shape();
-  for (int64_t d : s)
-    if (d <= 0) return std::nullopt;
-  if (s.size() == 2) {
-    w.k = uint64_t(w.keras ? s[0] : s[1]);
-    w.n = uint64_t(w.keras ? s[1] : s[0]);
-    w.in_channels = int64_t(w.k);
-    return w;
-  }
-  if (s.size() == 4) {
-    w.conv = true;
-    if (w.keras) {  // HWIO
-      w.kh = s[0], w.kw = s[1], w.in_channels = s[2];
-      w.n = uint64_t(s[3]);
-    } else if (w.ohwi) {
-      w.n = uint64_t(s[0]);
-      w.kh = s[1], w.kw = s[2], w.in_channels = s[3];
-    } else {  // OIHW
-      w.n = uint64_t(s[0]);
-      w.in_channels = s[1], w.kh = s[2], w.kw = s[3];
-    }
-    w.k = uint64_t(w.kh * w.kw * w.in_channels);
-    return w;
-  }
-  return std::nullopt;
-}
-
-// Names under which a layer's input may be recorded (../shared/README.md).
-std::vector<std::string> InputNames(const std::string& layer) {
-  std::vector<std::string> names = {layer + ".input"};
-  // llama.cpp-style fused inputs: wq/wk/wv share one input, as do w1/w3.
-  for (auto [from, to] : {std::pair{".attention.wq", ".attention.wqkv"}, {".attention.wk", ".attention.wqkv"},
-                          {".attention.wv", ".attention.wqkv"}, {".feed_forward.w1", ".feed_forward.w1w3"},
-                          {".feed_forward.w3", ".feed_forward.w1w3"}})
-    if (EndsWith(layer, from)) names.push_back(layer.substr(0, layer.size() - std::string_view(from).size()) + to + ".input");
-  // Keras HDF5 paths repeat the layer name ("dense/dense").
-  if (auto slash = layer.find('/'); slash != std::string::npos) names.push_back(layer.substr(0, slash) + ".input");
-  return names;
-}
 
 StatusOr<Tensor> AsFloat(const Tensor& t) {
   if (Traits(t.dtype()).is_float && t.dtype() != DType::kF64) return t;
@@ -130,25 +53,12 @@ Status Measure(const Tensor& quantized, bool is_weight, const Measurers& measure
   return Status::Ok();
 }
 
-// M (rows of the GEMM) from the layer's recorded input.
-StatusOr<uint64_t> RowsFromInput(const WeightLayout& w, const Tensor& x) {
-  const std::string where = "activation '" + x.name() + "' " + ShapeToString(x.shape());
-  if (!w.conv) {
-    if (x.rank() < 1 || x.shape().back() != int64_t(w.k))
-      return InvalidArgumentError(where + ": last dimension is not the layer's " + std::to_string(w.k) + " inputs");
-    return x.elements() / w.k;
-  }
-  // Only stride 1 and no padding follow from the input alone (the shared
-  // models use exactly that); the layout follows the weights' convention.
-  if (x.rank() != 4) return InvalidArgumentError(where + ": a convolution input must have rank 4");
-  const Shape& s = x.shape();
-  const bool nhwc = w.keras || w.ohwi;  // TFLite activations are NHWC too
-  int64_t b = s[0], h = nhwc ? s[1] : s[2], wd = nhwc ? s[2] : s[3], c = nhwc ? s[3] : s[1];
-  if (c != w.in_channels)
-    return InvalidArgumentError(where + ": has " + std::to_string(c) + " channels, the kernel expects " +
-                                std::to_string(w.in_channels));
-  if (h < w.kh || wd < w.kw) return InvalidArgumentError(where + ": smaller than the kernel");
-  return uint64_t(b) * uint64_t(h - w.kh + 1) * uint64_t(wd - w.kw + 1);
+// M (rows of the GEMM) from the layer's recorded input, with the graph's
+// stride and padding (graph.h); found by name, stride 1 and no padding.
+StatusOr<uint64_t> RowsFromInput(const GemmOp& op, const Tensor& x) {
+  auto rows = GemmRows(op, x.shape());
+  if (!rows.ok()) return InvalidArgumentError("activation '" + x.name() + "': " + std::string(rows.status().message()));
+  return *rows;
 }
 
 }  // namespace
@@ -159,36 +69,32 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
     return InvalidArgumentError("default rows must be in 1..2^40");
   Workload wl;
   wl.model = model.path;
-  std::map<std::string, const Tensor*> inputs;
-  if (activations)
-    for (const Tensor& t : activations->tensors) inputs[t.name()] = &t;
   // The same input feeds several layers (wq/wk/wv): quantize and measure it once.
   std::map<std::string, OperandStats> measured_inputs;
 
-  for (const Tensor& t : model.tensors) {
-    if (EndsWith(t.name(), "depthwise_kernel")) wl.skipped.push_back(t.name());
-    std::optional<WeightLayout> w = LayoutOf(t);
-    if (!w) continue;
+  TP_ASSIGN_OR_RETURN(GemmGraph graph, FindGemms(model));
+  wl.skipped = graph.skipped;
+  std::map<std::string, const Tensor*> by_name;
+  for (const Tensor& t : model.tensors) by_name.emplace(t.name(), &t);
+  for (const GemmOp& op : graph.ops) {
+    auto found = by_name.find(op.weight);
+    if (found == by_name.end()) return InternalError("GEMM weight '" + op.weight + "' is not in the model");
+    const Tensor& t = *found->second;
     GemmLayer layer;
-    layer.name = w->layer;
-    layer.k = w->k;
-    layer.n = w->n;
+    layer.name = op.layer;
+    layer.k = uint64_t(op.k);
+    layer.n = uint64_t(op.n);
     TP_ASSIGN_OR_RETURN(Tensor wf, AsFloat(t));
     TP_ASSIGN_OR_RETURN(Tensor wq, QuantizeWeightsSymmetric(
                                        wf, {.bits = 8,
                                             .channel_axis = measurers.weight_granularity == WeightGranularity::kTensor
                                                                 ? -1
-                                                                : OutputChannelAxis(wf, w->keras)}));
+                                                                : OutputAxis(op.layout)}));
     TP_RETURN_IF_ERROR(Measure(wq, true, measurers, &layer.weights).WithContext("weights '" + t.name() + "'"));
 
-    const Tensor* x = nullptr;
-    for (const std::string& name : InputNames(w->layer))
-      if (auto it = inputs.find(name); it != inputs.end()) {
-        x = it->second;
-        break;
-      }
+    const Tensor* x = activations ? FindGemmInput(op, *activations) : nullptr;
     if (x) {
-      TP_ASSIGN_OR_RETURN(layer.m, RowsFromInput(*w, *x));
+      TP_ASSIGN_OR_RETURN(layer.m, RowsFromInput(op, *x));
       layer.m_source = "activations";
       auto it = measured_inputs.find(x->name());
       if (it == measured_inputs.end()) {
@@ -199,6 +105,13 @@ StatusOr<Workload> BuildWorkload(const Model& model, const Model* activations, c
         it = measured_inputs.emplace(x->name(), s).first;
       }
       layer.activations = it->second;
+    } else if (!op.input_shape.empty()) {
+      // The graph gives the input's shape (TFLite): M is exact for its batch.
+      auto rows = GemmRows(op, op.input_shape);
+      if (!rows.ok()) return CorruptDataError(model.path + ": layer '" + op.layer + "': " + std::string(rows.status().message()));
+      layer.m = *rows;
+      layer.m_source = "graph";
+      layer.activations.elements = layer.activations.int8_bytes = layer.m * layer.k;
     } else {
       layer.m = default_rows;
       layer.activations.elements = layer.activations.int8_bytes = layer.m * layer.k;
