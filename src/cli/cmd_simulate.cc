@@ -166,7 +166,10 @@ Status RunSimulate(const SimulateArgs& args) {
   // The sparse kinds read each weight matrix's non-zero pattern.
   bool any_sparse = false;
   for (const auto& a : archs) any_sparse = any_sparse || sim::IsSparseKind(a.kind);
-  if (any_sparse) TP_RETURN_IF_ERROR(sim::AttachWeightPatterns(model, &wl).status());
+  size_t patterns = 0;
+  if (any_sparse) {
+    TP_ASSIGN_OR_RETURN(patterns, sim::AttachWeightPatterns(model, &wl));
+  }
   // The quantization error behind the sliced figures (7-bit SBR weights and
   // the ZPM+DBS activations Panacea runs), element-weighted over layers.
   double w_err = 0, w_sig = 0, x_err = 0, x_sig = 0;
@@ -192,6 +195,11 @@ Status RunSimulate(const SimulateArgs& args) {
     costs.push_back(std::move(c));
   }
   const Provenance prov = ProvenanceOf(wl, args.tokens);
+  std::vector<std::string> statistics = ProvenanceLines(prov);
+  if (any_sparse)
+    statistics.push_back(fmt::format("weight non-zero patterns (envision/eie/scnn/sta): measured from the model's "
+                                     "tensors for {}/{} layers",
+                                     patterns, wl.layers.size()));
   bool equal_budget = true;
   for (const auto& a : archs) equal_budget = equal_budget && a.Multipliers4bEquivalent() == archs[0].Multipliers4bEquivalent();
   const sim::ModelCost& first = costs[0];
@@ -201,7 +209,7 @@ Status RunSimulate(const SimulateArgs& args) {
     j["model"] = args.model;
     j["activations"] = args.activations;
     j["energy_table"] = energy.name;
-    j["statistics"] = ProvenanceLines(prov);
+    j["statistics"] = statistics;
     j["granularity"] = args.granularity;
     if (acts)
       j["quantization_error"] = {{"weights_7bit_sbr_sqnr_db", weight_error.sqnr_db},
@@ -271,7 +279,7 @@ Status RunSimulate(const SimulateArgs& args) {
   }
 
   fmt::print("{}: {} GEMM layers; energy table {} ({})\n", args.model, wl.layers.size(), energy.name, energy.process);
-  for (const auto& line : ProvenanceLines(prov)) fmt::print("  {}\n", line);
+  for (const auto& line : statistics) fmt::print("  {}\n", line);
   fmt::print("  weights scaled per {}\n", args.granularity);
   if (acts)
     fmt::print("  quantization error behind the slice figures: weights (7-bit SBR) SQNR {:.1f} dB, activations "
