@@ -31,8 +31,10 @@ enum class DType : uint8_t {
   kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K,
   kIQ2_XXS, kIQ2_XS, kIQ3_XXS, kIQ1_S, kIQ4_NL, kIQ3_S, kIQ2_S, kIQ4_XS, kIQ1_M,
   kTQ1_0, kTQ2_0, kMXFP4,
+  // OCP 8-bit floats (fp8.h): E4M3 (no infinities, max 448) and E5M2 (IEEE-style).
+  kF8E4M3, kF8E5M2,
 };
-inline constexpr int kNumDTypes = 39;
+inline constexpr int kNumDTypes = 41;
 
 struct DTypeTraits {
   DType dtype;

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,6 +101,11 @@ struct GemmLayer {
   // by the slice analysis on the real operands (joint skips of both
   // operands, not their product of independent rates); 0 = not measured.
   std::array<double, kNumSliceSettings> measured_mult_fraction{};
+  // The weight matrix's non-zero pattern, n outputs x k reduction, row-major
+  // (1 = non-zero), for the sparse kinds (EIE's per-PE load, STA's N:M
+  // test); AttachWeightPatterns in sparse_sim.h fills it. Shared, not copied,
+  // when a workload is copied.
+  std::shared_ptr<const std::vector<uint8_t>> weight_nonzero;
 };
 
 struct Workload {
@@ -159,11 +165,15 @@ size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workloa
 // Architectures
 // ---------------------------------------------------------------------------
 
-enum class ArchKind : uint8_t { kDense, kSibia, kPanacea };
+// kEnvision..kSta are the sparse designs of sparse_sim.h run at a dense
+// array's dataflow, SRAM and DRAM (docs/sparsity.md, "simulate kinds").
+enum class ArchKind : uint8_t { kDense, kSibia, kPanacea, kEnvision, kEie, kScnn, kSta };
 // Which operand stays put: in the DRAM tiling loop order and in the array.
 // kSimd: lanes along N, inputs broadcast, weights read for every MAC.
 enum class Dataflow : uint8_t { kWeightStationary, kOutputStationary, kInputStationary, kSimd };
-std::string_view ArchKindName(ArchKind k);   // "dense", "sibia", "panacea"
+std::string_view ArchKindName(ArchKind k);   // "dense", "sibia", "panacea", "envision", "eie", "scnn", "sta"
+bool IsBitSliceKind(ArchKind k);             // sibia, panacea: 4b×4b slice multipliers
+bool IsSparseKind(ArchKind k);               // envision, eie, scnn, sta: 8b MACs that skip zeros
 std::string_view DataflowName(Dataflow d);   // "ws", "os", "is", "simd"
 
 struct SramSplit {
@@ -197,6 +207,15 @@ struct PanaceaConfig {
   bool rle_activations = true;  // compressed HO vectors are not read from SRAM
 };
 
+// The sparse kinds' own parameters (the JSON object "sparse").
+struct SparseDesignConfig {
+  double reuse = 16;             // MACs per SRAM operand fetch in the sparse model
+  double scnn_efficiency = 1.0;  // fraction of SCNN's multipliers doing useful products
+  double scnn_index_bytes = 0.5; // per stored non-zero (4-bit run length)
+  double eie_index_bytes = 0.5;  // per stored weight (EIE's 4-bit relative index)
+  int sta_n = 2, sta_m = 4;      // STA's density bound
+};
+
 struct ArchConfig {
   std::string name = "custom";
   std::string description;
@@ -217,6 +236,7 @@ struct ArchConfig {
   CodecConfig atalanta;
   SlicingConfig slicing;
   PanaceaConfig panacea;
+  SparseDesignConfig sparse;
 
   uint64_t Multipliers() const;              // physical multipliers
   uint64_t Multipliers4bEquivalent() const;  // an 8b×8b MAC counts as four
@@ -316,6 +336,10 @@ struct LayerCost {
   DramTraffic dram_wire;           // per tensor on the wire: memory format or codec applied
   double dram_bytes = 0;           // on the wire: dram_wire.Total()
   double sram_read_bytes = 0, sram_write_bytes = 0;
+  // The operand reads inside sram_read_bytes / energy_pj.sram (weights and
+  // inputs read into the array; fills, psums and drains excluded): what a
+  // sparse kind replaces with its own schedule's reads.
+  double sram_operand_read_bytes = 0, sram_operand_read_pj = 0;
   double compute_cycles = 0, memory_cycles = 0, cycles = 0;
   EnergyBreakdown energy_pj;
   double SramBytes() const { return sram_read_bytes + sram_write_bytes; }

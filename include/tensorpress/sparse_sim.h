@@ -21,7 +21,7 @@
 //             `ideal_cycles` = products / P is the bound with every PE busy,
 //             `balanced_cycles` = products / min(P, N) with the PEs that own
 //             an output perfectly balanced)
-//             E = products (e_mul + e_add + (1 + 1/2) e_byte) + M K e_byte
+//             E = products (e_mul + e_add + (1 + eie_index_bytes) e_byte) + M K e_byte
 //             (a weight value and its 4-bit relative index per product; every
 //             activation read once to find the non-zeros)
 //   scnn      products = MACs dw da; cycles = products / (P efficiency)
@@ -33,6 +33,21 @@
 //             E = mults (e_mul + e_add + e_mux)
 //                 + MACs / reuse * ((n/m)(1 + log2(m)/8) + 1) e_byte
 //             otherwise it runs dense.
+// As `simulate` kinds (ArchKind kEnvision..kSta, data/arch/{envision,eie,
+// scnn,sta}.json) a design runs at a dense array's dataflow: the dense
+// array's DRAM traffic, tiling, psums and SRAM energy (cost.cc) are kept and
+// the formulas above change what sparsity changes: compute energy = this
+// model's compute_pj; SRAM operand reads (LayerCost::sram_operand_read_pj)
+// = the dense array's x (sram_pj / the dense model's sram_pj) for Envision
+// and STA (the same array and reuse, fewer reads), this model's sram_pj for
+// EIE and SCNN (their own schedules; EIE reads a weight per product), fills,
+// partial sums and drains kept; compute cycles = this model's cycles / utilisation
+// for EIE and SCNN (their own schedules), the dense array's x (cycles /
+// dense cycles) for Envision and STA (systolic arrays keep the dense
+// mapping); DRAM weight bytes x the stored format (EIE: dw (1 + index
+// bytes), SCNN: dw (1 + index bytes) and activations da (1 + index bytes),
+// STA when the layer fits n:m: n/m (1 + log2(m)/8), Envision: 1), unless an
+// Atalanta codec already codes them.
 // e_mul = int8_mult, e_add = int32_add, e_byte = SRAM 64-bit access / 8 at
 // `sram_kib`, e_xbar = e_mux = int8_add of the energy table (a byte moved
 // through a mux stage costs about an 8-bit add). These formulas are ours,
@@ -41,6 +56,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +79,7 @@ struct SparseArchConfig {
   double sram_kib = 64;
   double scnn_efficiency = 1.0; // fraction of SCNN's multipliers doing useful products
   double scnn_index_bytes = 0.5;
+  double eie_index_bytes = 0.5; // EIE's 4-bit relative index per stored weight
   int sta_n = 2, sta_m = 4;     // STA's density bound
 };
 
@@ -81,6 +98,18 @@ struct SparseLayerStats {
 // Measures a weight matrix (output-first, as sparse::SparseMatrixOf gives):
 // non-zeros, EIE's busiest-PE sums for `pes` PEs, and whether it meets n:m.
 SparseLayerStats MeasureSparseLayer(const sparse::SparseMatrix& w, uint64_t pes, int sta_n, int sta_m);
+// The same from a non-zero pattern: `nonzero` holds rows x cols bytes,
+// row-major, output-first (GemmLayer::weight_nonzero).
+SparseLayerStats MeasureSparsePattern(std::span<const uint8_t> nonzero, uint64_t rows, uint64_t cols, uint64_t pes,
+                                      int sta_n, int sta_m);
+
+// Fills each workload layer's weight_nonzero from the model's weight tensor
+// (found by the layer's name as BuildWorkload names it; Keras tensors taken
+// output-last). Layers whose tensor is missing or whose matrix does not have
+// the layer's k x n shape are left empty; returns the number filled. The
+// simulate kinds envision/eie/scnn/sta need it (SimulateLayer refuses a
+// layer without it).
+StatusOr<size_t> AttachWeightPatterns(const Model& model, Workload* workload);
 
 struct SparseLayerCost {
   double cycles = 0, ideal_cycles = 0;

@@ -13,6 +13,7 @@
 #include "tensorpress/astc.h"
 #include "tensorpress/codec.h"
 #include "tensorpress/model.h"
+#include "tensorpress/sparse.h"
 
 namespace tp::cli {
 namespace {
@@ -31,6 +32,7 @@ struct AnalyzeArgs {
   uint32_t chunk = 32768;
   bool astc = false;
   bool fields = false;
+  bool sparse = false;
   std::string astc_blocks = "4x4,6x6,8x8,12x12";
   int astc_quality = 20;
 };
@@ -51,7 +53,26 @@ struct TensorReport {
   AtalantaTable table;
   std::vector<astc::FootprintResult> astc;  // --astc: per footprint, for weight matrices
   std::optional<QuantError> quant_error;    // --quantize: the int8 codes against the float tensor
+  std::optional<sparse::FormatSizes> sparse;  // --sparse: weight matrices as stored
 };
+
+// The sparse formats' sizes, named as in docs/sparsity.md, and the smallest.
+struct SparseColumn {
+  const char* name;
+  uint64_t sparse::FormatSizes::*bytes;
+};
+constexpr SparseColumn kSparseColumns[] = {{"dense", &sparse::FormatSizes::dense},
+                                           {"csr", &sparse::FormatSizes::csr},
+                                           {"csc", &sparse::FormatSizes::csc},
+                                           {"block4x4", &sparse::FormatSizes::block4x4},
+                                           {"nm2:4", &sparse::FormatSizes::nm24}};
+// The smallest format (2:4 only where the matrix meets it: nm24 > 0).
+const SparseColumn& SmallestSparse(const sparse::FormatSizes& f) {
+  const SparseColumn* best = &kSparseColumns[0];
+  for (const SparseColumn& c : kSparseColumns)
+    if (f.*c.bytes > 0 && f.*c.bytes < f.*best->bytes) best = &c;
+  return *best;
+}
 
 // The error of the lossy step PrepareCodes took: dequantized codes against
 // the float values.
@@ -216,6 +237,59 @@ Status RunAnalyze(const AnalyzeArgs& args) {
       }
     }
   }
+  // --sparse: each weight matrix as stored (its own dtype, not the int8
+  // codes of --quantize) in every sparse format, exact encoder sizes.
+  if (args.sparse) {
+    std::vector<Status> sparse_status(reports.size());
+    ParallelFor(reports.size(), 0, [&](size_t i) {
+      const Tensor& t = *reports[i].tensor;
+      const sparse::WeightLayout layout = sparse::GuessLayout(t.name());
+      if (!sparse::IsPrunable(t, layout) || (args.globs.empty() && !sparse::LooksLikeWeight(t.name(), t.rank()))) return;
+      auto m = sparse::SparseMatrixOf(t, layout);
+      if (!m.ok()) {
+        sparse_status[i] = m.status().WithContext(t.name());
+        return;
+      }
+      auto f = sparse::MeasureFormats(*m);
+      if (!f.ok()) {
+        sparse_status[i] = f.status().WithContext(t.name());
+        return;
+      }
+      reports[i].sparse = *f;
+    });
+    for (const Status& st : sparse_status) TP_RETURN_IF_ERROR(st);
+  }
+  sparse::FormatSizes sparse_total;
+  double sparse_total_limit = 0;
+  bool sparse_total_nm = true;
+  size_t sparse_tensors = 0;
+  for (const auto& r : reports)
+    if (r.sparse) {
+      const sparse::FormatSizes& f = *r.sparse;
+      ++sparse_tensors;
+      sparse_total.elements += f.elements, sparse_total.nonzeros += f.nonzeros;
+      sparse_total.value_bytes += f.value_bytes;
+      for (const SparseColumn& c : kSparseColumns) sparse_total.*c.bytes += f.*c.bytes;
+      sparse_total.map_entropy_bits += f.map_entropy_bits;
+      sparse_total_limit += f.limit_bytes();
+      sparse_total_nm = sparse_total_nm && f.nm24 > 0;
+    }
+  if (!sparse_total_nm) sparse_total.nm24 = 0;  // 2:4 only when every matrix meets it
+  auto sparse_json = [&](const sparse::FormatSizes& f, double limit) {
+    nlohmann::ordered_json j;
+    j["elements"] = f.elements;
+    j["nonzeros"] = f.nonzeros;
+    j["sparsity"] = f.elements ? 1.0 - double(f.nonzeros) / double(f.elements) : 0.0;
+    for (const SparseColumn& c : kSparseColumns)
+      j[std::string(c.name) + "_bytes"] = f.*c.bytes ? nlohmann::ordered_json(f.*c.bytes) : nlohmann::ordered_json();
+    j["values_bytes"] = f.value_bytes;
+    j["entropy_limit_bytes"] = limit;
+    const SparseColumn& best = SmallestSparse(f);
+    j["best"] = best.name;
+    j["best_over_limit"] = limit > 0 ? double(f.*best.bytes) / limit : 0.0;
+    return j;
+  };
+
   // The limit of a float tensor is the sum of its byte planes' entropies;
   // block-field planes are weighted by their share of the tensor's bytes.
   for (auto& r : reports)
@@ -326,6 +400,7 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                                    {"snr_db", f.error.snr_db}};
         row["astc"] = std::move(a);
       }
+      if (r.sparse) row["sparse_formats"] = sparse_json(*r.sparse, r.sparse->limit_bytes());
       j["tensors"].push_back(std::move(row));
     }
     j["totals"] = {{"tensors", reports.size()},
@@ -342,6 +417,10 @@ Status RunAnalyze(const AnalyzeArgs& args) {
                                {"entropy_bits_per_byte", f.bytes ? f.entropy_bits / double(f.bytes) : 0.0},
                                {"best_per_tensor_bytes", f.best_bytes}});
       j["block_fields_total"] = {{"bytes", block_raw_bytes}, {"best_per_field_bytes", block_best_bytes}};
+    }
+    if (args.sparse) {
+      j["sparse_formats_total"] = sparse_json(sparse_total, sparse_total_limit);
+      j["sparse_formats_total"]["tensors"] = sparse_tensors;
     }
     j["skipped"] = nlohmann::ordered_json::array();
     for (const auto& [name, why] : skipped) j["skipped"].push_back({{"name", name}, {"reason", why}});
@@ -421,6 +500,25 @@ Status RunAnalyze(const AnalyzeArgs& args) {
     fmt::print("{:<8} {:<12} {:>12} {:>6} {:>12} {:>7.3f}\n", "total", "", block_raw_bytes, "", block_best_bytes,
                block_best_bytes ? double(block_raw_bytes) / double(block_best_bytes) : 0.0);
   }
+  if (args.sparse) {
+    fmt::print("\nsparse formats (lossless, exact encoded bytes of each weight matrix as stored; limit = values + "
+               "elements x H2(density) bits; best = smallest format / limit; 2:4 only where every group of 4 along "
+               "the reduction holds <= 2 non-zeros)\n");
+    fmt::print("{:<{}} {:>8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n", "name", name_w, "sparsity", "dense", "CSR",
+               "CSC", "block4x4", "2:4", "limit", "best");
+    auto sparse_row = [&](const std::string& name, const sparse::FormatSizes& f, double limit) {
+      std::string shown = name.size() > name_w ? "…" + name.substr(name.size() - name_w + 1) : name;
+      const SparseColumn& best = SmallestSparse(f);
+      fmt::print("{:<{}} {:>7.2f}% {:>11} {:>11} {:>11} {:>11} {:>11} {:>11.0f}  {} {:.3f}x\n", shown, name_w,
+                 f.elements ? 100.0 * (1.0 - double(f.nonzeros) / double(f.elements)) : 0.0, f.dense, f.csr, f.csc,
+                 f.block4x4, f.nm24 ? fmt::format("{}", f.nm24) : std::string("-"), limit, best.name,
+                 limit > 0 ? double(f.*best.bytes) / limit : 0.0);
+    };
+    for (const auto& r : reports)
+      if (r.sparse) sparse_row(r.tensor->name(), *r.sparse, r.sparse->limit_bytes());
+    if (sparse_tensors) sparse_row("total", sparse_total, sparse_total_limit);
+    else fmt::print("(no weight matrices among the analyzed tensors)\n");
+  }
   if (dequantized_blocks)
     fmt::print(stderr, "note: {} GGUF block-quantized tensors were dequantized to f32 (bit-exact ggml values) "
                        "before the int8 quantization\n", dequantized_blocks);
@@ -448,6 +546,9 @@ void AddAnalyzeCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
   app->add_flag("--fields", args->fields,
                 "GGUF block tensors: per-field sizes, order-0 entropy and best coded size (dtype x field)");
+  app->add_flag("--sparse", args->sparse,
+                "Add the sparse formats (CSR, CSC, 4x4 block bitmap, 2:4) of every weight matrix against the "
+                "entropy limit of its zero map");
   app->add_flag("--astc", args->astc, "Add lossy ASTC rows per footprint for float tensors of rank >= 2");
   app->add_option("--astc-blocks", args->astc_blocks, "ASTC footprints, comma-separated or 'all' (default 4x4,6x6,8x8,12x12)");
   app->add_option("--astc-quality", args->astc_quality, "ASTC encoder quality 0..100 (default 20)");

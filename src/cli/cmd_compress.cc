@@ -17,6 +17,7 @@
 #include "engine_cli.h"
 #include "tensorpress/container.h"
 #include "tensorpress/astc.h"
+#include "tensorpress/fp8.h"
 #include "tensorpress/half.h"
 #include "tensorpress/model.h"
 #include "tensorpress/quant.h"
@@ -50,6 +51,13 @@ struct CompressArgs {
 // like --quantize that yields the 16-bit model a user would ship.
 StatusOr<Tensor> CastTo(const Tensor& t, DType to) {
   auto x = t.values<float>();
+  // FP8 (OCP E4M3/E5M2): nearest even, saturating at the largest finite
+  // value (the OCP SAT mode) so a large weight is clamped, never infinite.
+  if (to == DType::kF8E4M3 || to == DType::kF8E5M2) {
+    std::vector<uint8_t> codes(x.size());
+    CastToFp8(x, to == DType::kF8E4M3 ? Fp8Format::kE4M3 : Fp8Format::kE5M2, /*saturate=*/true, codes);
+    return Tensor::FromBytes(t.name(), to, t.shape(), std::move(codes));
+  }
   std::vector<uint16_t> h(x.size());
   for (size_t i = 0; i < x.size(); ++i) h[i] = to == DType::kF16 ? FloatToHalf(x[i]) : FloatToBf16(x[i]);
   return Tensor::FromValues<uint16_t>(t.name(), to, t.shape(), h);
@@ -206,9 +214,10 @@ Status RunCompress(const CompressArgs& args) {
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options.codec_options));
   std::optional<DType> cast;
   if (!args.cast.empty()) {
-    if (args.cast != "f16" && args.cast != "bf16") return InvalidArgumentError("--cast supports f16 and bf16");
+    if (args.cast != "f16" && args.cast != "bf16" && args.cast != "fp8-e4m3" && args.cast != "fp8-e5m2")
+      return InvalidArgumentError("--cast supports f16, bf16, fp8-e4m3 and fp8-e5m2");
     if (!args.quantize.empty()) return InvalidArgumentError("--cast and --quantize exclude each other");
-    cast = DTypeFromName(args.cast);
+    cast = args.cast == "fp8-e4m3" ? DType::kF8E4M3 : args.cast == "fp8-e5m2" ? DType::kF8E5M2 : *DTypeFromName(args.cast);
   }
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.in));
   // Views of the untouched tensors, to measure what the lossy steps cost.
@@ -535,7 +544,9 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--layout", c->layout,
                   "Version-2 container: auto, bytes, fields or whole");
   app->add_option("--chunk", c->chunk, "Version-2 container: values per independent chunk");
-  app->add_option("--cast", c->cast, "f16 or bf16: round f32 tensors to 16 bits first (lossy; version-2 container)");
+  app->add_option("--cast", c->cast,
+                  "f16, bf16, fp8-e4m3 or fp8-e5m2: round f32 tensors to that type first (lossy, nearest even; FP8 "
+                  "saturates at its largest finite value; version-2 container)");
   app->add_flag("--stats", c->stats, "Print per-plane sizes, entropies and codecs");
   app->add_flag("--json", c->json, "Print the report as JSON");
   app->add_option("--quantize", c->quantize, "int8: quantize float tensors first (lossy; parameters recorded)");

@@ -9,6 +9,7 @@
 #include "tensorpress/gemm_weights.h"
 #include "tensorpress/model.h"
 #include "tensorpress/sim.h"
+#include "tensorpress/sparse_sim.h"
 
 namespace tp::cli {
 namespace {
@@ -123,7 +124,15 @@ Status RunSimulate(const SimulateArgs& args) {
   // Architectures: the named built-ins, then any config files.
   std::vector<sim::ArchConfig> archs;
   std::vector<std::string> names = SplitComma(args.archs);
-  if (names.empty() && args.configs.empty()) names = sim::DefaultArchNames();
+  // Without --arch: the dense and bit-slice designs; "all" adds the sparse ones.
+  const bool all = names.size() == 1 && names[0] == "all";
+  if (all || (names.empty() && args.configs.empty())) {
+    names.clear();
+    for (const std::string& name : sim::DefaultArchNames()) {
+      TP_ASSIGN_OR_RETURN(sim::ArchConfig a, sim::DefaultArchConfig(name));
+      if (all || !sim::IsSparseKind(a.kind)) names.push_back(name);
+    }
+  }
   for (const std::string& name : names) {
     TP_ASSIGN_OR_RETURN(sim::ArchConfig a, sim::DefaultArchConfig(name));
     archs.push_back(std::move(a));
@@ -162,6 +171,13 @@ Status RunSimulate(const SimulateArgs& args) {
   measurers.lossless_ratio = sim::LosslessRatioMeasurer();
   TP_ASSIGN_OR_RETURN(measurers.weight_granularity, ParseWeightGranularity(args.granularity));
   TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr, measurers, args.tokens));
+  // The sparse kinds read each weight matrix's non-zero pattern.
+  bool any_sparse = false;
+  for (const auto& a : archs) any_sparse = any_sparse || sim::IsSparseKind(a.kind);
+  size_t patterns = 0;
+  if (any_sparse) {
+    TP_ASSIGN_OR_RETURN(patterns, sim::AttachWeightPatterns(model, &wl));
+  }
   // The quantization error behind the sliced figures (7-bit SBR weights and
   // the ZPM+DBS activations Panacea runs), element-weighted over layers.
   double w_err = 0, w_sig = 0, x_err = 0, x_sig = 0;
@@ -187,6 +203,11 @@ Status RunSimulate(const SimulateArgs& args) {
     costs.push_back(std::move(c));
   }
   const Provenance prov = ProvenanceOf(wl, args.tokens);
+  std::vector<std::string> statistics = ProvenanceLines(prov);
+  if (any_sparse)
+    statistics.push_back(fmt::format("weight non-zero patterns (envision/eie/scnn/sta): measured from the model's "
+                                     "tensors for {}/{} layers",
+                                     patterns, wl.layers.size()));
   bool equal_budget = true;
   for (const auto& a : archs) equal_budget = equal_budget && a.Multipliers4bEquivalent() == archs[0].Multipliers4bEquivalent();
   const sim::ModelCost& first = costs[0];
@@ -196,7 +217,7 @@ Status RunSimulate(const SimulateArgs& args) {
     j["model"] = args.model;
     j["activations"] = args.activations;
     j["energy_table"] = energy.name;
-    j["statistics"] = ProvenanceLines(prov);
+    j["statistics"] = statistics;
     j["granularity"] = args.granularity;
     if (acts)
       j["quantization_error"] = {{"weights_7bit_sbr_sqnr_db", weight_error.sqnr_db},
@@ -211,9 +232,19 @@ Status RunSimulate(const SimulateArgs& args) {
                                     {"multipliers_4b_equivalent", a.Multipliers4bEquivalent()},
                                     {"clock_mhz", a.clock_mhz},
                                     {"atalanta", a.atalanta.enabled},
-                                    {"slice_setting", a.kind == sim::ArchKind::kDense
+                                    {"slice_setting", !sim::IsBitSliceKind(a.kind)
                                                           ? std::string()
                                                           : std::string(sim::SliceSettingName(a.EffectiveSliceSetting()))}});
+    for (size_t a = 0; a < archs.size(); ++a)
+      if (sim::IsSparseKind(archs[a].kind)) {
+        const sim::SparseDesignConfig& sp = archs[a].sparse;
+        j["architectures"][a]["sparse"] = {{"reuse", sp.reuse},
+                                           {"scnn_efficiency", sp.scnn_efficiency},
+                                           {"scnn_index_bytes", sp.scnn_index_bytes},
+                                           {"eie_index_bytes", sp.eie_index_bytes},
+                                           {"sta_n", sp.sta_n},
+                                           {"sta_m", sp.sta_m}};
+      }
     j["equal_multiplier_budget"] = equal_budget;
     j["layers"] = nlohmann::ordered_json::array();
     for (size_t i = 0; i < wl.layers.size(); ++i) {
@@ -226,6 +257,11 @@ Status RunSimulate(const SimulateArgs& args) {
       row["m_source"] = l.m_source;
       row["weight_zero_fraction"] = l.weights.zero_fraction;
       row["activation_zero_fraction"] = l.activations.zero_fraction;
+      if (l.weight_nonzero) {
+        uint64_t nz = 0;
+        for (uint8_t b : *l.weight_nonzero) nz += b;
+        row["weight_sparsity"] = l.weight_nonzero->empty() ? 0.0 : 1.0 - double(nz) / double(l.weight_nonzero->size());
+      }
       nlohmann::ordered_json results;
       for (size_t a = 0; a < archs.size(); ++a) results[archs[a].name] = CostJson(costs[a].layers[i]);
       row["results"] = std::move(results);
@@ -251,7 +287,7 @@ Status RunSimulate(const SimulateArgs& args) {
   }
 
   fmt::print("{}: {} GEMM layers; energy table {} ({})\n", args.model, wl.layers.size(), energy.name, energy.process);
-  for (const auto& line : ProvenanceLines(prov)) fmt::print("  {}\n", line);
+  for (const auto& line : statistics) fmt::print("  {}\n", line);
   fmt::print("  weights scaled per {}\n", args.granularity);
   if (acts)
     fmt::print("  quantization error behind the slice figures: weights (7-bit SBR) SQNR {:.1f} dB, activations "
@@ -309,7 +345,9 @@ void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--tokens", args->tokens,
                   "Rows (tokens, or output pixels) of layers whose input is not in --activations (default 1)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
-  app->add_option("--arch", args->archs, "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea)");
+  app->add_option("--arch", args->archs,
+                  "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea by default; the sparse "
+                  "designs envision,eie,scnn,sta; or all)");
   app->add_option("--config", args->configs, "Architecture JSON file (repeatable; see data/arch/)");
   app->add_option("--energy-table", args->energy_table,
                   "Energy table: horowitz45nm (default), 28nm or a JSON file (see data/energy/)");

@@ -50,6 +50,9 @@ constexpr std::array<DTypeTraits, kNumDTypes> kTraits = {{
     {DType::kTQ1_0,   "tq1_0",   0, 256, 54,  false, true, true, ""},
     {DType::kTQ2_0,   "tq2_0",   0, 256, 66,  false, true, true, ""},
     {DType::kMXFP4,   "mxfp4",   0, 32,  17,  false, true, true, ""},
+    // One byte per element; safetensors spells them F8_E4M3 / F8_E5M2.
+    {DType::kF8E4M3,  "f8_e4m3", 8, 1,   1,   true,  true, false, "F8_E4M3"},
+    {DType::kF8E5M2,  "f8_e5m2", 8, 1,   1,   true,  true, false, "F8_E5M2"},
 }};
 
 constexpr bool TableMatchesEnum() {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/dequant.h"
+#include "tensorpress/fp8.h"
 #include "tensorpress/half.h"
 
 namespace tp {
@@ -97,6 +98,8 @@ void ElementsAsDouble(const Tensor& tensor, uint64_t begin, uint64_t count, doub
     case DType::kF32: loop([](const uint8_t* q) { return double(Load<float>(q)); }, 4); break;
     case DType::kF16: loop([](const uint8_t* q) { return double(HalfToFloat(Load<uint16_t>(q))); }, 2); break;
     case DType::kBF16: loop([](const uint8_t* q) { return double(Bf16ToFloat(Load<uint16_t>(q))); }, 2); break;
+    case DType::kF8E4M3: loop([](const uint8_t* q) { return double(Fp8ToFloat(*q, Fp8Format::kE4M3)); }, 1); break;
+    case DType::kF8E5M2: loop([](const uint8_t* q) { return double(Fp8ToFloat(*q, Fp8Format::kE5M2)); }, 1); break;
     case DType::kI64: loop([](const uint8_t* q) { return double(Load<int64_t>(q)); }, 8); break;
     case DType::kI32: loop([](const uint8_t* q) { return double(Load<int32_t>(q)); }, 4); break;
     case DType::kI16: loop([](const uint8_t* q) { return double(Load<int16_t>(q)); }, 2); break;

@@ -37,8 +37,18 @@ std::string_view ArchKindName(ArchKind k) {
     case ArchKind::kDense: return "dense";
     case ArchKind::kSibia: return "sibia";
     case ArchKind::kPanacea: return "panacea";
+    case ArchKind::kEnvision: return "envision";
+    case ArchKind::kEie: return "eie";
+    case ArchKind::kScnn: return "scnn";
+    case ArchKind::kSta: return "sta";
   }
   return "?";
+}
+
+bool IsBitSliceKind(ArchKind k) { return k == ArchKind::kSibia || k == ArchKind::kPanacea; }
+
+bool IsSparseKind(ArchKind k) {
+  return k == ArchKind::kEnvision || k == ArchKind::kEie || k == ArchKind::kScnn || k == ArchKind::kSta;
 }
 
 std::string_view DataflowName(Dataflow d) {
@@ -69,7 +79,7 @@ SliceSetting ArchConfig::EffectiveSliceSetting() const {
 void ArchConfigInit(ArchKind kind, ArchConfig* c) {
   *c = ArchConfig{};
   c->kind = kind;
-  if (kind == ArchKind::kDense) return;
+  if (!IsBitSliceKind(kind)) return;
   // The bit-slice designs of the papers: 16 arrays × 12 operators × 16 4b×4b multipliers.
   c->dataflow = Dataflow::kOutputStationary;
   c->pe_arrays = 16;
@@ -94,9 +104,9 @@ Status ValidateArchConfig(const ArchConfig& c) {
     if (v < 1 || v > 65536) return Bad(c, field, "must be in 1..65536");
   if (c.Multipliers() > (uint64_t{1} << 32)) return Bad(c, "multiplier count", "exceeds 2^32");
   if (c.multiplier_bits != 4 && c.multiplier_bits != 8) return Bad(c, "multiplier_bits", "must be 4 or 8");
-  if (c.kind == ArchKind::kDense && c.multiplier_bits != 8)
-    return Bad(c, "multiplier_bits", "must be 8 for a dense design (8b×8b MACs)");
-  if (c.kind != ArchKind::kDense && c.multiplier_bits != 4)
+  if (!IsBitSliceKind(c.kind) && c.multiplier_bits != 8)
+    return Bad(c, "multiplier_bits", "must be 8 for a dense or sparse design (8b×8b MACs)");
+  if (IsBitSliceKind(c.kind) && c.multiplier_bits != 4)
     return Bad(c, "multiplier_bits", "must be 4 for a bit-slice design (4b×4b multipliers)");
   if (!Finite(c.utilisation) || c.utilisation <= 0 || c.utilisation > 1)
     return Bad(c, "utilisation", "must be in (0, 1]");
@@ -118,6 +128,18 @@ Status ValidateArchConfig(const ArchConfig& c) {
   if (a.latency_cycles > 1'000'000'000) return Bad(c, "atalanta.latency_cycles", "must be at most 1e9");
   if (c.slicing.vector_length < 1 || c.slicing.vector_length > 4096)
     return Bad(c, "slicing.vector_length", "must be in 1..4096");
+  if (IsSparseKind(c.kind) && c.zero_gating)
+    return Bad(c, "zero_gating", "must be false for a sparse kind (its model decides what is skipped)");
+  const SparseDesignConfig& sp = c.sparse;
+  if (!Finite(sp.reuse) || sp.reuse < 1 || sp.reuse > 1e9) return Bad(c, "sparse.reuse", "must be in [1, 1e9]");
+  if (!Finite(sp.scnn_efficiency) || sp.scnn_efficiency <= 0 || sp.scnn_efficiency > 1)
+    return Bad(c, "sparse.scnn_efficiency", "must be in (0, 1]");
+  if (!Finite(sp.scnn_index_bytes) || sp.scnn_index_bytes < 0 || sp.scnn_index_bytes > 8)
+    return Bad(c, "sparse.scnn_index_bytes", "must be in [0, 8]");
+  if (!Finite(sp.eie_index_bytes) || sp.eie_index_bytes < 0 || sp.eie_index_bytes > 8)
+    return Bad(c, "sparse.eie_index_bytes", "must be in [0, 8]");
+  if (sp.sta_m < 1 || sp.sta_m > 256 || sp.sta_n < 1 || sp.sta_n > sp.sta_m)
+    return Bad(c, "sparse.sta_n/sta_m", "must satisfy 1 <= sta_n <= sta_m <= 256");
   if (c.kind == ArchKind::kPanacea) {
     const PanaceaConfig& p = c.panacea;
     if (p.dynamic_operators < 1 || p.static_operators < 1)
@@ -140,7 +162,12 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view sou
   if (kind_name == "dense") ArchConfigInit(ArchKind::kDense, &c);
   else if (kind_name == "sibia") ArchConfigInit(ArchKind::kSibia, &c);
   else if (kind_name == "panacea") ArchConfigInit(ArchKind::kPanacea, &c);
-  else return top.Error("kind", "must be \"dense\", \"sibia\" or \"panacea\"");
+  else if (kind_name == "envision") ArchConfigInit(ArchKind::kEnvision, &c);
+  else if (kind_name == "eie") ArchConfigInit(ArchKind::kEie, &c);
+  else if (kind_name == "scnn") ArchConfigInit(ArchKind::kScnn, &c);
+  else if (kind_name == "sta") ArchConfigInit(ArchKind::kSta, &c);
+  else
+    return top.Error("kind", "must be \"dense\", \"sibia\", \"panacea\", \"envision\", \"eie\", \"scnn\" or \"sta\"");
 
   TP_RETURN_IF_ERROR(top.String("name", &c.name));
   TP_RETURN_IF_ERROR(top.String("description", &c.description));
@@ -185,7 +212,7 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view sou
   }
   TP_ASSIGN_OR_RETURN(const Json* slicing, top.Object("slicing"));
   if (slicing) {
-    if (c.kind == ArchKind::kDense) return top.Error("slicing", "applies only to kind sibia or panacea");
+    if (!IsBitSliceKind(c.kind)) return top.Error("slicing", "applies only to kind sibia or panacea");
     ObjectReader r(*slicing, source, "slicing");
     std::string setting;
     TP_RETURN_IF_ERROR(r.String("setting", &setting));
@@ -211,6 +238,18 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view sou
     TP_RETURN_IF_ERROR(r.Bool("dbs", &c.panacea.dbs));
     TP_RETURN_IF_ERROR(r.Bool("double_tile", &c.panacea.double_tile));
     TP_RETURN_IF_ERROR(r.Bool("rle_activations", &c.panacea.rle_activations));
+    TP_RETURN_IF_ERROR(r.NoUnknownKeys());
+  }
+  TP_ASSIGN_OR_RETURN(const Json* sp, top.Object("sparse"));
+  if (sp) {
+    if (!IsSparseKind(c.kind)) return top.Error("sparse", "applies only to kind envision, eie, scnn or sta");
+    ObjectReader r(*sp, source, "sparse");
+    TP_RETURN_IF_ERROR(r.Number("reuse", &c.sparse.reuse));
+    TP_RETURN_IF_ERROR(r.Number("scnn_efficiency", &c.sparse.scnn_efficiency));
+    TP_RETURN_IF_ERROR(r.Number("scnn_index_bytes", &c.sparse.scnn_index_bytes));
+    TP_RETURN_IF_ERROR(r.Number("eie_index_bytes", &c.sparse.eie_index_bytes));
+    TP_RETURN_IF_ERROR(r.Integer("sta_n", &c.sparse.sta_n));
+    TP_RETURN_IF_ERROR(r.Integer("sta_m", &c.sparse.sta_m));
     TP_RETURN_IF_ERROR(r.NoUnknownKeys());
   }
   TP_RETURN_IF_ERROR(top.NoUnknownKeys());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/sparse_cost.h"
 #include "tensorpress/sim.h"
 
 namespace tp::sim {
@@ -25,7 +26,7 @@ double SpatialUtilisation(uint64_t d, uint64_t units) {
   return double(d) / (Ceil(double(d), double(units)) * double(units));
 }
 
-bool IsBitSlice(const ArchConfig& a) { return a.kind != ArchKind::kDense; }
+bool IsBitSlice(const ArchConfig& a) { return IsBitSliceKind(a.kind); }
 
 double InputDensity(uint64_t m, uint64_t k, double x_pass_bytes) {
   // A convolution's input holds fewer distinct bytes than its im2col matrix;
@@ -106,6 +107,7 @@ StatusOr<Tiling> ChooseTiling(const ArchConfig& arch, uint64_t m, uint64_t k, ui
 StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch, const EnergyTable& e) {
   TP_RETURN_IF_ERROR(ValidateArchConfig(arch));
   TP_RETURN_IF_ERROR(ValidateEnergyTable(e));
+  if (IsSparseKind(arch.kind)) return internal::SimulateSparseKindLayer(layer, arch, e);
   const uint64_t m = layer.m, k = layer.k, n = layer.n;
   if (m == 0 || k == 0 || n == 0)
     return InvalidArgumentError("layer '" + layer.name + "': GEMM with a zero dimension");
@@ -265,6 +267,8 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
   const double ew = e.SramPer64b(arch.sram.weights_kib) / 8;
   const double ex = e.SramPer64b(arch.sram.activations_kib) / 8;
   const double eo = e.SramPer64b(arch.sram.outputs_kib) / 8;
+  c.sram_operand_read_bytes = w_reads + x_reads;
+  c.sram_operand_read_pj = w_reads * ew + x_reads * ex;
   c.energy_pj.sram = (w_reads + w_fill) * ew + (x_reads + x_fill) * ex +
                      (psum_reads + psum_writes + out_drain + raw.psums) * eo;
   if (!IsBitSlice(arch)) {
@@ -310,6 +314,8 @@ StatusOr<ModelCost> SimulateWorkload(const Workload& workload, const ArchConfig&
     s.dram_bytes += c.dram_bytes;
     s.sram_read_bytes += c.sram_read_bytes;
     s.sram_write_bytes += c.sram_write_bytes;
+    s.sram_operand_read_bytes += c.sram_operand_read_bytes;
+    s.sram_operand_read_pj += c.sram_operand_read_pj;
     s.compute_cycles += c.compute_cycles;
     s.memory_cycles += c.memory_cycles;
     s.cycles += c.cycles;

@@ -229,15 +229,159 @@ constexpr std::string_view kEnergy_28nm = R"json({
 }
 )json";
 
+constexpr std::string_view kArch_envision = R"json({
+  "name": "envision",
+  "description": "Envision-style array: the weight-stationary 32x24 array of sa-ws (768 8bx8b MACs) with 1-bit zero flags on the activations that guard the weight SRAM read and the MAC of every zero operand; saves energy, never cycles (Moons et al., ISSCC 2017, as taught in the lecture; formulas in include/tensorpress/sparse_sim.h).",
+  "kind": "envision",
+  "dataflow": "ws",
+  "clock_mhz": 500,
+  "pe_arrays": 1,
+  "array_rows": 32,
+  "array_cols": 24,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "sparse": {
+    "reuse": 16,
+    "scnn_efficiency": 1.0,
+    "scnn_index_bytes": 0.5,
+    "eie_index_bytes": 0.5,
+    "sta_n": 2,
+    "sta_m": 4
+  }
+}
+)json";
+
+constexpr std::string_view kArch_eie = R"json({
+  "name": "eie",
+  "description": "EIE-like engine: 768 PEs of one 8bx8b MAC (16 x 48 as simd), weights in CSC (value + 4-bit relative index), outputs interleaved over the PEs, only non-zero activations broadcast; a column waits for its busiest PE, measured on the real matrix (Han et al., ISCA 2016; formulas in include/tensorpress/sparse_sim.h).",
+  "kind": "eie",
+  "dataflow": "simd",
+  "clock_mhz": 500,
+  "pe_arrays": 16,
+  "array_rows": 1,
+  "array_cols": 48,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "sparse": {
+    "reuse": 16,
+    "scnn_efficiency": 1.0,
+    "scnn_index_bytes": 0.5,
+    "eie_index_bytes": 0.5,
+    "sta_n": 2,
+    "sta_m": 4
+  }
+}
+)json";
+
+constexpr std::string_view kArch_scnn = R"json({
+  "name": "scnn",
+  "description": "SCNN-like engine: 48 PEs x 4x4 multipliers (768 8bx8b) multiplying the Cartesian product of compressed non-zero weights and activations, products scattered to accumulator banks through a crossbar (Parashar et al., ISCA 2017; formulas in include/tensorpress/sparse_sim.h).",
+  "kind": "scnn",
+  "dataflow": "is",
+  "clock_mhz": 500,
+  "pe_arrays": 48,
+  "array_rows": 4,
+  "array_cols": 4,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "sparse": {
+    "reuse": 16,
+    "scnn_efficiency": 1.0,
+    "scnn_index_bytes": 0.5,
+    "eie_index_bytes": 0.5,
+    "sta_n": 2,
+    "sta_m": 4
+  }
+}
+)json";
+
+constexpr std::string_view kArch_sta = R"json({
+  "name": "sta",
+  "description": "ARM Systolic Tensor Array with density-bound blocks: the weight-stationary 32x24 array of sa-ws (768 8bx8b MACs) that stores and multiplies only n of every m weights along K (2:4 here, 2-bit positions, a mux per kept weight); a layer that breaks the bound runs dense (Liu et al., 2020; formulas in include/tensorpress/sparse_sim.h).",
+  "kind": "sta",
+  "dataflow": "ws",
+  "clock_mhz": 500,
+  "pe_arrays": 1,
+  "array_rows": 32,
+  "array_cols": 24,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "sparse": {
+    "reuse": 16,
+    "scnn_efficiency": 1.0,
+    "scnn_index_bytes": 0.5,
+    "eie_index_bytes": 0.5,
+    "sta_n": 2,
+    "sta_m": 4
+  }
+}
+)json";
+
 }  // namespace
 
 std::span<const NamedText> DefaultArchTexts() {
-  static constexpr std::array<NamedText, 5> kTexts = {{
+  static constexpr std::array<NamedText, 9> kTexts = {{
       {"sa-ws", kArch_sa_ws},
       {"sa-os", kArch_sa_os},
       {"simd", kArch_simd},
       {"sibia", kArch_sibia},
       {"panacea", kArch_panacea},
+      {"envision", kArch_envision},
+      {"eie", kArch_eie},
+      {"scnn", kArch_scnn},
+      {"sta", kArch_sta},
   }};
   return kTexts;
 }

@@ -42,7 +42,7 @@ SparseLayerStats MeasureSparseLayer(const sparse::SparseMatrix& w, uint64_t pes,
 StatusOr<SparseLayerCost> SimulateSparseLayer(const SparseLayerStats& l, SparseArchKind kind,
                                               const SparseArchConfig& c, const EnergyTable& e) {
   if (c.multipliers == 0 || !(c.reuse >= 1) || !(c.sram_kib > 0) || !(c.scnn_efficiency > 0 && c.scnn_efficiency <= 1) ||
-      c.scnn_index_bytes < 0 || c.sta_m < 1 || c.sta_n < 1 || c.sta_n > c.sta_m)
+      c.scnn_index_bytes < 0 || c.eie_index_bytes < 0 || c.sta_m < 1 || c.sta_n < 1 || c.sta_n > c.sta_m)
     return InvalidArgumentError("sparse architecture: multipliers >= 1, reuse >= 1, sram_kib > 0, "
                                 "0 < scnn_efficiency <= 1, 1 <= sta_n <= sta_m");
   if (!(l.activation_density >= 0 && l.activation_density <= 1) || l.weight_nonzeros > l.k * l.n)
@@ -75,7 +75,7 @@ StatusOr<SparseLayerCost> SimulateSparseLayer(const SparseLayerStats& l, SparseA
       r.ideal_cycles = products / p;
       r.balanced_cycles = products / std::min(p, double(std::max<uint64_t>(l.n, 1)));
       r.compute_pj = products * e_mac;
-      r.sram_pj = products * 1.5 * e_byte + double(l.m) * double(l.k) * e_byte;
+      r.sram_pj = products * (1 + c.eie_index_bytes) * e_byte + double(l.m) * double(l.k) * e_byte;
       break;
     }
     case SparseArchKind::kScnn:
