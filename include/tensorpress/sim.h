@@ -106,6 +106,10 @@ struct GemmLayer {
   // test); AttachWeightPatterns in sparse_sim.h fills it. Shared, not copied,
   // when a workload is copied.
   std::shared_ptr<const std::vector<uint8_t>> weight_nonzero;
+  // Operand precisions the layer runs at (1..8). Only the precision-scalable
+  // kind (psma) acts on them: its mode, its MACs per cycle and energy per
+  // MAC, and operands stored at these widths; every other kind runs 8-bit.
+  int weight_bits = 8, activation_bits = 8;
 };
 
 struct Workload {
@@ -166,12 +170,13 @@ size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workloa
 // ---------------------------------------------------------------------------
 
 // kEnvision..kSta are the sparse designs of sparse_sim.h run at a dense
-// array's dataflow, SRAM and DRAM (docs/sparsity.md, "simulate kinds").
-enum class ArchKind : uint8_t { kDense, kSibia, kPanacea, kEnvision, kEie, kScnn, kSta };
+// array's dataflow, SRAM and DRAM (docs/sparsity.md, "simulate kinds");
+// kPsma is a precision-scalable MAC array (sparse_sim.h, PsmaOperatingPoint).
+enum class ArchKind : uint8_t { kDense, kSibia, kPanacea, kEnvision, kEie, kScnn, kSta, kPsma };
 // Which operand stays put: in the DRAM tiling loop order and in the array.
 // kSimd: lanes along N, inputs broadcast, weights read for every MAC.
 enum class Dataflow : uint8_t { kWeightStationary, kOutputStationary, kInputStationary, kSimd };
-std::string_view ArchKindName(ArchKind k);   // "dense", "sibia", "panacea", "envision", "eie", "scnn", "sta"
+std::string_view ArchKindName(ArchKind k);   // "dense", "sibia", ..., "sta", "psma"
 bool IsBitSliceKind(ArchKind k);             // sibia, panacea: 4b×4b slice multipliers
 bool IsSparseKind(ArchKind k);               // envision, eie, scnn, sta: 8b MACs that skip zeros
 std::string_view DataflowName(Dataflow d);   // "ws", "os", "is", "simd"
@@ -216,6 +221,52 @@ struct SparseDesignConfig {
   int sta_n = 2, sta_m = 4;      // STA's density bound
 };
 
+// The precision-scalable MAC styles of Camus et al. (JETCAS 2019) and
+// Ibrahim, Mei and Verhelst (TCAS-I 2022, arXiv 2108.04773).
+enum class PsmaStyle : uint8_t {
+  kDataGating,        // a full 8b MAC whose unused input bits are gated: energy only
+  kSubwordParallel,   // one 8b multiplier split into subwords (DVAFS-like, "SWU")
+  kDivideConquer2d,   // 2b units combined by add/shift in both operands (BitFusion, "FU")
+  kBitSerial1d,       // one operand fed bit by bit (UNPU, Stripes)
+  kBitSerial2d,       // both operands fed in 2-bit groups (LOOM)
+};
+inline constexpr int kNumPsmaStyles = 5;
+std::string_view PsmaStyleName(PsmaStyle s);  // "data_gating", "subword_parallel", ...
+std::optional<PsmaStyle> PsmaStyleFromName(std::string_view name);
+
+// One run-time precision mode. Modes are unordered pairs: hi x lo covers a
+// layer whose wider operand has <= hi bits and narrower one <= lo bits.
+struct PsmaMode {
+  int hi_bits = 8, lo_bits = 8;
+  double throughput = 1;  // MACs per cycle per 8x8-mode MAC of the array
+  double energy = 1;      // energy per MAC over the reference 8-bit MAC (psma.reference)
+};
+
+struct PsmaConfig {
+  PsmaStyle style = PsmaStyle::kDataGating;
+  std::vector<PsmaMode> modes;  // must include 8x8 with throughput 1
+  double area = 1;              // array area over the reference array's (reported, not simulated)
+  std::string reference;        // what energy and area are relative to
+  std::string provenance;       // where every number comes from
+};
+
+// DVAFS as a simulate option (Moons et al., DATE 2017; DvafsRelativePower in
+// sparse_sim.h): per precision mode the activity and supply scaling of one
+// word per cycle at f0 (DAS, DVAS) or of N subwords per cycle at f0/N (DVAFS).
+struct DvafsModeConfig {
+  int bits = 4;
+  double das_activity = 1, dvas_voltage = 1, dvafs_activity = 1, dvafs_voltage = 1;
+  int subwords = 1;
+};
+enum class DvafsScheme : uint8_t { kOff, kDas, kDvas, kDvafs };
+std::string_view DvafsSchemeName(DvafsScheme s);  // "off", "das", "dvas", "dvafs"
+std::optional<DvafsScheme> DvafsSchemeFromName(std::string_view name);
+struct DvafsConfig {
+  DvafsScheme scheme = DvafsScheme::kOff;
+  std::vector<DvafsModeConfig> modes;
+  std::string provenance;
+};
+
 struct ArchConfig {
   std::string name = "custom";
   std::string description;
@@ -237,6 +288,8 @@ struct ArchConfig {
   SlicingConfig slicing;
   PanaceaConfig panacea;
   SparseDesignConfig sparse;
+  PsmaConfig psma;    // kind psma only
+  DvafsConfig dvafs;  // kind psma only
 
   uint64_t Multipliers() const;              // physical multipliers
   uint64_t Multipliers4bEquivalent() const;  // an 8b×8b MAC counts as four
@@ -254,7 +307,8 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view json, std::string_view sou
 StatusOr<ArchConfig> ReadArchConfig(const std::string& path);
 
 // The shipped architectures, in this order: sa-ws, sa-os, simd, sibia,
-// panacea. The JSON text is identical to data/arch/<name>.json.
+// panacea, envision, eie, scnn, sta, psma-subword, psma-bitfusion, psma-loom.
+// The JSON text is identical to data/arch/<name>.json.
 std::vector<std::string> DefaultArchNames();
 StatusOr<std::string_view> DefaultArchJson(std::string_view name);
 StatusOr<ArchConfig> DefaultArchConfig(std::string_view name);

@@ -147,4 +147,35 @@ struct DvafsPower {
 };
 StatusOr<DvafsPower> DvafsRelativePower(const DvafsMode& mode);
 
+// --- Precision-scalable MAC arrays (kind psma) ---------------------------------
+// A layer whose operands have w and a bits (hi = max, lo = min) runs in the
+// arch's mode hi_m x lo_m with hi_m >= hi and lo_m >= lo that has the most
+// MACs per cycle (ties: the least energy). On the dense array of the config
+// (its dataflow, tiling, SRAM and DRAM):
+//   compute cycles = the dense array's / throughput_m
+//   compute energy = MACs (e_mul + e_add) energy_m      (e_* of the 8b MAC)
+//   operand bytes (DRAM and SRAM, fills and reads) x w/8 for weights, x a/8
+//   for activations (stored packed; outputs and partial sums unchanged).
+// With DVAFS on (psma's `dvafs`, scheme s) and a DVAFS mode for k = hi
+// (the smallest with bits >= hi; none for 8 bits) the mode table is
+// replaced by DvafsRelativePower: one word per f0 cycle (throughput 1) at
+//   energy = energy_8x8 P_s(k)
+// (DAS: activity only; DVAS: also the voltage; DVAFS: N subwords per cycle
+// at f0/N, the same words per second, lower voltage again).
+// The structural throughput of each style (what its mode table must say,
+// checked by the tests against the shipped configs): data gating 1;
+// subword parallel 8/hi; 2-D divide and conquer and 2-D bit-serial
+// (8/hi)(8/lo) (the bit-serial array normalised to the same 8x8 rate, as
+// in Ibrahim et al.); 1-D bit-serial 8/lo (the narrower operand serial).
+double PsmaStructuralThroughput(PsmaStyle style, int hi_bits, int lo_bits);
+
+struct PsmaPoint {
+  PsmaMode mode;          // the mode chosen (8x8 under DVAFS)
+  double throughput = 1;  // MACs per cycle per 8x8 MAC
+  double energy = 1;      // energy per MAC over the reference 8-bit MAC
+  bool dvafs = false;     // the DVAFS model priced it
+  int dvafs_bits = 0;     // its DVAFS mode
+};
+StatusOr<PsmaPoint> PsmaOperatingPoint(const ArchConfig& arch, int weight_bits, int activation_bits);
+
 }  // namespace tp::sim

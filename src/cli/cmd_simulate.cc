@@ -24,7 +24,22 @@ struct SimulateArgs {
   bool atalanta = false;
   bool json = false;
   std::string granularity = "channel";
+  std::string precision = "8x8";
+  std::string dvafs;
 };
+
+// "WxA": weight and activation bits, 1..8 each ("8" alone means 8x8).
+StatusOr<std::pair<int, int>> ParsePrecision(const std::string& s) {
+  const auto x = s.find('x');
+  auto num = [](const std::string& t) -> int {
+    if (t.empty() || t.size() > 1 || t[0] < '1' || t[0] > '8') return 0;
+    return t[0] - '0';
+  };
+  const int w = num(x == std::string::npos ? s : s.substr(0, x));
+  const int a = x == std::string::npos ? w : num(s.substr(x + 1));
+  if (!w || !a) return InvalidArgumentError("--precision '" + s + "': expected WxA with 1..8 bits each, e.g. 4x8");
+  return std::make_pair(w, a);
+}
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -124,13 +139,14 @@ Status RunSimulate(const SimulateArgs& args) {
   // Architectures: the named built-ins, then any config files.
   std::vector<sim::ArchConfig> archs;
   std::vector<std::string> names = SplitComma(args.archs);
-  // Without --arch: the dense and bit-slice designs; "all" adds the sparse ones.
+  // Without --arch: the dense and bit-slice designs; "all" adds the sparse
+  // and precision-scalable ones.
   const bool all = names.size() == 1 && names[0] == "all";
   if (all || (names.empty() && args.configs.empty())) {
     names.clear();
     for (const std::string& name : sim::DefaultArchNames()) {
       TP_ASSIGN_OR_RETURN(sim::ArchConfig a, sim::DefaultArchConfig(name));
-      if (all || !sim::IsSparseKind(a.kind)) names.push_back(name);
+      if (all || (!sim::IsSparseKind(a.kind) && a.kind != sim::ArchKind::kPsma)) names.push_back(name);
     }
   }
   for (const std::string& name : names) {
@@ -147,6 +163,17 @@ Status RunSimulate(const SimulateArgs& args) {
         return InvalidArgumentError("architecture '" + archs[i].name + "' is listed twice");
   if (args.atalanta)
     for (auto& a : archs) a.atalanta.enabled = true;
+  TP_ASSIGN_OR_RETURN(auto bits, ParsePrecision(args.precision));
+  if (!args.dvafs.empty()) {
+    auto scheme = sim::DvafsSchemeFromName(args.dvafs);
+    if (!scheme) return InvalidArgumentError("--dvafs '" + args.dvafs + "': expected off, das, dvas or dvafs");
+    size_t applied = 0;
+    for (auto& a : archs)
+      if (a.kind == sim::ArchKind::kPsma && !a.dvafs.modes.empty()) a.dvafs.scheme = *scheme, ++applied;
+    if (!applied)
+      return InvalidArgumentError("--dvafs needs a psma architecture whose config lists dvafs.modes "
+                                  "(voltages per precision: see docs/sparsity.md)");
+  }
 
   sim::EnergyTable energy;
   if (auto builtin = sim::DefaultEnergyTable(args.energy_table); builtin.ok()) {
@@ -171,6 +198,7 @@ Status RunSimulate(const SimulateArgs& args) {
   measurers.lossless_ratio = sim::LosslessRatioMeasurer();
   TP_ASSIGN_OR_RETURN(measurers.weight_granularity, ParseWeightGranularity(args.granularity));
   TP_ASSIGN_OR_RETURN(sim::Workload wl, sim::BuildWorkload(model, acts ? &*acts : nullptr, measurers, args.tokens));
+  for (auto& l : wl.layers) l.weight_bits = bits.first, l.activation_bits = bits.second;
   // The sparse kinds read each weight matrix's non-zero pattern.
   bool any_sparse = false;
   for (const auto& a : archs) any_sparse = any_sparse || sim::IsSparseKind(a.kind);
@@ -204,6 +232,9 @@ Status RunSimulate(const SimulateArgs& args) {
   }
   const Provenance prov = ProvenanceOf(wl, args.tokens);
   std::vector<std::string> statistics = ProvenanceLines(prov);
+  statistics.push_back(fmt::format("operand precision {}x{} (weights x activations): the psma kinds run the mode "
+                                   "that covers it, every other kind runs 8-bit",
+                                   bits.first, bits.second));
   if (any_sparse)
     statistics.push_back(fmt::format("weight non-zero patterns (envision/eie/scnn/sta): measured from the model's "
                                      "tensors for {}/{} layers",
@@ -245,6 +276,20 @@ Status RunSimulate(const SimulateArgs& args) {
                                            {"sta_n", sp.sta_n},
                                            {"sta_m", sp.sta_m}};
       }
+    for (size_t a = 0; a < archs.size(); ++a)
+      if (archs[a].kind == sim::ArchKind::kPsma) {
+        const sim::ArchConfig& arch = archs[a];
+        auto point = sim::PsmaOperatingPoint(arch, bits.first, bits.second);
+        if (!point.ok()) return point.status();
+        j["architectures"][a]["psma"] = {{"style", std::string(sim::PsmaStyleName(arch.psma.style))},
+                                         {"area", arch.psma.area},
+                                         {"mode", fmt::format("{}x{}", point->mode.hi_bits, point->mode.lo_bits)},
+                                         {"throughput", point->throughput},
+                                         {"energy", point->energy},
+                                         {"dvafs", std::string(sim::DvafsSchemeName(arch.dvafs.scheme))},
+                                         {"dvafs_bits", point->dvafs_bits}};
+      }
+    j["precision"] = {{"weights", bits.first}, {"activations", bits.second}};
     j["equal_multiplier_budget"] = equal_budget;
     j["layers"] = nlohmann::ordered_json::array();
     for (size_t i = 0; i < wl.layers.size(); ++i) {
@@ -347,7 +392,14 @@ void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   app->add_option("--arch", args->archs,
                   "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea by default; the sparse "
-                  "designs envision,eie,scnn,sta; or all)");
+                  "designs envision,eie,scnn,sta; the precision-scalable psma-subword,psma-bitfusion,psma-loom; "
+                  "or all)");
+  app->add_option("--precision", args->precision,
+                  "Operand precision WxA (weights x activations, 1..8 bits each; default 8x8): the psma kinds run "
+                  "their mode for it, the others 8-bit");
+  app->add_option("--dvafs", args->dvafs,
+                  "DVAFS scheme for psma configs that list dvafs.modes: off, das, dvas or dvafs (overrides the "
+                  "config's dvafs.scheme)");
   app->add_option("--config", args->configs, "Architecture JSON file (repeatable; see data/arch/)");
   app->add_option("--energy-table", args->energy_table,
                   "Energy table: horowitz45nm (default), 28nm or a JSON file (see data/energy/)");

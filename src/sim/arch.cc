@@ -1,4 +1,5 @@
 // Architecture configs: defaults per kind, validation, JSON parsing.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include "sim/default_configs.h"
 #include "sim/json_fields.h"
 #include "tensorpress/sim.h"
+#include "tensorpress/sparse_sim.h"
 
 namespace tp::sim {
 namespace {
@@ -21,6 +23,46 @@ Status Bad(const ArchConfig& c, const std::string& field, const std::string& wha
 }
 
 bool Finite(double v) { return std::isfinite(v); }
+
+// Precision-scalable arrays: a sane mode table with the 8x8 baseline, and
+// DVAFS modes the power formulas accept.
+Status ValidatePsma(const ArchConfig& c) {
+  const PsmaConfig& p = c.psma;
+  if (p.modes.empty() || p.modes.size() > 36) return Bad(c, "psma.modes", "must hold 1..36 modes");
+  bool has_base = false;
+  for (size_t i = 0; i < p.modes.size(); ++i) {
+    const PsmaMode& m = p.modes[i];
+    const std::string f = "psma.modes[" + std::to_string(i) + "]";
+    if (m.lo_bits < 1 || m.hi_bits > 8 || m.lo_bits > m.hi_bits)
+      return Bad(c, f + ".bits", "must be [hi, lo] with 8 >= hi >= lo >= 1");
+    if (!Finite(m.throughput) || m.throughput <= 0 || m.throughput > 256)
+      return Bad(c, f + ".throughput", "must be in (0, 256]");
+    if (!Finite(m.energy) || m.energy <= 0 || m.energy > 100) return Bad(c, f + ".energy", "must be in (0, 100]");
+    for (size_t j = 0; j < i; ++j)
+      if (p.modes[j].hi_bits == m.hi_bits && p.modes[j].lo_bits == m.lo_bits)
+        return Bad(c, f + ".bits", "repeats an earlier mode");
+    if (m.hi_bits == 8 && m.lo_bits == 8) {
+      has_base = true;
+      if (m.throughput != 1) return Bad(c, f + ".throughput", "must be 1 for the 8x8 mode (the array's unit)");
+    }
+  }
+  if (!has_base) return Bad(c, "psma.modes", "must include the 8x8 mode");
+  if (!Finite(p.area) || p.area <= 0 || p.area > 100) return Bad(c, "psma.area", "must be in (0, 100]");
+  if (c.multiplier_bits != 8) return Bad(c, "multiplier_bits", "must be 8 for kind psma (counted in 8x8-mode MACs)");
+  const DvafsConfig& d = c.dvafs;
+  if (d.scheme != DvafsScheme::kOff && d.modes.empty())
+    return Bad(c, "dvafs.modes", "must list at least one mode when dvafs.scheme is not \"off\"");
+  for (size_t i = 0; i < d.modes.size(); ++i) {
+    const DvafsModeConfig& m = d.modes[i];
+    const std::string f = "dvafs.modes[" + std::to_string(i) + "]";
+    if (m.bits < 1 || m.bits > 7) return Bad(c, f + ".bits", "must be 1..7 (8 bits is the baseline)");
+    auto r = DvafsRelativePower({m.bits, m.das_activity, m.dvas_voltage, m.dvafs_activity, m.dvafs_voltage, m.subwords});
+    if (!r.ok()) return Bad(c, f, "is out of range: " + std::string(r.status().message()));
+    for (size_t j = 0; j < i; ++j)
+      if (d.modes[j].bits == m.bits) return Bad(c, f + ".bits", "repeats an earlier mode");
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -41,6 +83,7 @@ std::string_view ArchKindName(ArchKind k) {
     case ArchKind::kEie: return "eie";
     case ArchKind::kScnn: return "scnn";
     case ArchKind::kSta: return "sta";
+    case ArchKind::kPsma: return "psma";
   }
   return "?";
 }
@@ -140,6 +183,10 @@ Status ValidateArchConfig(const ArchConfig& c) {
     return Bad(c, "sparse.eie_index_bytes", "must be in [0, 8]");
   if (sp.sta_m < 1 || sp.sta_m > 256 || sp.sta_n < 1 || sp.sta_n > sp.sta_m)
     return Bad(c, "sparse.sta_n/sta_m", "must satisfy 1 <= sta_n <= sta_m <= 256");
+  if (c.kind == ArchKind::kPsma) TP_RETURN_IF_ERROR(ValidatePsma(c));
+  if (c.kind != ArchKind::kPsma && (!c.psma.modes.empty() || !c.dvafs.modes.empty() ||
+                                    c.dvafs.scheme != DvafsScheme::kOff))
+    return Bad(c, "psma/dvafs", "apply only to kind psma");
   if (c.kind == ArchKind::kPanacea) {
     const PanaceaConfig& p = c.panacea;
     if (p.dynamic_operators < 1 || p.static_operators < 1)
@@ -151,6 +198,93 @@ Status ValidateArchConfig(const ArchConfig& c) {
   }
   return Status::Ok();
 }
+
+namespace {
+
+// The "psma" and "dvafs" objects of a kind psma config. Every mode must say
+// its energy: no number is assumed for a style whose published figures were
+// not at hand (docs/sparsity.md); the throughput defaults to the style's
+// structural one (PsmaStructuralThroughput).
+Status ParsePsma(ObjectReader& top, const std::string& source, ArchConfig* c) {
+  TP_ASSIGN_OR_RETURN(const Json* ps, top.Object("psma"));
+  TP_ASSIGN_OR_RETURN(const Json* dv, top.Object("dvafs"));
+  if ((ps || dv) && c->kind != ArchKind::kPsma) return top.Error(ps ? "psma" : "dvafs", "applies only to kind psma");
+  if (c->kind != ArchKind::kPsma) return Status::Ok();
+  if (!ps) return top.Error("psma", "is required for kind psma");
+  ObjectReader r(*ps, source, "psma");
+  std::string style;
+  TP_RETURN_IF_ERROR(r.String("style", &style));
+  auto st = PsmaStyleFromName(style);
+  if (!st)
+    return r.Error("style",
+                   "must be \"data_gating\", \"subword_parallel\", \"divide_conquer_2d\", \"bit_serial_1d\" or "
+                   "\"bit_serial_2d\"");
+  c->psma.style = *st;
+  TP_RETURN_IF_ERROR(r.Number("area", &c->psma.area));
+  TP_RETURN_IF_ERROR(r.String("reference", &c->psma.reference));
+  TP_RETURN_IF_ERROR(r.String("provenance", &c->psma.provenance));
+  const Json* modes = r.Raw("modes");
+  if (!modes || !modes->is_array() || modes->empty())
+    return r.Error("modes", "is required: a non-empty array of {\"bits\": [hi, lo], \"throughput\", \"energy\"}");
+  if (modes->size() > 36) return r.Error("modes", "has more than 36 modes");
+  for (size_t i = 0; i < modes->size(); ++i) {
+    const Json& m = (*modes)[i];
+    const std::string where = "psma.modes[" + std::to_string(i) + "]";
+    if (!m.is_object()) return r.Error("modes", "entries must be objects");
+    ObjectReader mr(m, source, where);
+    const Json* bits = mr.Raw("bits");
+    if (!bits || !bits->is_array() || bits->size() != 2 || !(*bits)[0].is_number_integer() ||
+        !(*bits)[1].is_number_integer())
+      return mr.Error("bits", "is required: [hi, lo], two integers");
+    PsmaMode mode;
+    const int64_t a = (*bits)[0].get<int64_t>(), b = (*bits)[1].get<int64_t>();
+    if (a < 1 || a > 8 || b < 1 || b > 8) return mr.Error("bits", "must be 1..8");
+    mode.hi_bits = int(std::max(a, b));
+    mode.lo_bits = int(std::min(a, b));
+    mode.throughput = PsmaStructuralThroughput(c->psma.style, mode.hi_bits, mode.lo_bits);
+    TP_RETURN_IF_ERROR(mr.Number("throughput", &mode.throughput));
+    if (!mr.Has("energy"))
+      return mr.Error("energy", "is required (energy per MAC over the reference 8-bit MAC; no default is assumed)");
+    TP_RETURN_IF_ERROR(mr.Number("energy", &mode.energy));
+    std::string ignored;
+    TP_RETURN_IF_ERROR(mr.String("source", &ignored));
+    TP_RETURN_IF_ERROR(mr.NoUnknownKeys());
+    c->psma.modes.push_back(mode);
+  }
+  TP_RETURN_IF_ERROR(r.NoUnknownKeys());
+  if (dv) {
+    ObjectReader d(*dv, source, "dvafs");
+    std::string scheme = "off";
+    TP_RETURN_IF_ERROR(d.String("scheme", &scheme));
+    auto sc = DvafsSchemeFromName(scheme);
+    if (!sc) return d.Error("scheme", "must be \"off\", \"das\", \"dvas\" or \"dvafs\"");
+    c->dvafs.scheme = *sc;
+    TP_RETURN_IF_ERROR(d.String("provenance", &c->dvafs.provenance));
+    const Json* dm = d.Raw("modes");
+    if (dm) {
+      if (!dm->is_array() || dm->size() > 8) return d.Error("modes", "must be an array of at most 8 modes");
+      for (size_t i = 0; i < dm->size(); ++i) {
+        if (!(*dm)[i].is_object()) return d.Error("modes", "entries must be objects");
+        ObjectReader mr((*dm)[i], source, "dvafs.modes[" + std::to_string(i) + "]");
+        DvafsModeConfig m;
+        for (const char* key : {"bits", "das_activity", "dvas_voltage", "dvafs_activity", "dvafs_voltage", "subwords"})
+          if (!mr.Has(key)) return mr.Error(key, "is required (no default is assumed)");
+        TP_RETURN_IF_ERROR(mr.Integer("bits", &m.bits));
+        TP_RETURN_IF_ERROR(mr.Number("das_activity", &m.das_activity));
+        TP_RETURN_IF_ERROR(mr.Number("dvas_voltage", &m.dvas_voltage));
+        TP_RETURN_IF_ERROR(mr.Number("dvafs_activity", &m.dvafs_activity));
+        TP_RETURN_IF_ERROR(mr.Number("dvafs_voltage", &m.dvafs_voltage));
+        TP_RETURN_IF_ERROR(mr.Integer("subwords", &m.subwords));
+        TP_RETURN_IF_ERROR(mr.NoUnknownKeys());
+        c->dvafs.modes.push_back(m);
+      }
+    }
+    TP_RETURN_IF_ERROR(d.NoUnknownKeys());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view source_view) {
   const std::string source(source_view);
@@ -166,8 +300,10 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view sou
   else if (kind_name == "eie") ArchConfigInit(ArchKind::kEie, &c);
   else if (kind_name == "scnn") ArchConfigInit(ArchKind::kScnn, &c);
   else if (kind_name == "sta") ArchConfigInit(ArchKind::kSta, &c);
+  else if (kind_name == "psma") ArchConfigInit(ArchKind::kPsma, &c);
   else
-    return top.Error("kind", "must be \"dense\", \"sibia\", \"panacea\", \"envision\", \"eie\", \"scnn\" or \"sta\"");
+    return top.Error("kind",
+                     "must be \"dense\", \"sibia\", \"panacea\", \"envision\", \"eie\", \"scnn\", \"sta\" or \"psma\"");
 
   TP_RETURN_IF_ERROR(top.String("name", &c.name));
   TP_RETURN_IF_ERROR(top.String("description", &c.description));
@@ -252,6 +388,7 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view text, std::string_view sou
     TP_RETURN_IF_ERROR(r.Integer("sta_m", &c.sparse.sta_m));
     TP_RETURN_IF_ERROR(r.NoUnknownKeys());
   }
+  TP_RETURN_IF_ERROR(ParsePsma(top, source, &c));
   TP_RETURN_IF_ERROR(top.NoUnknownKeys());
   TP_RETURN_IF_ERROR(ValidateArchConfig(c).WithContext(source));
   return c;

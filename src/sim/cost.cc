@@ -6,6 +6,7 @@
 
 #include "sim/sparse_cost.h"
 #include "tensorpress/sim.h"
+#include "tensorpress/sparse_sim.h"
 
 namespace tp::sim {
 namespace {
@@ -138,6 +139,16 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
     fw = panacea && arch.slicing.skip_weight_ho ? bw.compressed : bw.dense;
     fx = panacea && arch.panacea.rle_activations ? bx.compressed : bx.dense;
   }
+  // A precision-scalable array keeps operands packed at their precision.
+  // (The tiling above is still chosen for int8 operands: packed 4-bit tiles
+  // would fit twice the elements; left conservative.)
+  const bool psma = arch.kind == ArchKind::kPsma;
+  PsmaPoint point;
+  if (psma) {
+    TP_ASSIGN_OR_RETURN(point, PsmaOperatingPoint(arch, layer.weight_bits, layer.activation_bits));
+    fw = layer.weight_bits / 8.0;
+    fx = layer.activation_bits / 8.0;
+  }
   // Without the codec operands cross the DRAM interface in the memory
   // format. With it they cross as Atalanta-coded int8 (the form whose ratio
   // is measured) and a bit-slice design slices them after decoding: the two
@@ -173,6 +184,7 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
     }
     c.mults_8b = MKN;
     compute_cycles = MKN / (double(arch.Multipliers()) * c.mapping_utilisation * arch.utilisation);
+    if (psma) compute_cycles /= point.throughput;
   } else {
     // Operators are dot-product units of `cols` multipliers along K; arrays
     // take different rows of M; N is spread over the operators by the scheduler.
@@ -272,7 +284,7 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
   c.energy_pj.sram = (w_reads + w_fill) * ew + (x_reads + x_fill) * ex +
                      (psum_reads + psum_writes + out_drain + raw.psums) * eo;
   if (!IsBitSlice(arch)) {
-    c.energy_pj.compute = c.mults_8b * live * (e.int8_mult + e.int32_add);
+    c.energy_pj.compute = c.mults_8b * live * (e.int8_mult + e.int32_add) * (psma ? point.energy : 1.0);
   } else {
     // Each slice product is shifted into an adder tree about 16 bits wide;
     // a compensator multiplies a 4-bit constant by a weight sum (priced as an
