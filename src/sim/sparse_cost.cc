@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <optional>
+
+#include "tensorpress/graph.h"
 #include "tensorpress/sparse.h"
 #include "tensorpress/sparse_sim.h"
 
@@ -63,17 +66,40 @@ SparseLayerStats MeasureSparsePattern(std::span<const uint8_t> nonzero, uint64_t
 
 StatusOr<size_t> AttachWeightPatterns(const Model& model, Workload* workload) {
   size_t filled = 0;
+  // The graph's GEMMs, for layers the name-based lookup cannot map (a TFLite
+  // depthwise kernel [1, kh, kw, C] under a fused name is a K = kh kw by
+  // N = C GEMM): read lazily, only when a layer needs it.
+  std::optional<StatusOr<GemmGraph>> graph;
   for (GemmLayer& layer : workload->layers) {
     const Tensor* t = LayerTensor(model.tensors, layer.name);
-    if (!t || t->rank() < 2) continue;
-    auto w = sparse::SparseMatrixOf(*t, sparse::GuessLayout(t->name()));
-    if (!w.ok()) continue;  // a dtype the sparse view does not take: left empty
-    if (uint64_t(w->rows) != layer.n || uint64_t(w->cols) != layer.k) continue;
-    auto pattern = std::make_shared<std::vector<uint8_t>>(layer.n * layer.k);
-    for (int64_t o = 0; o < w->rows; ++o)
-      for (int64_t k = 0; k < w->cols; ++k) (*pattern)[uint64_t(o) * layer.k + uint64_t(k)] = !w->IsZero(o, k);
-    layer.weight_nonzero = std::move(pattern);
-    ++filled;
+    if (t && t->rank() >= 2) {
+      auto w = sparse::SparseMatrixOf(*t, sparse::GuessLayout(t->name()));
+      // A dtype the sparse view does not take, or another shape: try the graph.
+      if (w.ok() && uint64_t(w->rows) == layer.n && uint64_t(w->cols) == layer.k) {
+        auto pattern = std::make_shared<std::vector<uint8_t>>(layer.n * layer.k);
+        for (int64_t o = 0; o < w->rows; ++o)
+          for (int64_t k = 0; k < w->cols; ++k) (*pattern)[uint64_t(o) * layer.k + uint64_t(k)] = !w->IsZero(o, k);
+        layer.weight_nonzero = std::move(pattern);
+        ++filled;
+        continue;
+      }
+    }
+    if (!graph) graph = FindGemms(model);
+    if (!graph->ok()) continue;
+    for (const GemmOp& op : (*graph)->ops) {
+      if (op.layer != layer.name || uint64_t(op.n) != layer.n || uint64_t(op.k) != layer.k) continue;
+      const Tensor* wt = nullptr;
+      for (const Tensor& x : model.tensors)
+        if (x.name() == op.weight) wt = &x;
+      if (!wt) break;
+      auto w = GemmWeightMatrix(op, *wt);  // W [n, k], dequantized
+      if (!w.ok() || w->size() != layer.n * layer.k) break;
+      auto pattern = std::make_shared<std::vector<uint8_t>>(w->size());
+      for (size_t i = 0; i < w->size(); ++i) (*pattern)[i] = (*w)[i] != 0.0f;
+      layer.weight_nonzero = std::move(pattern);
+      ++filled;
+      break;
+    }
   }
   return filled;
 }

@@ -137,6 +137,31 @@ TEST(SparseKinds, AttachFindsEveryMnistLayer) {
   }
 }
 
+TEST(SparseKinds, AttachFindsTfliteDepthwiseKernelsThroughTheGraph) {
+  // A depthwise kernel [1, 3, 3, 64] under a fused TFLite name is a K = 9 by
+  // N = 64 GEMM of the graph; its pattern comes from the graph's weight.
+  auto model = ReadModel(testing::SharedModel("mlperf-tiny/dscnn_kws_float32.tflite"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto wl = BuildWorkload(*model, nullptr);
+  ASSERT_TRUE(wl.ok()) << wl.status().message();
+  auto n = AttachWeightPatterns(*model, &*wl);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, wl->layers.size());
+  size_t depthwise = 0;
+  for (const GemmLayer& l : wl->layers) {
+    ASSERT_TRUE(l.weight_nonzero) << l.name;
+    EXPECT_EQ(l.weight_nonzero->size(), l.k * l.n);
+    if (l.name.find("depthwise") != std::string::npos) {
+      ++depthwise;
+      EXPECT_EQ(l.k, 9u);
+      uint64_t nz = 0;
+      for (uint8_t b : *l.weight_nonzero) nz += b;
+      EXPECT_EQ(nz, l.k * l.n) << l.name;  // a float model: no exact zeros
+    }
+  }
+  EXPECT_EQ(depthwise, 4u);
+}
+
 TEST(SparseKinds, SimulateCliRunsEverySparseKindAtTheSameBudget) {
   testing::TempDir tmp;
   auto pruned = tmp.path() + "/p.safetensors";
