@@ -40,19 +40,6 @@ struct ArchTotals {
   double cycles = 0, ideal_cycles = 0, balanced_cycles = 0, energy_pj = 0, mults = 0;
 };
 
-// The weight tensor behind a workload layer ("conv2d_1" -> "conv2d_1.kernel",
-// "classifier (tok_embeddings.weight)" -> that tensor).
-const Tensor* LayerTensor(const std::vector<Tensor>& tensors, const std::string& layer) {
-  std::string want = layer;
-  if (auto open = layer.find('('); open != std::string::npos && layer.back() == ')')
-    want = layer.substr(open + 1, layer.size() - open - 2);
-  for (const std::string& name : {want, want + ".kernel", want + "/kernel", want + ".weight", want + "/MatMul",
-                                  want + "/Conv2D"})
-    for (const Tensor& t : tensors)
-      if (t.name() == name) return &t;
-  return nullptr;
-}
-
 StatusOr<std::vector<ArchTotals>> SimulateSparseArchs(const PruneArgs& args, const Model& model,
                                                       const std::vector<Tensor>& tensors, const Model* acts) {
   Model m = model;
@@ -62,12 +49,13 @@ StatusOr<std::vector<ArchTotals>> SimulateSparseArchs(const PruneArgs& args, con
   sim::SparseArchConfig config;
   config.multipliers = args.multipliers;
   std::vector<ArchTotals> totals(std::size(sim::kAllSparseArchs));
+  // Each layer's non-zero pattern as `simulate` reads it (by name, else from
+  // the graph's weight matrix: TFLite depthwise kernels under fused names).
+  TP_RETURN_IF_ERROR(sim::AttachWeightPatterns(m, &wl).status());
   for (const sim::GemmLayer& layer : wl.layers) {
-    const Tensor* t = LayerTensor(tensors, layer.name);
-    if (!t) return InternalError("no weight tensor for layer " + layer.name);
-    TP_ASSIGN_OR_RETURN(sparse::SparseMatrix w, sparse::SparseMatrixOf(*t, sparse::GuessLayout(t->name())));
-    // im2col'd convolutions: HWIO/OIHW flatten to (outputs x kh*kw*in) exactly as the workload's K.
-    sim::SparseLayerStats s = sim::MeasureSparseLayer(w, config.multipliers, config.sta_n, config.sta_m);
+    if (!layer.weight_nonzero) return InternalError("no weight tensor for layer " + layer.name);
+    sim::SparseLayerStats s = sim::MeasureSparsePattern(*layer.weight_nonzero, layer.n, layer.k, config.multipliers,
+                                                        config.sta_n, config.sta_m);
     s.name = layer.name;
     s.m = layer.m;
     s.activation_density = 1.0 - layer.activations.zero_fraction;
