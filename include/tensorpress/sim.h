@@ -370,9 +370,11 @@ double ArithmeticIntensity(Dataflow dataflow, uint64_t m, uint64_t k, uint64_t n
                            const Tiling& t, double x_pass_bytes, int psum_bytes);
 // The tiling (each tile dimension a power of two or the full dimension) that
 // fits the SRAM split (halved when double buffering) and moves the fewest
-// DRAM bytes; ties go to larger tiles.
+// DRAM bytes; ties go to larger tiles. `w_bytes` and `x_bytes` are the bytes
+// one weight and one input element occupy in SRAM (1 for int8; a psma array
+// packs narrower operands: bits / 8).
 StatusOr<Tiling> ChooseTiling(const ArchConfig& arch, uint64_t m, uint64_t k, uint64_t n,
-                              double x_pass_bytes);
+                              double x_pass_bytes, double w_bytes = 1.0, double x_bytes = 1.0);
 
 struct EnergyBreakdown {
   double dram = 0, sram = 0, compute = 0, codec = 0;

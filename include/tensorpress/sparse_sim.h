@@ -155,7 +155,8 @@ StatusOr<DvafsPower> DvafsRelativePower(const DvafsMode& mode);
 //   compute cycles = the dense array's / throughput_m
 //   compute energy = MACs (e_mul + e_add) energy_m      (e_* of the 8b MAC)
 //   operand bytes (DRAM and SRAM, fills and reads) x w/8 for weights, x a/8
-//   for activations (stored packed; outputs and partial sums unchanged).
+//   for activations (stored packed; outputs and partial sums unchanged), and
+//   the tiling chosen for the packed sizes (ChooseTiling's w_bytes, x_bytes).
 // With DVAFS on (psma's `dvafs`, scheme s) and a DVAFS mode for k = hi
 // (the smallest with bits >= hi; none for 8 bits) the mode table is
 // replaced by DvafsRelativePower: one word per f0 cycle (throughput 1) at

@@ -70,7 +70,7 @@ double ArithmeticIntensity(Dataflow dataflow, uint64_t m, uint64_t k, uint64_t n
 }
 
 StatusOr<Tiling> ChooseTiling(const ArchConfig& arch, uint64_t m, uint64_t k, uint64_t n,
-                              double x_pass_bytes) {
+                              double x_pass_bytes, double w_bytes, double x_bytes) {
   if (m == 0 || k == 0 || n == 0) return InvalidArgumentError("GEMM with a zero dimension");
   // Double buffering keeps the next tile loading while this one computes,
   // so each tile may use half of its SRAM partition.
@@ -85,9 +85,9 @@ StatusOr<Tiling> ChooseTiling(const ArchConfig& arch, uint64_t m, uint64_t k, ui
   const auto tms = TileCandidates(m), tks = TileCandidates(k), tns = TileCandidates(n);
   for (uint64_t tk : tks)
     for (uint64_t tn : tns) {
-      if (double(tk) * double(tn) > w_cap) continue;
+      if (double(tk) * double(tn) * w_bytes > w_cap) continue;
       for (uint64_t tm : tms) {
-        if (double(tm) * double(tk) * density > x_cap) continue;
+        if (double(tm) * double(tk) * density * x_bytes > x_cap) continue;
         if (double(tm) * double(tn) * arch.psum_bytes > o_cap) continue;
         Tiling t{tm, tk, tn};
         double traffic = DataflowDramTraffic(arch.dataflow, m, k, n, t, x_pass_bytes, arch.psum_bytes).Total();
@@ -118,9 +118,18 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
   const double x_pass = layer.activations.int8_bytes ? double(layer.activations.int8_bytes) : M * K;
   const int pb = arch.psum_bytes;
 
+  // A precision-scalable array keeps weights and inputs packed at their
+  // precision, in SRAM (more elements per tile) and on the DRAM wire.
+  const bool psma = arch.kind == ArchKind::kPsma;
+  PsmaPoint point;
+  if (psma) {
+    TP_ASSIGN_OR_RETURN(point, PsmaOperatingPoint(arch, layer.weight_bits, layer.activation_bits));
+  }
+  const double pw = psma ? layer.weight_bits / 8.0 : 1.0, px = psma ? layer.activation_bits / 8.0 : 1.0;
+
   LayerCost c;
   c.dense_ops = 2 * MKN;
-  TP_ASSIGN_OR_RETURN(c.tiling, ChooseTiling(arch, m, k, n, x_pass));
+  TP_ASSIGN_OR_RETURN(c.tiling, ChooseTiling(arch, m, k, n, x_pass, pw, px));
   const Tiling& t = c.tiling;
 
   // --- DRAM, with the codec scaling the operands it carries.
@@ -139,16 +148,7 @@ StatusOr<LayerCost> SimulateLayer(const GemmLayer& layer, const ArchConfig& arch
     fw = panacea && arch.slicing.skip_weight_ho ? bw.compressed : bw.dense;
     fx = panacea && arch.panacea.rle_activations ? bx.compressed : bx.dense;
   }
-  // A precision-scalable array keeps operands packed at their precision.
-  // (The tiling above is still chosen for int8 operands: packed 4-bit tiles
-  // would fit twice the elements; left conservative.)
-  const bool psma = arch.kind == ArchKind::kPsma;
-  PsmaPoint point;
-  if (psma) {
-    TP_ASSIGN_OR_RETURN(point, PsmaOperatingPoint(arch, layer.weight_bits, layer.activation_bits));
-    fw = layer.weight_bits / 8.0;
-    fx = layer.activation_bits / 8.0;
-  }
+  if (psma) fw = pw, fx = px;
   // Without the codec operands cross the DRAM interface in the memory
   // format. With it they cross as Atalanta-coded int8 (the form whose ratio
   // is measured) and a bit-slice design slices them after decoding: the two

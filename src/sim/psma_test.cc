@@ -109,7 +109,8 @@ TEST(Psma, ModeChoiceCoversBothOperands) {
 TEST(Psma, LayerAt4x4ByHand) {
   auto c = SimulateLayer(HandLayer(4, 4), HandPsma(), HandEnergy());
   ASSERT_TRUE(c.ok()) << c.status().message();
-  // Tiling as for int8 (16x16 weights, tm 32), operands packed at 4 bits:
+  // Tiling: 16x16 weights; the output tile (tm x 16 x 4 bytes <= 2048) keeps
+  // tm at 32 as for int8. Operands packed at 4 bits:
   // DRAM W 256/2 + X 1024/2 + Y 1024 = 1664 bytes = 208 cycles at 64 bits.
   EXPECT_EQ(c->dram_bytes, 1664);
   EXPECT_EQ(c->memory_cycles, 208);
@@ -151,6 +152,32 @@ TEST(Psma, AsymmetricAndMemoryBoundLayersByHand) {
   EXPECT_EQ(e->compute_cycles, 1024);
   EXPECT_EQ(e->dram_bytes, 2304);
   EXPECT_NEAR(e->energy_pj.compute, 16384 * 0.3 * 1.5, 1e-6);
+}
+
+TEST(Psma, PackedOperandsFitLargerTiles) {
+  // K = 64, N = 16 against 512 bytes of weight tile (1 KiB, double-buffered).
+  // int8: a 64x16 weight tile does not fit, so the cheapest tiling halves N
+  // (tn 8, tk 64: X read twice, 1024 + 8192 + 1024 bytes) rather than K
+  // (psum spills); tm <= 512 / 64 = 8. Packed at 4 bits the 64x16 tile is
+  // 512 bytes: one pass over X (1024 + 4096 + 1024 raw), tm <= 16.
+  GemmLayer l = HandLayer(8, 8);
+  l.k = 64;
+  l.weights.elements = l.weights.int8_bytes = 64 * 16;
+  l.activations.elements = l.activations.int8_bytes = 64 * 64;
+  auto c8 = SimulateLayer(l, HandPsma(), HandEnergy());
+  ASSERT_TRUE(c8.ok()) << c8.status().message();
+  EXPECT_EQ(c8->tiling.tm, 8u);
+  EXPECT_EQ(c8->tiling.tk, 64u);
+  EXPECT_EQ(c8->tiling.tn, 8u);
+  EXPECT_EQ(c8->dram_raw.Total(), 1024 + 8192 + 1024);
+  l.weight_bits = l.activation_bits = 4;
+  auto c4 = SimulateLayer(l, HandPsma(), HandEnergy());
+  ASSERT_TRUE(c4.ok()) << c4.status().message();
+  EXPECT_EQ(c4->tiling.tm, 16u);
+  EXPECT_EQ(c4->tiling.tk, 64u);
+  EXPECT_EQ(c4->tiling.tn, 16u);
+  EXPECT_EQ(c4->dram_raw.Total(), 1024 + 4096 + 1024);
+  EXPECT_EQ(c4->dram_bytes, 512 + 2048 + 1024);  // operands on the wire at 4 bits
 }
 
 TEST(Psma, DvafsSchemesByHand) {
