@@ -63,6 +63,14 @@ StatusOr<Tensor> CastTo(const Tensor& t, DType to) {
   return Tensor::FromValues<uint16_t>(t.name(), to, t.shape(), h);
 }
 
+// The dtype a --cast name asks for.
+StatusOr<DType> CastTarget(const std::string& name) {
+  if (name == "f16" || name == "bf16") return *DTypeFromName(name);
+  if (name == "fp8-e4m3") return DType::kF8E4M3;
+  if (name == "fp8-e5m2") return DType::kF8E5M2;
+  return InvalidArgumentError("--cast supports f16, bf16, fp8-e4m3 and fp8-e5m2 (not '" + name + "')");
+}
+
 // Error of a lossy step, summed over tensors.
 struct LossyError {
   uint64_t tensors = 0, values = 0;
@@ -214,10 +222,9 @@ Status RunCompress(const CompressArgs& args) {
   TP_RETURN_IF_ERROR(ValidateCodecOptions(options.codec_options));
   std::optional<DType> cast;
   if (!args.cast.empty()) {
-    if (args.cast != "f16" && args.cast != "bf16" && args.cast != "fp8-e4m3" && args.cast != "fp8-e5m2")
-      return InvalidArgumentError("--cast supports f16, bf16, fp8-e4m3 and fp8-e5m2");
+    TP_ASSIGN_OR_RETURN(DType to, CastTarget(args.cast));
     if (!args.quantize.empty()) return InvalidArgumentError("--cast and --quantize exclude each other");
-    cast = args.cast == "fp8-e4m3" ? DType::kF8E4M3 : args.cast == "fp8-e5m2" ? DType::kF8E5M2 : *DTypeFromName(args.cast);
+    cast = to;
   }
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.in));
   // Views of the untouched tensors, to measure what the lossy steps cost.
@@ -330,8 +337,7 @@ Status RunCompress(const CompressArgs& args) {
 // tensor plus the engine's window, where the version-2 path held the model
 // several times over (MiniLM --cast bf16: 67 s and 719 MB peak before).
 Status RunCastEngine(CompressArgs& c) {
-  if (c.cast != "f16" && c.cast != "bf16") return InvalidArgumentError("--cast supports f16 and bf16");
-  const DType to = *DTypeFromName(c.cast);
+  TP_ASSIGN_OR_RETURN(const DType to, CastTarget(c.cast));
   if (c.engine.rm)
     return InvalidArgumentError("--rm does not apply to a lossy --cast (the input is the only full-precision copy)");
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(c.in));
@@ -546,7 +552,7 @@ void AddCompressCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--chunk", c->chunk, "Version-2 container: values per independent chunk");
   app->add_option("--cast", c->cast,
                   "f16, bf16, fp8-e4m3 or fp8-e5m2: round f32 tensors to that type first (lossy, nearest even; FP8 "
-                  "saturates at its largest finite value; version-2 container)");
+                  "saturates at its largest finite value); decompress gives the cast model as safetensors");
   app->add_flag("--stats", c->stats, "Print per-plane sizes, entropies and codecs");
   app->add_flag("--json", c->json, "Print the report as JSON");
   app->add_option("--quantize", c->quantize, "int8: quantize float tensors first (lossy; parameters recorded)");

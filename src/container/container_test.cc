@@ -15,6 +15,7 @@
 #include "container/tpz3_format.h"
 #include "codec/float_fields.h"
 #include "tensorpress/container.h"
+#include "tensorpress/fp8.h"
 #include "tensorpress/model.h"
 #include "tensorpress/tpz.h"
 #include "testing/test_util.h"
@@ -407,6 +408,78 @@ TEST(Container, PlaneSplitMatchesTheReferenceFieldSplit) {
   }
 }
 
+// FP8's field split, checked against the OCP bit layout written out by hand:
+// S.EEEE.MMM (E4M3) and S.EEEEE.MM (E5M2), over all 256 codes.
+TEST(Container, Fp8FieldsFollowTheOcpBitLayoutAndComeBack) {
+  for (auto [d, e_bits] : {std::pair{DType::kF8E4M3, 4}, std::pair{DType::kF8E5M2, 5}}) {
+    ASSERT_EQ(tpz3::PlaneCount(tpz3::Layout::kFloatFields, d), 3);
+    const uint64_t n = 256;
+    std::vector<uint8_t> in(n);
+    for (uint64_t i = 0; i < n; ++i) in[i] = uint8_t(i * 37 + 11);  // every code once, shuffled
+    std::vector<std::vector<uint8_t>> planes(3);
+    uint8_t* ptrs[tpz3::kMaxPlanes];
+    for (int k = 0; k < 3; ++k) {
+      planes[size_t(k)].assign(tpz3::PlaneBytes(tpz3::Layout::kFloatFields, d, k, n), 0xee);
+      ptrs[k] = planes[size_t(k)].data();
+    }
+    ASSERT_EQ(planes[0].size(), n / 8);
+    tpz3::SplitPlanes(tpz3::Layout::kFloatFields, d, in, n, ptrs);
+    const int m_bits = 7 - e_bits;
+    for (uint64_t i = 0; i < n; ++i) {
+      EXPECT_EQ((planes[0][i / 8] >> (i % 8)) & 1, in[i] >> 7) << i;
+      EXPECT_EQ(planes[1][i], (in[i] >> m_bits) & ((1 << e_bits) - 1)) << i;
+      EXPECT_EQ(planes[2][i], in[i] & ((1 << m_bits) - 1)) << i;
+    }
+    std::vector<uint8_t> back(n);
+    ASSERT_TRUE(tpz3::MergePlanes(tpz3::Layout::kFloatFields, d, ptrs, n, back));
+    EXPECT_EQ(back, in);
+    planes[2][5] = uint8_t(1 << m_bits);  // a mantissa wider than the field
+    EXPECT_FALSE(tpz3::MergePlanes(tpz3::Layout::kFloatFields, d, ptrs, n, back));
+    planes[2][5] = 0;
+    planes[1][9] = uint8_t(1 << e_bits);  // an exponent wider than the field
+    EXPECT_FALSE(tpz3::MergePlanes(tpz3::Layout::kFloatFields, d, ptrs, n, back));
+  }
+}
+
+// FP8 tensors through the engine at both levels: the smaller of the byte
+// plane and the field split, back byte for byte; sparse FP8 keeps its
+// compacted bytes as one plane.
+TEST(Container, Fp8TensorsRestoreExactlyAtEveryLevel) {
+  std::vector<Tensor> tensors;
+  uint32_t seed = 777;
+  auto next = [&] { return (seed = seed * 1664525u + 1013904223u) >> 8; };
+  for (DType d : {DType::kF8E4M3, DType::kF8E5M2}) {
+    for (bool sparse : {false, true}) {
+      const size_t n = 200'003;
+      std::vector<float> x(n);
+      for (auto& v : x) {
+        // A bell of magnitudes over a few octaves, like cast weights.
+        const float u = float(next() % 65536) / 65536.0f - 0.5f, w = float(next() % 65536) / 65536.0f - 0.5f;
+        v = (sparse && next() % 4 != 0) ? 0.0f : 0.05f * (u + w) * (1.0f + float(next() % 4));
+      }
+      std::vector<uint8_t> codes(n);
+      CastToFp8(x, d == DType::kF8E4M3 ? Fp8Format::kE4M3 : Fp8Format::kE5M2, /*saturate=*/true, codes);
+      auto t = Tensor::FromBytes(std::string(DTypeName(d)) + (sparse ? "_sparse" : "_dense"), d, {int64_t(n)},
+                                 std::move(codes));
+      ASSERT_TRUE(t.ok()) << t.status().message();
+      tensors.push_back(std::move(*t));
+    }
+  }
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteSafetensors(dir.File("f8.safetensors"), tensors, {}, {}).ok());
+  const auto original = FileBytes(dir.File("f8.safetensors"));
+  for (EngineLevel level : {EngineLevel::kFast, EngineLevel::kDefault, EngineLevel::kMax}) {
+    EngineOptions o = DefaultEngineOptions();
+    o.level = level;
+    o.chunk_bytes = 1 << 16;
+    EngineStats stats;
+    auto tpz = Compress(dir.File("f8.safetensors"), o, &stats);
+    ASSERT_TRUE(tpz.ok()) << tpz.status().message();
+    EXPECT_LT(tpz->size(), original.size() * 3 / 4);
+    ExpectBothReadersRestore(*tpz, original);
+  }
+}
+
 TEST(Container, CliRoundTripsFilesPipesAndFolders) {
   testing::TempDir dir;
   const std::string src = testing::SharedModel("stories260k/stories260K.bin");
@@ -493,7 +566,7 @@ TEST(Container, GgufBlockTypesAreCodedByFieldAndRestoredExactly) {
   testing::TempDir dir;
   ASSERT_TRUE(WriteGguf(dir.File("m.gguf"), tensors, {}, {}).ok());
   const auto original = FileBytes(dir.File("m.gguf"));
-  for (EngineLevel level : {EngineLevel::kDefault, EngineLevel::kMax}) {
+  for (EngineLevel level : {EngineLevel::kFast, EngineLevel::kDefault, EngineLevel::kMax}) {
     EngineOptions o = DefaultEngineOptions();
     o.level = level;
     o.chunk_bytes = 1 << 16;

@@ -171,6 +171,7 @@ uint64_t CodedSize(const std::vector<Plane>& planes) {
 // The layouts a tensor chunk of `dtype` can take; the first is the default.
 std::vector<Layout> LayoutsFor(DType dtype, EngineLevel level) {
   const auto& t = Traits(dtype);
+  if (t.bits == 8 && PlaneCount(Layout::kFloatFields, dtype) > 0) return {Layout::kCodes, Layout::kFloatFields};
   if (PlaneCount(Layout::kFloatFields, dtype) > 0) {
     if (level == EngineLevel::kMax) return {Layout::kFloatFields, Layout::kBytePlanes};
     return {Layout::kFloatFields};

@@ -119,6 +119,41 @@ void Split16(const uint8_t* in, uint64_t n, uint8_t* const* p) {
   }
 }
 
+// FP8 (OCP E4M3: 4 exponent bits; E5M2: 5): the sign packed as above, then
+// one byte per value each for the exponent and the mantissa. A single byte
+// plane already holds their joint distribution, so this split only pays where
+// a field's own statistics beat it (the engine keeps the smaller of the two).
+template <int kExpBits>
+void Split8(const uint8_t* in, uint64_t n, uint8_t* const* p) {
+  PackSigns<uint8_t, 7>(in, n, p[0]);
+  constexpr int kMant = 7 - kExpBits;
+  for (uint64_t i = 0; i < n; ++i) {
+    p[1][i] = uint8_t((in[i] >> kMant) & ((1u << kExpBits) - 1));
+    p[2][i] = uint8_t(in[i] & ((1u << kMant) - 1));
+  }
+}
+
+template <int kExpBits>
+bool Merge8(const uint8_t* const* p, uint64_t n, uint8_t* out) {
+  constexpr int kMant = 7 - kExpBits;
+  constexpr uint8_t kExpMask = uint8_t((1u << kExpBits) - 1), kMantMask = uint8_t((1u << kMant) - 1);
+  uint8_t bad = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    bad |= uint8_t(p[1][i] & ~kExpMask) | uint8_t(p[2][i] & ~kMantMask);
+    out[i] = uint8_t(SignBit<uint8_t>(p[0], i, 7) | uint8_t((p[1][i] & kExpMask) << kMant) | (p[2][i] & kMantMask));
+  }
+  return bad == 0;
+}
+
+// The field formats of the engine's kFloatFields layout: float_fields.h's
+// (f32, f16, bf16; shared with the version-2 container) plus FP8, which only
+// version 3 splits.
+std::optional<tpz::FloatFormat> EngineFieldFormatOf(DType dtype) {
+  if (dtype == DType::kF8E4M3) return tpz::FloatFormat{1, 4, 3};
+  if (dtype == DType::kF8E5M2) return tpz::FloatFormat{1, 5, 2};
+  return tpz::FieldFormatOf(dtype);
+}
+
 template <int kExpBits>
 bool Merge16(const uint8_t* const* p, uint64_t n, uint8_t* out) {
   constexpr int kMant = 15 - kExpBits;
@@ -153,7 +188,7 @@ int PlaneCount(Layout layout, DType dtype) {
       return t.bits / 8;
     }
     case Layout::kFloatFields: {
-      auto f = tpz::FieldFormatOf(dtype);
+      auto f = EngineFieldFormatOf(dtype);
       return f ? f->PlaneCount() : 0;
     }
     case Layout::kBlockFields:
@@ -194,7 +229,7 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
     case Layout::kSparse:
       return plane == 0 ? "non-zero mask" : PlaneName(SparseInnerLayout(dtype), dtype, plane - 1);
     case Layout::kFloatFields: {
-      auto f = tpz::FieldFormatOf(dtype);
+      auto f = EngineFieldFormatOf(dtype);
       if (!f) return "?";
       if (plane == 0) return "sign";
       if (plane == 1) return "exponent";
@@ -213,7 +248,9 @@ bool SparseApplies(DType dtype) {
 }
 
 Layout SparseInnerLayout(DType dtype) {
-  if (PlaneCount(Layout::kFloatFields, dtype) > 0) return Layout::kFloatFields;
+  // float_fields.h's formats only: FP8's compacted bytes stay one plane (and
+  // files written before FP8 had fields keep decoding).
+  if (tpz::FieldFormatOf(dtype)) return Layout::kFloatFields;
   if (PlaneCount(Layout::kBytePlanes, dtype) > 0) return Layout::kBytePlanes;
   return Layout::kCodes;
 }
@@ -320,6 +357,8 @@ void SplitPlanes(Layout layout, DType dtype, std::span<const uint8_t> in, uint64
       case DType::kF32: return SplitF32(in.data(), n, planes);
       case DType::kBF16: return Split16<8>(in.data(), n, planes);
       case DType::kF16: return Split16<5>(in.data(), n, planes);
+      case DType::kF8E4M3: return Split8<4>(in.data(), n, planes);
+      case DType::kF8E5M2: return Split8<5>(in.data(), n, planes);
       default: break;
     }
     return;
@@ -353,6 +392,8 @@ bool MergePlanes(Layout layout, DType dtype, const uint8_t* const* planes, uint6
       case DType::kF32: return MergeF32(planes, n, out.data());
       case DType::kBF16: return Merge16<8>(planes, n, out.data());
       case DType::kF16: return Merge16<5>(planes, n, out.data());
+      case DType::kF8E4M3: return Merge8<4>(planes, n, out.data());
+      case DType::kF8E5M2: return Merge8<5>(planes, n, out.data());
       default: return false;
     }
   }
