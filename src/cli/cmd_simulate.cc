@@ -340,8 +340,16 @@ Status RunSimulate(const SimulateArgs& args) {
                weight_error.sqnr_db, act_error.sqnr_db);
   fmt::print("multiplier budget ({}; an 8bx8b MAC counts as four 4bx4b multipliers):\n",
              equal_budget ? "equal for all architectures" : "NOT equal: ratios below mix budgets");
-  for (const auto& a : archs)
+  for (const auto& a : archs) {
     fmt::print("  {}{}\n", BudgetLine(a), a.atalanta.enabled ? ", Atalanta codec at the DRAM interface" : "");
+    if (a.kind != sim::ArchKind::kPsma) continue;
+    TP_ASSIGN_OR_RETURN(sim::PsmaPoint p, sim::PsmaOperatingPoint(a, bits.first, bits.second));
+    fmt::print("    {} at {}x{}: mode {}x{}, {:g} MACs per cycle per 8x8 MAC, {:.4g} x the reference MAC's energy{}; "
+               "area {:g}\n",
+               sim::PsmaStyleName(a.psma.style), bits.first, bits.second, p.mode.hi_bits, p.mode.lo_bits, p.throughput,
+               p.energy, p.dvafs ? fmt::format(" ({} mode {} bits)", sim::DvafsSchemeName(a.dvafs.scheme), p.dvafs_bits) : "",
+               a.psma.area);
+  }
 
   size_t name_w = 5;
   for (const auto& l : wl.layers) name_w = std::max(name_w, l.name.size());
