@@ -17,6 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     layer.m = 37, layer.k = 300, layer.n = 19;
     layer.activations.int8_bytes = 37 * 300;
     (void)tp::sim::SimulateLayer(layer, *arch, *table);
+    // A psma config at narrow operands too (its mode choice, DVAFS, packed tiles).
+    layer.weight_bits = 4, layer.activation_bits = 2;
+    (void)tp::sim::SimulateLayer(layer, *arch, *table);
   }
   if (energy.ok()) {
     (void)energy->SramPer64b(48);
