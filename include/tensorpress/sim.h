@@ -307,7 +307,8 @@ StatusOr<ArchConfig> ParseArchConfig(std::string_view json, std::string_view sou
 StatusOr<ArchConfig> ReadArchConfig(const std::string& path);
 
 // The shipped architectures, in this order: sa-ws, sa-os, simd, sibia,
-// panacea, envision, eie, scnn, sta, psma-subword, psma-bitfusion, psma-loom.
+// panacea, envision, eie, scnn, sta, psma-subword, psma-bitfusion, psma-loom,
+// psma-bitblade.
 // The JSON text is identical to data/arch/<name>.json.
 std::vector<std::string> DefaultArchNames();
 StatusOr<std::string_view> DefaultArchJson(std::string_view name);

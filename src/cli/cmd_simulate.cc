@@ -400,7 +400,7 @@ void AddSimulateCommand(CLI::App& root, std::vector<Command>& commands) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   app->add_option("--arch", args->archs,
                   "Built-in architectures, comma-separated (sa-ws,sa-os,simd,sibia,panacea by default; the sparse "
-                  "designs envision,eie,scnn,sta; the precision-scalable psma-subword,psma-bitfusion,psma-loom; "
+                  "designs envision,eie,scnn,sta; the precision-scalable psma-subword,psma-bitfusion,psma-loom,psma-bitblade; "
                   "or all)");
   app->add_option("--precision", args->precision,
                   "Operand precision WxA (weights x activations, 1..8 bits each; default 8x8): the psma kinds run "

@@ -487,10 +487,50 @@ constexpr std::string_view kArch_psma_loom = R"json({
 }
 )json";
 
+constexpr std::string_view kArch_psma_bitblade = R"json({
+  "name": "psma-bitblade",
+  "description": "Precision-scalable MAC array, 2-D divide-and-conquer style with the shifts shared (BitBlade: 2b x 2b products of equal significance summed across a group of units before one shift-add, bit groups at L3 in Ibrahim et al.'s taxonomy) in sa-ws's weight-stationary 32x24 geometry: 768 MACs per cycle at 8x8, x2 at 8x4, x4 at 8x2 and 4x4, x16 at 2x2. Energy per MAC per mode and area from Ibrahim et al.'s benchmark (psma.provenance).",
+  "kind": "psma",
+  "dataflow": "ws",
+  "clock_mhz": 500,
+  "pe_arrays": 1,
+  "array_rows": 32,
+  "array_cols": 24,
+  "multipliers_per_pe": 1,
+  "multiplier_bits": 8,
+  "utilisation": 1.0,
+  "sram_kib": { "weights": 64, "activations": 64, "outputs": 64 },
+  "double_buffering": true,
+  "dram_bits_per_cycle": 256,
+  "zero_gating": false,
+  "psum_bytes": 4,
+  "atalanta": {
+    "enabled": false,
+    "encode_pj_per_byte": 1.0,
+    "decode_pj_per_byte": 1.0,
+    "bytes_per_cycle": 64,
+    "latency_cycles": 32
+  },
+  "psma": {
+    "style": "divide_conquer_2d",
+    "area": 1.177,
+    "reference": "8x8 mode of the most efficient design in the same files, SWU/BG_L2_L4_00_L3_11_L2_11_DVAFS_1 (665.6 fJ per MAC at 1 GHz incl. input registers and accumulators; also the smallest area, 109332 um^2); the benchmark has no fixed-precision MAC, so 1.0 is itself a precision-scalable array",
+    "provenance": "Ibrahim, Mei, Verhelst, arXiv 2108.04773 (IEEE TCAS-I 69(5), 2022): post-synthesis results, 28 nm, 1 GHz (clock 1.00 ns), github.com/KULeuven-MICAS/PSMA-benchmark commit 94913e3b, results/breakdown/1.00/FU/power.csv (column top, row BITBLADE per mode) and area.csv; energy per MAC = 2 x P_top x 1 ns x 1e3 / ops per cycle as in the repository's plotting_functions.py energy_extract; recomputed by scripts/psma-data",
+    "modes": [
+      { "bits": [8, 8], "throughput": 1, "energy": 1.428 },
+      { "bits": [8, 4], "throughput": 2, "energy": 0.7038 },
+      { "bits": [8, 2], "throughput": 4, "energy": 0.3458 },
+      { "bits": [4, 4], "throughput": 4, "energy": 0.355 },
+      { "bits": [2, 2], "throughput": 16, "energy": 0.08709 }
+    ]
+  }
+}
+)json";
+
 }  // namespace
 
 std::span<const NamedText> DefaultArchTexts() {
-  static constexpr std::array<NamedText, 12> kTexts = {{
+  static constexpr std::array<NamedText, 13> kTexts = {{
       {"sa-ws", kArch_sa_ws},
       {"sa-os", kArch_sa_os},
       {"simd", kArch_simd},
@@ -503,6 +543,7 @@ std::span<const NamedText> DefaultArchTexts() {
       {"psma-subword", kArch_psma_subword},
       {"psma-bitfusion", kArch_psma_bitfusion},
       {"psma-loom", kArch_psma_loom},
+      {"psma-bitblade", kArch_psma_bitblade},
   }};
   return kTexts;
 }

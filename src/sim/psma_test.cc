@@ -204,7 +204,7 @@ TEST(Psma, DvafsSchemesByHand) {
 
 TEST(Psma, ShippedConfigsMatchThePublishedData) {
   // Every shipped mode has its style's structural throughput.
-  for (const char* name : {"psma-subword", "psma-bitfusion", "psma-loom"}) {
+  for (const char* name : {"psma-subword", "psma-bitfusion", "psma-loom", "psma-bitblade"}) {
     auto a = DefaultArchConfig(name);
     ASSERT_TRUE(a.ok()) << a.status().message();
     EXPECT_EQ(a->Multipliers4bEquivalent(), 3072u) << name;
@@ -231,6 +231,7 @@ TEST(Psma, ShippedConfigsMatchThePublishedData) {
   EXPECT_NEAR(energy("psma-bitfusion", 2, 2), 267.01614 / 4096 / ref, 1e-5);
   EXPECT_NEAR(energy("psma-loom", 8, 4), 221.10821 / 512 / ref, 1e-4);
   EXPECT_NEAR(energy("psma-loom", 2, 2), 258.22127 / 4096 / ref, 1e-5);
+  EXPECT_NEAR(energy("psma-bitblade", 8, 8), 243.25045 / 256 / ref, 1e-3);
 }
 
 TEST(Psma, RejectsBadConfigsWithTheFieldName) {

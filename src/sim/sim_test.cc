@@ -411,7 +411,8 @@ TEST(SimArch, DefaultsShareOneMultiplierBudget) {
   // 3072 4b×4b multipliers each (Panacea's budget; 768 8b×8b MACs for the dense designs).
   std::vector<std::string> names = DefaultArchNames();
   EXPECT_EQ(names, (std::vector<std::string>{"sa-ws", "sa-os", "simd", "sibia", "panacea", "envision", "eie", "scnn",
-                                             "sta", "psma-subword", "psma-bitfusion", "psma-loom"}));
+                                             "sta", "psma-subword", "psma-bitfusion", "psma-loom",
+                                             "psma-bitblade"}));
   for (const std::string& name : names) {
     auto a = DefaultArchConfig(name);
     ASSERT_TRUE(a.ok()) << a.status().message();

@@ -174,7 +174,7 @@ TEST(SparseKinds, SimulateCliRunsEverySparseKindAtTheSameBudget) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
-  EXPECT_EQ(j["architectures"].size(), 12u);
+  EXPECT_EQ(j["architectures"].size(), 13u);
   EXPECT_TRUE(j["equal_multiplier_budget"].get<bool>());
   EXPECT_NEAR(j["layers"][1]["weight_sparsity"].get<double>(), 0.5, 1e-9);
   const auto& t = j["total"];
