@@ -52,7 +52,9 @@ void ExpectIm2colMatchesDirect(const GemmOp& op, const Tensor& weight, const Ten
   ASSERT_TRUE(w.ok()) << w.status().message();
   auto pos = ConvPositions(op, input.shape());
   ASSERT_TRUE(pos.ok()) << pos.status().message();
-  const auto [batch, h, wd, oh, ow] = *pos;
+  // Plain copies: clang 14 cannot capture structured bindings in lambdas.
+  const auto [batch, h_, wd_, oh, ow] = *pos;
+  const int64_t h = h_, wd = wd_;
   const ConvGeometry& g = op.geometry;
   const int64_t kh = g.kernel[0], kw = g.kernel[1], groups = g.groups, cin = op.in_channels;
   const int64_t cg = cin / groups, ng = op.n / groups, rows = batch * oh * ow;
