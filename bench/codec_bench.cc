@@ -356,8 +356,44 @@ void BM_RansEncodeKernelsInterleaved(benchmark::State& state) {
   }
 }
 
+// atalanta-rans decoding (the whole DecodeCodes call, one 1 Mi-value chunk
+// as the container codes them) with each group kernel of dec_rans_simd.h
+// forced, in interleaved rounds: counters "<kernel>_MB/s" (medians) and
+// "<kernel>_vs_scalar" (the figures behind the kernel choice there).
+void BM_AtalantaRansKernelsInterleaved(benchmark::State& state) {
+  const Data& d = Weights();
+  tp::CodecOptions o = d.options;
+  o.chunk_values = 1u << 20;
+  auto e = tp::EncodeCodes(tp::Codec::kAtalantaRans, d.codes.codes, o);
+  const auto kernels = tp::codec::SupportedRansKernels();
+  std::vector<std::vector<double>> mb_s(kernels.size());
+  std::vector<uint8_t> out(d.codes.codes.size());
+  size_t round = 0;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      const size_t i = (k + round) % kernels.size();
+      tp::codec::SetRansKernelForTesting(kernels[i]);
+      const double start = CpuSeconds();
+      int runs = 0;
+      do {
+        if (!tp::DecodeCodes(e->bytes, out).ok() || out != d.codes.codes) state.SkipWithError("decode failed");
+        ++runs;
+      } while (CpuSeconds() - start < 0.02);
+      mb_s[i].push_back(double(out.size()) * runs / (CpuSeconds() - start) / 1e6);
+    }
+    ++round;
+  }
+  tp::codec::SetRansKernelForTesting(tp::codec::RansKernel::kBest);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const std::string name = tp::codec::RansKernelName(kernels[i]);
+    state.counters[name + "_MB/s"] = Median(mb_s[i]);
+    state.counters[name + "_vs_scalar"] = Median(mb_s[i]) / Median(mb_s[0]);
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_AtalantaRansKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansEncodeKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansByteKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Interleaved, decode_int8, true, false)->Iterations(9)->Unit(benchmark::kMillisecond);

@@ -30,11 +30,46 @@
 namespace tp::codec {
 
 namespace {
-std::atomic<bool> simd_enabled{true};
+std::atomic<uint8_t> active_kernel{static_cast<uint8_t>(RansKernel::kBest)};
 }  // namespace
 
-bool RansSimdEnabled() { return simd_enabled.load(std::memory_order_relaxed); }
-void SetRansSimdEnabledForTesting(bool enabled) { simd_enabled.store(enabled, std::memory_order_relaxed); }
+std::vector<RansKernel> SupportedRansKernels() {
+  std::vector<RansKernel> k = {RansKernel::kScalar};
+  if (HaveRansAvx2()) k.push_back(RansKernel::kAvx2);
+  if (HaveRansAvx512()) k.push_back(RansKernel::kAvx512);
+  return k;
+}
+
+const char* RansKernelName(RansKernel k) {
+  switch (k) {
+    case RansKernel::kScalar: return "scalar";
+    case RansKernel::kAvx2: return "avx2";
+    case RansKernel::kAvx512: return "avx512";
+    case RansKernel::kBest: return "best";
+  }
+  return "unknown";
+}
+
+RansKernel ActiveRansKernel() {
+  const auto k = static_cast<RansKernel>(active_kernel.load(std::memory_order_relaxed));
+  if (k != RansKernel::kBest) return k;
+  static const RansKernel best = SupportedRansKernels().back();
+  return best;
+}
+void SetRansKernelForTesting(RansKernel k) { active_kernel.store(static_cast<uint8_t>(k), std::memory_order_relaxed); }
+bool RansSimdEnabled() { return ActiveRansKernel() != RansKernel::kScalar; }
+void SetRansSimdEnabledForTesting(bool enabled) {
+  SetRansKernelForTesting(enabled ? RansKernel::kBest : RansKernel::kScalar);
+}
+
+size_t DecodeRansGroups(const RansPackedTable& table, uint32_t* states, const uint8_t*& p, const uint8_t* end,
+                        uint8_t* out, size_t n, bool* bad) {
+  switch (ActiveRansKernel()) {
+    case RansKernel::kAvx512: return DecodeRansGroupsAvx512(table, states, p, end, out, n, bad);
+    case RansKernel::kAvx2: return DecodeRansGroupsAvx2(table, states, p, end, out, n, bad);
+    default: return 0;
+  }
+}
 
 bool BuildRansPackedTable(const entropy::RansDecodeTable& table, RansPackedTable* packed) {
   const int P = table.precision_bits;
@@ -165,7 +200,89 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
   return i;
 }
 
+// The AVX-512VL step on the same 8-lane vectors: the 16 symbols' ranges come
+// from one two-table permute (vpermt2d) instead of two permutes and a blend,
+// the refill is vpexpandd under the need mask (no permutation table, no
+// movemask), range checks accumulate in a mask register, and vpmovdb narrows
+// the values (a corrupt value above 255, already flagged, wraps).
+#define TP_RANS_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,popcnt")))
+struct Lanes512 {
+  __m256i mask, low_byte, info_lo, info_hi;
+  __m128i precision;
+};
+
+TP_RANS_AVX512_TARGET __attribute__((always_inline)) inline __m128i DecodeVector512(const Lanes512& k,
+                                                                                    const uint32_t* slots,
+                                                                                    __m256i& x, const uint8_t*& p,
+                                                                                    __mmask8& bad) {
+  const __m256i idx = _mm256_and_si256(x, k.mask);
+  alignas(32) uint32_t slot_of[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(slot_of), idx);
+  const __m256i e = _mm256_setr_epi32(int(slots[slot_of[0]]), int(slots[slot_of[1]]), int(slots[slot_of[2]]),
+                                      int(slots[slot_of[3]]), int(slots[slot_of[4]]), int(slots[slot_of[5]]),
+                                      int(slots[slot_of[6]]), int(slots[slot_of[7]]));
+  const __m256i freq = _mm256_add_epi32(_mm256_and_si256(e, k.mask), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_and_si256(_mm256_srl_epi32(e, k.precision), k.mask);
+  const __m256i info = _mm256_permutex2var_epi32(k.info_lo, _mm256_srli_epi32(e, 28), k.info_hi);
+  const __m256i x1 = _mm256_add_epi32(_mm256_mullo_epi32(freq, _mm256_srl_epi32(x, k.precision)), bias);
+  // x1 & offset mask & 0xff in one vpternlogd (the width sits above the mask).
+  const __m256i offset = _mm256_ternarylogic_epi32(x1, _mm256_srli_epi32(info, 16), k.low_byte, 0x80);
+  x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(info, 24));
+
+  const __mmask8 need = _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(0x10000));
+  const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  x = _mm256_mask_or_epi32(x, need, _mm256_slli_epi32(x, 16), _mm256_maskz_expand_epi32(need, words));
+  p += 2 * _mm_popcnt_u32(need);
+
+  const __m256i value = _mm256_add_epi32(_mm256_and_si256(info, k.low_byte), offset);
+  const __m256i last = _mm256_and_si256(_mm256_srli_epi32(info, 8), k.low_byte);
+  bad = static_cast<__mmask8>(bad | _mm256_cmpgt_epu32_mask(value, last));
+  return _mm256_cvtepi32_epi8(value);
+}
+
+TP_RANS_AVX512_TARGET size_t DecodeGroups512(const RansPackedTable& table, uint32_t* states, const uint8_t*& p_io,
+                                             const uint8_t* end, uint8_t* out, size_t n, bool* bad_out) {
+  Lanes512 k;
+  k.mask = _mm256_set1_epi32((1 << table.precision_bits) - 1);
+  k.low_byte = _mm256_set1_epi32(0xff);
+  k.precision = _mm_cvtsi32_si128(table.precision_bits);
+  k.info_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info));
+  k.info_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info + 8));
+  const uint32_t* slots = table.slots.data();
+  static_assert(entropy::kRansLanes == 32, "four 8-lane vectors per group");
+  __m256i x[4];
+  for (int v = 0; v < 4; ++v) x[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 8 * v));
+  __mmask8 bad = 0;
+  const uint8_t* p = p_io;
+  size_t i = 0;
+  while (i + entropy::kRansLanes <= n && end - p >= 2 * entropy::kRansLanes) {
+    const __m128i v0 = DecodeVector512(k, slots, x[0], p, bad);
+    const __m128i v1 = DecodeVector512(k, slots, x[1], p, bad);
+    const __m128i v2 = DecodeVector512(k, slots, x[2], p, bad);
+    const __m128i v3 = DecodeVector512(k, slots, x[3], p, bad);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_unpacklo_epi64(v0, v1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), _mm_unpacklo_epi64(v2, v3));
+    i += entropy::kRansLanes;
+  }
+  for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 8 * v), x[v]);
+  p_io = p;
+  *bad_out |= bad != 0;
+  return i;
+}
+
 }  // namespace
+
+bool HaveRansAvx512() {
+  static const bool have = HaveRansAvx2() && __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return have;
+}
+
+size_t DecodeRansGroupsAvx512(const RansPackedTable& table, uint32_t* states, const uint8_t*& p,
+                              const uint8_t* end, uint8_t* out, size_t n, bool* bad) {
+  if (!HaveRansAvx512()) return 0;
+  return DecodeGroups512(table, states, p, end, out, n, bad);
+}
 
 bool HaveRansAvx2() {
   static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
@@ -181,8 +298,13 @@ size_t DecodeRansGroupsAvx2(const RansPackedTable& table, uint32_t* states, cons
 #else
 
 bool HaveRansAvx2() { return false; }
+bool HaveRansAvx512() { return false; }
 size_t DecodeRansGroupsAvx2(const RansPackedTable&, uint32_t*, const uint8_t*&, const uint8_t*, uint8_t*, size_t,
                             bool*) {
+  return 0;
+}
+size_t DecodeRansGroupsAvx512(const RansPackedTable&, uint32_t*, const uint8_t*&, const uint8_t*, uint8_t*,
+                              size_t, bool*) {
   return 0;
 }
 

@@ -1,6 +1,7 @@
-// Internal: AVX2 decoder of atalanta-rans chunks, bit-exact with the scalar
-// loop in dec_codec.cc (DecodeAtalantaRansChunk), which also finishes what
-// this one leaves and is the reference in dec_rans_simd_test.cc.
+// Internal: SIMD decoders of atalanta-rans chunks (AVX2, and AVX-512VL on the
+// same 8-lane vectors), bit-exact with the scalar loop in dec_codec.cc
+// (DecodeAtalantaRansChunk), which also finishes what they leave and is the
+// reference in dec_rans_simd_test.cc.
 #pragma once
 
 #include <cstddef>
@@ -11,10 +12,23 @@
 
 namespace tp::codec {
 
-// Whether this CPU runs DecodeRansGroupsAvx2 (checked once).
+// Whether this CPU runs DecodeRansGroupsAvx2 / DecodeRansGroupsAvx512
+// (checked once).
 bool HaveRansAvx2();
+bool HaveRansAvx512();
 
-// On by default; tests turn it off to get the scalar reference decoder.
+// The group loops, chosen at run time: kBest is the fastest this CPU has
+// (kAvx512 where AVX-512VL/BW is there, measured faster in dec_rans_simd.cc);
+// tests force each supported one and compare it with kScalar bit for bit.
+enum class RansKernel : uint8_t { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kBest = 255 };
+// The kernels this CPU runs (kScalar always), best last.
+std::vector<RansKernel> SupportedRansKernels();
+const char* RansKernelName(RansKernel k);
+// The kernel DecodeRansGroups uses (kBest by default); a kernel the CPU lacks
+// falls back to the scalar loop.
+RansKernel ActiveRansKernel();
+void SetRansKernelForTesting(RansKernel k);
+// Shorthands: false = kScalar, true = kBest.
 bool RansSimdEnabled();
 void SetRansSimdEnabledForTesting(bool enabled);
 
@@ -39,5 +53,10 @@ bool BuildRansPackedTable(const entropy::RansDecodeTable& table, RansPackedTable
 // of kRansLanes).
 size_t DecodeRansGroupsAvx2(const RansPackedTable& table, uint32_t* states, const uint8_t*& p,
                             const uint8_t* end, uint8_t* out, size_t n, bool* bad);
+size_t DecodeRansGroupsAvx512(const RansPackedTable& table, uint32_t* states, const uint8_t*& p,
+                              const uint8_t* end, uint8_t* out, size_t n, bool* bad);
+// The active kernel's loop (0 values for kScalar).
+size_t DecodeRansGroups(const RansPackedTable& table, uint32_t* states, const uint8_t*& p, const uint8_t* end,
+                        uint8_t* out, size_t n, bool* bad);
 
 }  // namespace tp::codec
