@@ -79,11 +79,14 @@ bool BuildRansPackedTable(const entropy::RansDecodeTable& table, RansPackedTable
   for (size_t i = 0; i < table.slots.size(); ++i) {
     const entropy::RansSlot& e = table.slots[i];
     if (e.symbol >= 16 || e.raw_bits > 8) return false;
-    packed->slots[i] = (uint32_t(e.freq) - 1) | uint32_t(e.bias) << P | uint32_t(e.symbol) << 28;
+    packed->slots[i] = uint32_t(e.symbol) | uint32_t(e.bias) << 4 | (uint32_t(e.freq) - 1) << (32 - P);
     const uint32_t start = e.user[0], last = uint32_t(e.user[0]) + e.user[1];
     if (last > 255) return false;
-    packed->info[e.symbol] =
-        start | last << 8 | ((uint32_t(1) << e.raw_bits) - 1) << 16 | uint32_t(e.raw_bits) << 24;
+    const uint32_t mask = (uint32_t(1) << e.raw_bits) - 1;
+    packed->info[e.symbol] = start | last << 8 | mask << 16 | uint32_t(e.raw_bits) << 24;
+    packed->offset_info[e.symbol] = mask | uint32_t(e.raw_bits) << 24;
+    packed->start[e.symbol] = start;
+    packed->last[e.symbol] = last;
   }
   return true;
 }
@@ -108,8 +111,8 @@ constexpr std::array<uint64_t, 256> MakeExpandTable() {
 constexpr std::array<uint64_t, 256> kExpand = MakeExpandTable();
 
 struct Lanes {
-  __m256i mask, low_byte, info_lo, info_hi, seven;
-  __m128i precision;
+  __m256i mask, low_byte, info_lo, info_hi;
+  __m128i precision, freq_shift;
 };
 
 // One vector of 8 lanes: returns the 8 values (as 32-bit lanes) and advances x.
@@ -128,12 +131,14 @@ __attribute__((target("avx2,popcnt"), always_inline)) inline __m256i DecodeVecto
                                       int(slots[slot_of[3]]), int(slots[slot_of[4]]), int(slots[slot_of[5]]),
                                       int(slots[slot_of[6]]), int(slots[slot_of[7]]));
 #endif
-  const __m256i freq = _mm256_add_epi32(_mm256_and_si256(e, k.mask), _mm256_set1_epi32(1));
-  const __m256i bias = _mm256_and_si256(_mm256_srl_epi32(e, k.precision), k.mask);
-  const __m256i symbol = _mm256_srli_epi32(e, 28);
-  const __m256i info = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(k.info_lo, symbol),
-                                          _mm256_permutevar8x32_epi32(k.info_hi, symbol),
-                                          _mm256_cmpgt_epi32(symbol, k.seven));
+  const __m256i freq = _mm256_add_epi32(_mm256_srl_epi32(e, k.freq_shift), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_and_si256(_mm256_srli_epi32(e, 4), k.mask);
+  // vpermd reads the symbol's low 3 bits; its bit 3, shifted to the top,
+  // picks the table.
+  const __m256 high = _mm256_castsi256_ps(_mm256_slli_epi32(e, 28));
+  const __m256i info = _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(k.info_lo, e)),
+                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(k.info_hi, e)), high));
   const __m256i x1 = _mm256_add_epi32(_mm256_mullo_epi32(freq, _mm256_srl_epi32(x, k.precision)), bias);
   const __m256i offset = _mm256_and_si256(x1, _mm256_and_si256(_mm256_srli_epi32(info, 16), k.low_byte));
   x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(info, 24));
@@ -162,7 +167,7 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
   k.precision = _mm_cvtsi32_si128(table.precision_bits);
   k.info_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info));
   k.info_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info + 8));
-  k.seven = _mm256_set1_epi32(7);
+  k.freq_shift = _mm_cvtsi32_si128(32 - table.precision_bits);
   const uint32_t* slots = table.slots.data();
 
   constexpr int kVectors = entropy::kRansLanes / 8;
@@ -207,8 +212,8 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
 // the values (a corrupt value above 255, already flagged, wraps).
 #define TP_RANS_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,popcnt")))
 struct Lanes512 {
-  __m256i mask, low_byte, info_lo, info_hi;
-  __m128i precision;
+  __m256i mask, offset_lo, offset_hi, start_lo, start_hi, last_lo, last_hi;
+  __m128i precision, freq_shift;
 };
 
 TP_RANS_AVX512_TARGET __attribute__((always_inline)) inline __m128i DecodeVector512(const Lanes512& k,
@@ -221,22 +226,22 @@ TP_RANS_AVX512_TARGET __attribute__((always_inline)) inline __m128i DecodeVector
   const __m256i e = _mm256_setr_epi32(int(slots[slot_of[0]]), int(slots[slot_of[1]]), int(slots[slot_of[2]]),
                                       int(slots[slot_of[3]]), int(slots[slot_of[4]]), int(slots[slot_of[5]]),
                                       int(slots[slot_of[6]]), int(slots[slot_of[7]]));
-  const __m256i freq = _mm256_add_epi32(_mm256_and_si256(e, k.mask), _mm256_set1_epi32(1));
-  const __m256i bias = _mm256_and_si256(_mm256_srl_epi32(e, k.precision), k.mask);
-  const __m256i info = _mm256_permutex2var_epi32(k.info_lo, _mm256_srli_epi32(e, 28), k.info_hi);
+  const __m256i freq = _mm256_add_epi32(_mm256_srl_epi32(e, k.freq_shift), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_and_si256(_mm256_srli_epi32(e, 4), k.mask);
+  // vpermt2d reads the symbol from the entry's low 4 bits as it is.
+  const __m256i offset_info = _mm256_permutex2var_epi32(k.offset_lo, e, k.offset_hi);
   const __m256i x1 = _mm256_add_epi32(_mm256_mullo_epi32(freq, _mm256_srl_epi32(x, k.precision)), bias);
   // x1 & offset mask & 0xff in one vpternlogd (the width sits above the mask).
-  const __m256i offset = _mm256_ternarylogic_epi32(x1, _mm256_srli_epi32(info, 16), k.low_byte, 0x80);
-  x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(info, 24));
+  const __m256i offset = _mm256_ternarylogic_epi32(x1, offset_info, _mm256_set1_epi32(0xff), 0x80);
+  x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(offset_info, 24));
 
   const __mmask8 need = _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(0x10000));
   const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   x = _mm256_mask_or_epi32(x, need, _mm256_slli_epi32(x, 16), _mm256_maskz_expand_epi32(need, words));
   p += 2 * _mm_popcnt_u32(need);
 
-  const __m256i value = _mm256_add_epi32(_mm256_and_si256(info, k.low_byte), offset);
-  const __m256i last = _mm256_and_si256(_mm256_srli_epi32(info, 8), k.low_byte);
-  bad = static_cast<__mmask8>(bad | _mm256_cmpgt_epu32_mask(value, last));
+  const __m256i value = _mm256_add_epi32(_mm256_permutex2var_epi32(k.start_lo, e, k.start_hi), offset);
+  bad = static_cast<__mmask8>(bad | _mm256_cmpgt_epu32_mask(value, _mm256_permutex2var_epi32(k.last_lo, e, k.last_hi)));
   return _mm256_cvtepi32_epi8(value);
 }
 
@@ -244,10 +249,14 @@ TP_RANS_AVX512_TARGET size_t DecodeGroups512(const RansPackedTable& table, uint3
                                              const uint8_t* end, uint8_t* out, size_t n, bool* bad_out) {
   Lanes512 k;
   k.mask = _mm256_set1_epi32((1 << table.precision_bits) - 1);
-  k.low_byte = _mm256_set1_epi32(0xff);
   k.precision = _mm_cvtsi32_si128(table.precision_bits);
-  k.info_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info));
-  k.info_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info + 8));
+  k.freq_shift = _mm_cvtsi32_si128(32 - table.precision_bits);
+  k.offset_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.offset_info));
+  k.offset_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.offset_info + 8));
+  k.start_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.start));
+  k.start_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.start + 8));
+  k.last_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.last));
+  k.last_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.last + 8));
   const uint32_t* slots = table.slots.data();
   static_assert(entropy::kRansLanes == 32, "four 8-lane vectors per group");
   __m256i x[4];

@@ -32,8 +32,9 @@ void SetRansKernelForTesting(RansKernel k);
 bool RansSimdEnabled();
 void SetRansSimdEnabledForTesting(bool enabled);
 
-// The AVX2 loop's table: one 32-bit entry per slot, (freq - 1) | bias << P |
-// symbol << 28, so one load serves a step; each symbol's range (start, last
+// The SIMD loops' table: one 32-bit entry per slot, symbol | bias << 4 |
+// (freq - 1) << (32 - P), so one load serves a step and the symbol sits where
+// a permute reads its index (no shift); each symbol's range (start, last
 // code, offset mask, offset width) comes from 16 entries held in two vectors.
 // Holds for P <= 14 and at most 16 symbols (atalanta-rans's defaults: P = 10,
 // K = 16).
@@ -41,6 +42,10 @@ struct RansPackedTable {
   int precision_bits = 0;
   std::vector<uint32_t> slots;
   uint32_t info[16] = {};  // start | last << 8 | (2^width - 1) << 16 | width << 24
+  // The same fields apart, for the AVX-512 loop's one-permute lookups.
+  uint32_t offset_info[16] = {};  // (2^width - 1) | width << 24
+  uint32_t start[16] = {};
+  uint32_t last[16] = {};
 };
 // False when `table` does not fit (the scalar loop then does everything).
 // The slots' user bytes must be (range start, range size - 1).
