@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "codec/atalanta_table.h"
 #include "codec/codec_format.h"
@@ -12,6 +13,19 @@ namespace tp::codec {
 namespace {
 
 double CLog2C(uint64_t c) { return c ? double(c) * std::log2(double(c)) : 0.0; }
+
+// CLog2C's values for c < 2^14 (128 KiB, built once): ranges of small
+// tensors, where the profiler's table is most of the encoding time, never
+// leave it.
+constexpr uint64_t kSmallCounts = uint64_t(1) << 14;
+double CLog2CFast(uint64_t c) {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(kSmallCounts);
+    for (uint64_t v = 0; v < kSmallCounts; ++v) t[v] = CLog2C(v);
+    return t;
+  }();
+  return c < kSmallCounts ? table[c] : CLog2C(c);
+}
 
 bool Serialized(const TableCost& t) { return t.precision_bits > 0; }
 
@@ -74,19 +88,50 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   std::vector<double> cost(size_t(a) * size_t(span) + kProfilerPad, inf),
       freq_bits(size_t(a) * size_t(span) + kProfilerPad, 0.0);
   auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
-  for (int i = 0; i < a; ++i)
+  // Every term below is the value PartitionCost uses, computed once per
+  // distinct argument rather than per cell (the cells' logarithms and
+  // divisions were most of a call's time on small tensors): the offset width
+  // and the size's gamma bits depend on the width j - i alone; the
+  // frequency's gamma bits, 2 bit_width(f) - 1, on how many of the P
+  // thresholds 2^b the estimate f = EstimatedFrequency(c) reaches, and f is
+  // monotone in c, so each threshold is the least count that reaches it
+  // (found by bisection on EstimatedFrequency itself); and c log2 c comes
+  // from a table for small c (CLog2CSmall, the same function's values).
+  std::vector<double> width_bits(size_t(span) + 1, 0.0), size_bits(size_t(span) + 1, 0.0);
+  for (int w = 1; w <= span; ++w) {
+    width_bits[w] = OffsetBits(static_cast<uint32_t>(w));
+    size_bits[w] = GammaBits(static_cast<uint32_t>(w));
+  }
+  uint64_t reach[32];  // reach[b - 1]: the least count whose estimate is >= 2^b (n + 1: none)
+  const int thresholds = serialized ? table.precision_bits : 0;
+  for (int b = 1; b <= thresholds; ++b) {
+    uint64_t lo = 1, hi = n + 1;
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      if (EstimatedFrequency(mid, n, table.precision_bits) >= (uint32_t(1) << b)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    reach[b - 1] = lo;
+  }
+  for (int i = 0; i < a; ++i) {
+    int reached = 0;  // thresholds reached by the count so far; counts grow along the row
     for (int j = i + 1; j <= std::min(a, i + span); ++j) {
       const uint64_t c = prefix[j] - prefix[i];
       if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
-      double x = -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i));
+      double x = -CLog2CFast(c) + double(c) * width_bits[j - i];
       if (!serialized) {
         x += table.bits_per_range;
       } else {
-        x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
-        freq_bits[at(i, j)] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
+        x += j == a ? 0 : size_bits[j - i];
+        while (reached < thresholds && c >= reach[reached]) ++reached;
+        freq_bits[at(i, j)] = 2 * (reached + 1) - 1;
       }
       cost[at(i, j)] = x;
     }
+  }
   // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
   // implied range is among them (always, for the flat cost). from encodes
   // the previous boundary and state as 2*i + s.
