@@ -124,7 +124,14 @@ Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t>
   // Each stream in its own region of scratch memory (12 bits per symbol at
   // most, plus the last word's padding), then compacted into `out`.
   const size_t region = (end[0] - begin[0]) * kHuffmanMaxBits / 8 + 8;
-  std::unique_ptr<uint8_t[]> scratch(new uint8_t[kHuffmanStreams * region]);
+  // Kept per thread: fresh pages for every chunk cost more in page faults
+  // than the encoding loop itself on small planes.
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (scratch_size < kHuffmanStreams * region) {
+    scratch_size = kHuffmanStreams * region;
+    scratch.reset(new uint8_t[scratch_size]);
+  }
   WordWriter w[kHuffmanStreams];
   for (int s = 0; s < kHuffmanStreams; ++s) w[s].p = scratch.get() + s * region;
   const uint8_t* in = symbols.data();
