@@ -132,27 +132,22 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
       cost[at(i, j)] = x;
     }
   }
-  // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
-  // implied range is among them (always, for the flat cost). from encodes
-  // the previous boundary and state as 2*i + s.
+  // best[s][k][j]: the least cost of k ranges covering [0, j); s = 1 once
+  // the implied range is among them (always, for the flat cost).
   auto idx = [&](int k, int j) { return size_t(k) * stride + j; };
   const size_t cells = (kmax + 1) * stride + kProfilerPad;
   std::vector<double> best[2] = {std::vector<double>(cells, inf), std::vector<double>(cells, inf)};
-  std::vector<int64_t> from[2] = {std::vector<int64_t>(cells, -1), std::vector<int64_t>(cells, -1)};
   best[serialized ? 0 : 1][idx(0, 0)] = 0;
   // k ranges of at most `span` codes end at most at k * span: the DP visits
   // only those ends (for atalanta-rans's 16-code cap, about half of A * K).
   // Each (k, j) is the minimum over its candidates i. The loops run over i
   // outside and over the cells j inside (profiler_simd.h: a vector of cells
-  // at a time); candidates still reach each cell in ascending i and the
-  // updates are strict, so ties go to the first candidate i as in a scan per
-  // cell, and inf propagates, so impossible candidates never win. Measured on
-  // Zen 4 (a 256-code int8 histogram, K = 16, serialized cost), per call:
+  // at a time), keeping minima only; the path is recovered below. Measured
+  // on Zen 4 (a 256-code int8 histogram, K = 16, serialized cost), per call:
   // 87 -> 78 us at a 16-code cap (P = 12), 425 -> 276 us at a 64-code cap
-  // (P = 10); what remains is mostly the cost table above (a log2 and a
-  // rounding division per cell).
-  const ProfilerRows rows{a, span, kmax, stride, cost.data(), freq_bits.data(), best[0].data(), best[1].data(),
-                          from[0].data(), from[1].data()};
+  // (P = 10) with argmin arrays kept beside the minima and the cost table
+  // computed per cell; see BM_OptimalPartition for today's figures.
+  const ProfilerRows rows{a, span, kmax, stride, cost.data(), freq_bits.data(), best[0].data(), best[1].data()};
   if (ProfilerSimdEnabled()) {
     RelaxRows(rows);
   } else {
@@ -168,8 +163,31 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   }
   p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
   p.starts.resize(k_best);
+  // Back from (k_best, a, s = 1): the candidate that gave each cell is the
+  // first, in the order the rows offered them (i ascending; for s = 1 the
+  // implied-here candidate before the implied-before one), whose sum equals
+  // the cell, as the same additions in the same order give the same double.
+  // That is the one strict-less updates in that order would have kept.
   for (int k = k_best, j = a, s = 1; k > 0; --k) {
-    const int prev = static_cast<int>(from[s][idx(k, j)]);
+    const double target = best[s][idx(k, j)];
+    const double* b0 = best[0].data() + idx(k - 1, 0);
+    const double* b1 = best[1].data() + idx(k - 1, 0);
+    int prev = -1;
+    for (int i = std::max(k - 1, j - span); i < j && prev < 0; ++i) {
+      const double c = cost[at(i, j)], f = freq_bits[at(i, j)];
+      if (s == 0) {
+        if (b0[i] + c + f == target) prev = 2 * i;
+      } else if (b0[i] + c == target) {
+        prev = 2 * i;
+      } else if (b1[i] + c + f == target) {
+        prev = 2 * i + 1;
+      }
+    }
+    if (prev < 0) {  // cannot happen (the cell is one of its candidates' sums); never a wrong table
+      p.starts.clear();
+      p.cost_bits = inf;
+      return p;
+    }
     if (s == 1 && (prev & 1) == 0) p.implied = k - 1;
     j = prev >> 1;
     s = prev & 1;
