@@ -28,10 +28,13 @@
 
 namespace {
 
-// ../shared beside the source tree (or $TP_SHARED_DIR).
+// ../shared beside the source tree (or $TP_SHARED_DIR). From TP_SOURCE_DIR
+// (set by CMake), not __FILE__: under Ninja __FILE__ is relative to the
+// build folder, so a run from anywhere else silently fell back to the
+// stand-in below.
 std::string SharedDir() {
   if (const char* env = std::getenv("TP_SHARED_DIR")) return env;
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / ".." / "shared").string();
+  return (std::filesystem::path(TP_SOURCE_DIR) / ".." / "shared").string();
 }
 
 struct Data {
@@ -408,8 +411,29 @@ void BM_OptimalPartition(benchmark::State& state) {
   tp::codec::SetProfilerSimdForTesting(true);
 }
 
+// Histogram256 alone (every encoder's first pass) on the int8 codes (arg
+// 0), the bf16 exponent plane of the same tensor (1: few values, one
+// dominant), and one repeated byte (2).
+void BM_Histogram256(benchmark::State& state) {
+  std::vector<uint8_t> bytes;
+  if (state.range(0) == 0) bytes = Weights().codes.codes;
+  if (state.range(0) == 1) bytes = Bf16Planes()[0];
+  if (state.range(0) == 2) bytes.assign(Weights().codes.codes.size(), 7);
+  if (bytes.empty()) {
+    state.SkipWithError("shared model not found");
+    return;
+  }
+  uint64_t h[256];
+  for (auto _ : state) {
+    tp::Histogram256(bytes, std::span<uint64_t, 256>(h, 256));
+    benchmark::DoNotOptimize(h);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes.size()));
+}
+
 }  // namespace
 
+BENCHMARK(BM_Histogram256)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_OptimalPartition)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_AtalantaRansKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansEncodeKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
