@@ -221,11 +221,16 @@ TP_RANS_AVX512_TARGET __attribute__((always_inline)) inline __m128i DecodeVector
                                                                                     __m256i& x, const uint8_t*& p,
                                                                                     __mmask8& bad) {
   const __m256i idx = _mm256_and_si256(x, k.mask);
-  alignas(32) uint32_t slot_of[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(slot_of), idx);
-  const __m256i e = _mm256_setr_epi32(int(slots[slot_of[0]]), int(slots[slot_of[1]]), int(slots[slot_of[2]]),
-                                      int(slots[slot_of[3]]), int(slots[slot_of[4]]), int(slots[slot_of[5]]),
-                                      int(slots[slot_of[6]]), int(slots[slot_of[7]]));
+  // The eight indices as four 64-bit moves to general registers (then
+  // split there) rather than eight 32-bit extracts.
+  const __m128i idx_lo = _mm256_castsi256_si128(idx), idx_hi = _mm256_extracti128_si256(idx, 1);
+  const uint64_t i01 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_lo));
+  const uint64_t i23 = static_cast<uint64_t>(_mm_extract_epi64(idx_lo, 1));
+  const uint64_t i45 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_hi));
+  const uint64_t i67 = static_cast<uint64_t>(_mm_extract_epi64(idx_hi, 1));
+  const __m256i e = _mm256_setr_epi32(int(slots[uint32_t(i01)]), int(slots[i01 >> 32]), int(slots[uint32_t(i23)]),
+                                      int(slots[i23 >> 32]), int(slots[uint32_t(i45)]), int(slots[i45 >> 32]),
+                                      int(slots[uint32_t(i67)]), int(slots[i67 >> 32]));
   const __m256i freq = _mm256_add_epi32(_mm256_srl_epi32(e, k.freq_shift), _mm256_set1_epi32(1));
   const __m256i bias = _mm256_and_si256(_mm256_srli_epi32(e, 4), k.mask);
   // vpermt2d reads the symbol from the entry's low 4 bits as it is.
