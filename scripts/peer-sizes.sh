@@ -4,15 +4,24 @@
 # `xz -9 -T1`, and peer_seconds zstd|xz FILE: the wall-clock seconds that
 # took. Both are deterministic in size, and xz -9 takes minutes on a few
 # hundred MB, so "size seconds" is cached under the user cache by file name,
-# size and modification time (the seconds are those of the run that filled
-# the cache). With TP_SKIP_XZ=1, an xz size not in the cache is not measured
-# and printed as "-" (for a quick run on a busy machine). Both run under
+# size and SHA-256 (the seconds are those of the run that filled the
+# cache). With TP_SKIP_XZ=1, an xz size not in the cache is not measured and
+# printed as "-" (for a quick run on a busy machine). Both run under
 # nice: the machine is a shared 2-core box, so their seconds are an upper
 # bound on what a quiet core takes.
 peer_key() {
   local dir="${TENSORPRESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tensorpress}/peer-sizes"
-  mkdir -p "$dir"
-  echo "$dir/$(basename "$2").$(stat -c %s.%Y "$2").$1"
+  mkdir -p "$dir/hash"
+  # By content, not modification time: the test-written files are written
+  # anew, byte for byte the same, on every run. The hash of a file is kept
+  # by name, size and modification time (one sha256sum per file, not one
+  # per call; these functions run in command substitutions).
+  local memo="$dir/hash/$(basename "$2").$(stat -c %s.%Y "$2")" hash
+  if [ -s "$memo" ]; then hash="$(cat "$memo")"; else
+    hash="$(sha256sum "$2" | cut -c1-16)"
+    echo "$hash" > "$memo"
+  fi
+  echo "$dir/$(basename "$2").$(stat -c %s "$2").$hash.$1"
 }
 
 peer_measure() {
