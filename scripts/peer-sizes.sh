@@ -53,3 +53,16 @@ peer_seconds() {
   key="$(peer_key "$1" "$2")"
   if [ -s "$key" ]; then awk '{printf "%s", (NF > 1 ? $2 : "-")}' "$key"; else echo -n -; fi
 }
+
+# tp_replace_between FILE NAME TEXT: replaces what lies between the lines
+# "<!-- NAME: begin -->" and "<!-- NAME: end -->" of FILE with TEXT.
+tp_replace_between() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+path, name, text = sys.argv[1:]
+doc = open(path).read()
+begin, end = f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
+i, j = doc.index(begin) + len(begin), doc.index(end)
+open(path, "w").write(doc[:i] + "\n" + text.strip("\n") + "\n" + doc[j:])
+PY
+}
