@@ -19,7 +19,8 @@ namespace {
 
 std::string SharedDir() {
   if (const char* env = std::getenv("TP_SHARED_DIR")) return env;
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / ".." / "shared").string();
+  // TP_SOURCE_DIR (CMake), not __FILE__, which Ninja makes relative to the build folder.
+  return (std::filesystem::path(TP_SOURCE_DIR) / ".." / "shared").string();
 }
 
 // Texels in [0, 1]: the kernel's affine map, or uniform noise if ../shared is missing.

@@ -15,6 +15,8 @@
 
 #include "entropy/dec_arith.h"
 #include "codec/dec_rans_simd.h"
+#include "codec/profiler.h"
+#include "codec/profiler_simd.h"
 #include "entropy/dec_rans.h"
 #include "entropy/dec_rans_byte.h"
 #include "entropy/enc_arith.h"
@@ -26,10 +28,13 @@
 
 namespace {
 
-// ../shared beside the source tree (or $TP_SHARED_DIR).
+// ../shared beside the source tree (or $TP_SHARED_DIR). From TP_SOURCE_DIR
+// (set by CMake), not __FILE__: under Ninja __FILE__ is relative to the
+// build folder, so a run from anywhere else silently fell back to the
+// stand-in below.
 std::string SharedDir() {
   if (const char* env = std::getenv("TP_SHARED_DIR")) return env;
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / ".." / "shared").string();
+  return (std::filesystem::path(TP_SOURCE_DIR) / ".." / "shared").string();
 }
 
 struct Data {
@@ -356,8 +361,81 @@ void BM_RansEncodeKernelsInterleaved(benchmark::State& state) {
   }
 }
 
+// atalanta-rans decoding (the whole DecodeCodes call, one 1 Mi-value chunk
+// as the container codes them) with each group kernel of dec_rans_simd.h
+// forced, in interleaved rounds: counters "<kernel>_MB/s" (medians) and
+// "<kernel>_vs_scalar" (the figures behind the kernel choice there).
+void BM_AtalantaRansKernelsInterleaved(benchmark::State& state) {
+  const Data& d = Weights();
+  tp::CodecOptions o = d.options;
+  o.chunk_values = 1u << 20;
+  auto e = tp::EncodeCodes(tp::Codec::kAtalantaRans, d.codes.codes, o);
+  const auto kernels = tp::codec::SupportedRansKernels();
+  std::vector<std::vector<double>> mb_s(kernels.size());
+  std::vector<uint8_t> out(d.codes.codes.size());
+  size_t round = 0;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      const size_t i = (k + round) % kernels.size();
+      tp::codec::SetRansKernelForTesting(kernels[i]);
+      const double start = CpuSeconds();
+      int runs = 0;
+      do {
+        if (!tp::DecodeCodes(e->bytes, out).ok() || out != d.codes.codes) state.SkipWithError("decode failed");
+        ++runs;
+      } while (CpuSeconds() - start < 0.02);
+      mb_s[i].push_back(double(out.size()) * runs / (CpuSeconds() - start) / 1e6);
+    }
+    ++round;
+  }
+  tp::codec::SetRansKernelForTesting(tp::codec::RansKernel::kBest);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const std::string name = tp::codec::RansKernelName(kernels[i]);
+    state.counters[name + "_MB/s"] = Median(mb_s[i]);
+    state.counters[name + "_vs_scalar"] = Median(mb_s[i]) / Median(mb_s[0]);
+  }
+}
+
+// One call of the profiler's dynamic programme as atalanta-rans makes it
+// (K = 16, P = 10, ranges of at most 64 codes, serialized table cost) on the
+// histogram of the same int8 codes; arg 1: the vector kernel, 0: the scalar
+// reference. Time per call (it does not depend on the tensor's size).
+void BM_OptimalPartition(benchmark::State& state) {
+  std::vector<uint64_t> hist(256, 0);
+  for (uint8_t c : Weights().codes.codes) ++hist[c];
+  tp::codec::SetProfilerSimdForTesting(state.range(0) != 0);
+  for (auto _ : state) {
+    auto p = tp::codec::OptimalPartition(hist, 16, tp::codec::SerializedTableCost(10, 30), 6);
+    benchmark::DoNotOptimize(p);
+  }
+  tp::codec::SetProfilerSimdForTesting(true);
+}
+
+// Histogram256 alone (every encoder's first pass) on the int8 codes (arg
+// 0), the bf16 exponent plane of the same tensor (1: few values, one
+// dominant), and one repeated byte (2).
+void BM_Histogram256(benchmark::State& state) {
+  std::vector<uint8_t> bytes;
+  if (state.range(0) == 0) bytes = Weights().codes.codes;
+  if (state.range(0) == 1) bytes = Bf16Planes()[0];
+  if (state.range(0) == 2) bytes.assign(Weights().codes.codes.size(), 7);
+  if (bytes.empty()) {
+    state.SkipWithError("shared model not found");
+    return;
+  }
+  uint64_t h[256];
+  for (auto _ : state) {
+    tp::Histogram256(bytes, std::span<uint64_t, 256>(h, 256));
+    benchmark::DoNotOptimize(h);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes.size()));
+}
+
 }  // namespace
 
+BENCHMARK(BM_Histogram256)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OptimalPartition)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AtalantaRansKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansEncodeKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RansByteKernelsInterleaved)->Iterations(15)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Interleaved, decode_int8, true, false)->Iterations(9)->Unit(benchmark::kMillisecond);

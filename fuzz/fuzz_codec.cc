@@ -1,11 +1,12 @@
-// Fuzzes the codec stream decoder (every codec): any bytes decode or fail
-// with a clean error, and so does any slice of it (DecodeCodeRange); and
+// Fuzzes the codec stream decoder (every codec; atalanta-rans with each of
+// its group loops): any bytes decode or fail with a clean error, and so does any slice of it (DecodeCodeRange); and
 // any codes round-trip through any codec.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
 
+#include "codec/dec_rans_simd.h"
 #include "tensorpress/codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,6 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> out(values);
     tp::Status st = tp::DecodeCodes({data, size}, out);
     if (!st.ok() && st.code() != tp::StatusCode::kCorruptData) abort();
+    // atalanta-rans: every group loop this CPU has gives the scalar loop's
+    // verdict and codes (other codecs ignore the choice).
+    for (tp::codec::RansKernel k : tp::codec::SupportedRansKernels()) {
+      std::vector<uint8_t> other(values);
+      tp::codec::SetRansKernelForTesting(k);
+      const tp::Status sk = tp::DecodeCodes({data, size}, other);
+      tp::codec::SetRansKernelForTesting(tp::codec::RansKernel::kBest);
+      if (sk.ok() != st.ok() || (st.ok() && other != out)) abort();
+    }
     // A slice decodes to the same codes as the whole, or fails cleanly.
     const uint64_t begin = values / 3, count = values / 2;
     std::vector<uint8_t> part(count);

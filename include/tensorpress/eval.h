@@ -82,6 +82,19 @@ StatusOr<LlamaModel> LlamaFromModel(const Model& model);
 StatusOr<std::vector<float>> LlamaLogits(const LlamaModel& model, std::span<const int32_t> tokens,
                                          const ActivationQuantMap& quant = {});
 
+// A sequence sampled from the model (no quantization): `length` tokens
+// starting with `first_token` (1, BOS, in llama2.c), each next token drawn
+// from softmax(logits) at temperature 1 with a seeded, platform-independent
+// generator, and the float logits of every position ([length, vocab]), the
+// reference a quantized run is scored against. Sequences drawn this way are
+// text the calibration activations never saw (held out), from the
+// distribution the model was trained to produce.
+struct LlamaSample {
+  std::vector<int32_t> tokens;
+  std::vector<float> logits;
+};
+StatusOr<LlamaSample> SampleLlama(const LlamaModel& model, int length, uint64_t seed, int32_t first_token = 1);
+
 struct LmScore {
   uint64_t predictions = 0;   // positions scored (all but the last of each sequence)
   double perplexity = 0;      // exp(mean -log p(next token)) over the sequences' own tokens

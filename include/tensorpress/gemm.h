@@ -125,14 +125,18 @@ StatusOr<std::vector<int32_t>> SibiaGemm(std::span<const int32_t> w, std::span<c
 // name, stride 1 and no padding.
 // A layer as a GEMM: float W (M x K) and X (K x N), row-major. Returns
 // false in `fits` when the two tensors' shapes do not belong together.
+// A grouped (or depthwise) convolution is `groups` GEMMs: W keeps all M
+// output rows, group g's M / groups rows from M / groups * g on, and X holds
+// the groups' im2col matrices one after the other (groups x K x N), each
+// multiplied only by its own rows; M * K * N is still the layer's MACs.
 struct LoweredLayer {
   int m = 0, k = 0, n = 0;
+  int groups = 1;
   std::vector<float> w, x;
 };
 StatusOr<bool> LowerToGemm(const Tensor& weight, const Tensor& activation, LoweredLayer& out);
 // The same for a layer found in a graph (graph.h): its layout, stride,
-// padding and dilation. A grouped convolution is `groups` GEMMs, not one, and
-// is not lowered here (false).
+// padding, dilation and groups (one im2col block per group, as above).
 struct GemmOp;
 StatusOr<bool> LowerGemmOp(const GemmOp& op, const Tensor& weight, const Tensor& activation, LoweredLayer& out);
 
@@ -156,7 +160,13 @@ struct SliceSetting {
 };
 struct LayerSliceReport {
   std::string layer, weight, activation;
+  // The lowered GEMM (LoweredLayer): for a grouped convolution, `groups`
+  // GEMMs of m / groups x k x n whose counters and traffic are summed here
+  // (each group's weight rows are sliced into their own 4-row blocks, so a
+  // depthwise group's one row pads three lanes, as hardware would run it).
+  // One activation calibration covers the whole input (all groups).
   int m = 0, k = 0, n = 0;
+  int groups = 1;
   OperandTraffic weights;  // 7-bit SBR (shared by every setting)
   QuantError weight_error;  // dequantized weights against the float weights
   SliceSetting asym, zpm, zpm_dbs, sibia;

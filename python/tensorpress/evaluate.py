@@ -195,13 +195,20 @@ def evaluate_minilm(folder: str, *, sentences: int = 256, settings: Sequence[str
     return {"model": os.path.abspath(folder), "sentences": len(texts), "rows": rows}
 
 
-def evaluate_shared(which: str, *, limit: Optional[int] = None) -> Dict[str, Any]:
+def evaluate_shared(which: str, *, limit: Optional[int] = None, held_out: int = 0,
+                    held_out_length: int = 128) -> Dict[str, Any]:
     """The shared MNIST CNN (``mnist``: top-1 on the shared digits) or
     stories260K (``stories``: next-token agreement and perplexity on its
     shared sequences) under every weight x activation setting, scored by the
     C++ `tensorpress evaluate --json` (src/eval/), with the 4-bit multiplies
     each Panacea/Sibia setting saves from `tensorpress slices --json` on the
-    same calibration activations."""
+    same calibration activations.
+
+    ``held_out`` (stories only): also score that many sequences of
+    ``held_out_length`` tokens sampled from the fp32 model (seeds 1..N), text
+    the calibration never saw; each row then has a ``held_out`` dict with the
+    same metrics. The shared data ships no tokenizer for stories260K, so
+    held-out text cannot be the shared corpus."""
     from . import datasets
     from ._cli import _json, slices
 
@@ -217,7 +224,7 @@ def evaluate_shared(which: str, *, limit: Optional[int] = None) -> Dict[str, Any
     elif which == "stories":
         model = os.path.join(root, "models", "stories260k", "stories260K.bin")
         acts = os.path.join(root, "models", "stories260k", "activations_4x128.safetensors")
-        extra = []
+        extra = ["--held-out", str(held_out), "--held-out-length", str(held_out_length)] if held_out else []
     else:
         raise ValueError(f"unknown shared model {which!r} (mnist or stories)")
     result = _json("evaluate", model, "--activations", acts, *extra, "--json")
@@ -234,7 +241,10 @@ def evaluate_shared(which: str, *, limit: Optional[int] = None) -> Dict[str, Any
 
 def markdown_shared(result: Dict[str, Any]) -> str:
     """A table of `evaluate_shared`'s rows: setting -> metric, errors, multiplies saved."""
-    rows = result["rows"]
+    # Held-out scores become columns of their own.
+    rows = [{**{k: v for k, v in r.items() if k != "held_out"},
+             **{f"held-out {k}": v for k, v in r.get("held_out", {}).items()
+                if k in ("perplexity", "next_token_agreement")}} for r in result["rows"]]
     metrics = [k for k in ("top1", "agreement", "perplexity", "next_token_agreement", "ppl") if k in rows[0]]
     metrics += [k for k in rows[0] if k not in metrics and k not in (
         "weights", "activations", "weight_sqnr_db", "weight_rmse", "activation_sqnr_db", "activation_rmse")]
@@ -242,6 +252,11 @@ def markdown_shared(result: Dict[str, Any]) -> str:
         title = f"MNIST CNN on the first {result.get('digits', '?')} shared digits"
     else:
         title = "stories260K on its 4 shared sequences of 128 tokens (against the fp32 model's logits)"
+        held = result.get("held_out")
+        if held:
+            seeds = held["seeds"]
+            title += (f" and on {held['sequences']} held-out sequences of {held['length']} tokens sampled from the "
+                      f"fp32 model (seeds {seeds[0]}..{seeds[1]}; `held-out` columns), which the calibration never saw")
     lines = [f"{title}; {result['weight_bits']}-bit symmetric weights (float = fp32 weights); "
              "activation settings as `tensorpress slices` chooses them (float = fp32 activations).", "",
              "| weights | activations | weight SQNR dB | activation SQNR dB | " + " | ".join(metrics) +
@@ -291,10 +306,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--shared", action="append", choices=("mnist", "stories"),
                    help="also score a shared model with the C++ evaluator (repeatable)")
     p.add_argument("--limit", type=int, help="--shared mnist: score only the first N digits (default all 10,000)")
+    p.add_argument("--held-out", type=int, default=0,
+                   help="--shared stories: also score N sequences sampled from the fp32 model (held out from the "
+                        "calibration)")
+    p.add_argument("--held-out-length", type=int, default=128, help="tokens per held-out sequence (default 128)")
     args = p.parse_args(argv)
     result = evaluate_minilm(args.folder, sentences=args.sentences, settings=args.setting or DEFAULT_SETTINGS,
                              text=args.text)
-    shared = [evaluate_shared(w, limit=args.limit) for w in (args.shared or [])]
+    shared = [evaluate_shared(w, limit=args.limit, held_out=args.held_out if w == "stories" else 0,
+                              held_out_length=args.held_out_length) for w in (args.shared or [])]
     if args.json:
         print(json.dumps({"minilm": result, "shared": shared}, indent=2) if shared else json.dumps(result, indent=2))
     else:

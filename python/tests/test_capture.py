@@ -233,7 +233,14 @@ def test_tflite_capture_dscnn_matches_the_graph(tmp_path):
     assert all(r["m_source"] == "activations" for r in sim["layers"])
     stem = next(r for r in sim["layers"] if r["k"] == 40)
     assert stem["m"] == 4 * 125 and stem["n"] == 64
-    # Slices: one GEMM per layer, so the four depthwise (64-group) convolutions are left out.
+    # Slices: every GEMM, the four depthwise convolutions as 64 one-channel GEMMs each.
     report = tp.slices(model, tmp_path / "a.safetensors")
-    assert len(report["layers"]) == 6
+    assert len(report["layers"]) == 10
     assert next(r for r in report["layers"] if r["k"] == 40)["n"] == 4 * 125
+    depthwise = [r for r in report["layers"] if r["groups"] > 1]
+    assert len(depthwise) == 4
+    for r in depthwise:
+        assert (r["groups"], r["m"], r["k"], r["n"]) == (64, 64, 9, 4 * 125)
+        # 64 GEMMs of 1 x 9 x 500: a 4-lane weight block (one real row) of two
+        # SBR slices times 125 token blocks of two slices, 16 multiplies each.
+        assert r["activations"]["asym"]["dense_multiplies"] == 64 * 9 * 2 * (125 * 2) * 16

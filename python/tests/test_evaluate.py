@@ -68,8 +68,15 @@ def test_minilm_panacea_settings_from_slices():
 def test_shared_stories260k_through_the_cli():
     from tensorpress.evaluate import evaluate_shared, markdown_shared
 
-    r = evaluate_shared("stories")
+    r = evaluate_shared("stories", held_out=2, held_out_length=32)
     rows = {(x["weights"], x["activations"]): x for x in r["rows"]}
     assert rows[("float", "float")]["next_token_agreement"] == pytest.approx(1.0)
     assert 0 < r["mults_saved"]["asym"] < r["mults_saved"]["zpm_dbs"] < 1
-    assert "| channel | zpm_dbs |" in markdown_shared(r)
+    # Held out: float reproduces the sampled sequences' own logits.
+    assert rows[("float", "float")]["held_out"]["next_token_agreement"] == 1.0
+    assert rows[("float", "float")]["held_out"]["predictions"] == 2 * 31
+    assert rows[("tensor", "zpm_dbs")]["held_out"]["perplexity"] > rows[("float", "float")]["held_out"]["perplexity"]
+    table = markdown_shared(r)
+    assert "| channel | zpm_dbs |" in table
+    assert "held-out perplexity | held-out next_token_agreement" in table
+    assert "2 held-out sequences of 32 tokens" in table

@@ -5,7 +5,9 @@
 // analysis (`tensorpress slices`) chose on ACTS. The shared MNIST CNN is
 // scored by top-1 accuracy on MNIST digits; a llama2.c model by perplexity
 // and next-token agreement on the token sequences recorded in ACTS, against
-// the logits recorded there (docs/panacea.md).
+// the logits recorded there (docs/panacea.md), and with --held-out also on
+// sequences sampled afresh from the float model, which the calibration never
+// saw.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "tensorpress/eval.h"
 #include "tensorpress/gemm.h"
 #include "tensorpress/model.h"
+#include "tensorpress/parallel.h"
 
 namespace tp::cli {
 namespace {
@@ -27,6 +30,9 @@ struct EvaluateArgs {
   int weight_bits = 7;
   double zpm_clip = 1e-3;
   size_t limit = SIZE_MAX;
+  int held_out = 0;            // llama2.c: sequences sampled from the float model, scored beside ACTS'
+  int held_out_length = 128;
+  uint64_t seed = 1;
   bool json = false;
 };
 
@@ -68,7 +74,7 @@ QuantError ActivationError(const std::vector<LayerSliceReport>& reports, const s
     if (r.activation == last) continue;
     last = r.activation;
     const SliceSetting& s = setting == "asym" ? r.asym : setting == "zpm" ? r.zpm : setting == "zpm_dbs" ? r.zpm_dbs : r.sibia;
-    const double count = double(r.k) * r.n;
+    const double count = double(r.k) * r.n * r.groups;  // every group's im2col values
     err += count * s.quant_mse, sig += count * s.error.signal_power, n += count;
   }
   return n > 0 ? QuantErrorFromMse(err / n, sig / n) : QuantError{};
@@ -78,8 +84,28 @@ struct Row {
   std::string weights, activations;
   QuantError weight_error, activation_error;
   double accuracy = 0;     // MNIST top-1
-  eval::LmScore lm;        // llama
+  eval::LmScore lm;        // llama, on ACTS' sequences
+  eval::LmScore held_out;  // llama, on the sampled held-out sequences
 };
+
+// A llama2.c model's logits over consecutive sequences of `length` tokens
+// (one forward pass per sequence, on all cores).
+StatusOr<std::vector<float>> SequenceLogits(const eval::LlamaModel& lm, const std::vector<int32_t>& tokens,
+                                            int length, const eval::ActivationQuantMap& map) {
+  const size_t seqs = tokens.size() / size_t(length), per = size_t(length) * lm.vocab;
+  std::vector<float> logits(seqs * per);
+  std::vector<Status> status(seqs, Status::Ok());
+  ParallelFor(seqs, 0, [&](size_t s) {
+    auto l = eval::LlamaLogits(lm, std::span(tokens).subspan(s * length, length), map);
+    if (!l.ok()) {
+      status[s] = l.status();
+      return;
+    }
+    std::copy(l->begin(), l->end(), logits.begin() + s * per);
+  });
+  for (const Status& st : status) TP_RETURN_IF_ERROR(st);
+  return logits;
+}
 
 Status RunEvaluate(const EvaluateArgs& args) {
   TP_ASSIGN_OR_RETURN(Model model, ReadModel(args.model));
@@ -93,6 +119,7 @@ Status RunEvaluate(const EvaluateArgs& args) {
     if (s != "float" && s != "asym" && s != "zpm" && s != "zpm_dbs" && s != "sibia")
       return InvalidArgumentError("--settings takes float, asym, zpm, zpm_dbs and sibia, got '" + s + "'");
   if (weight_modes.empty() || settings.empty()) return InvalidArgumentError("nothing to evaluate");
+  if (!llama && args.held_out > 0) return InvalidArgumentError("--held-out samples text: llama2.c models only");
 
   // The activation quantizers depend only on the activations: one analysis.
   SliceAnalysisOptions slice_options;
@@ -102,8 +129,8 @@ Status RunEvaluate(const EvaluateArgs& args) {
   if (reports.empty()) return NotFoundError(args.activations + ": no activation matches a weight of " + args.model);
 
   // Data: token sequences and reference logits, or digits.
-  std::vector<int32_t> tokens;
-  std::vector<float> reference;
+  std::vector<int32_t> tokens, held_tokens;
+  std::vector<float> reference, held_reference;
   int length = 0, vocab = 0;
   astc::MnistDigits digits;
   if (llama) {
@@ -116,6 +143,26 @@ Status RunEvaluate(const EvaluateArgs& args) {
     vocab = int(l->shape()[2]);
     tokens.assign(t->values<int32_t>().begin(), t->values<int32_t>().end());
     reference.assign(l->values<float>().begin(), l->values<float>().end());
+    if (args.held_out > 0) {
+      // Held out from the calibration: fresh samples of the float model
+      // (the shared sequences were drawn the same way, with another
+      // generator), each sequence its own seed.
+      TP_ASSIGN_OR_RETURN(eval::LlamaModel fp, eval::LlamaFromModel(model));
+      if (args.held_out_length < 2 || args.held_out_length > fp.seq_len)
+        return InvalidArgumentError("--held-out-length must be in 2.." + std::to_string(fp.seq_len));
+      std::vector<eval::LlamaSample> samples(size_t(args.held_out));
+      std::vector<Status> status(samples.size(), Status::Ok());
+      ParallelFor(samples.size(), 0, [&](size_t i) {
+        auto s = eval::SampleLlama(fp, args.held_out_length, args.seed + i);
+        if (s.ok()) samples[i] = std::move(*s);
+        else status[i] = s.status();
+      });
+      for (const Status& st : status) TP_RETURN_IF_ERROR(st);
+      for (const eval::LlamaSample& s : samples) {
+        held_tokens.insert(held_tokens.end(), s.tokens.begin(), s.tokens.end());
+        held_reference.insert(held_reference.end(), s.logits.begin(), s.logits.end());
+      }
+    }
   } else {
     if (args.images.empty() || args.labels.empty())
       return InvalidArgumentError("--images and --labels (MNIST IDX .gz files) are needed for this model");
@@ -132,17 +179,16 @@ Status RunEvaluate(const EvaluateArgs& args) {
     const QuantError werr = WeightError(model, wm);
     for (const std::string& setting : settings) {
       TP_ASSIGN_OR_RETURN(eval::ActivationQuantMap map, eval::QuantMapFromSlices(reports, setting));
-      Row row{wmode, setting, werr, ActivationError(reports, setting)};
+      Row row{wmode, setting, werr, ActivationError(reports, setting), 0, {}, {}};
       if (llama) {
         TP_ASSIGN_OR_RETURN(eval::LlamaModel lm, eval::LlamaFromModel(wm));
         if (lm.vocab != vocab) return InvalidArgumentError("the recorded logits' vocabulary is not the model's");
-        std::vector<float> logits;
-        for (size_t s = 0; s * length < tokens.size(); ++s) {
-          TP_ASSIGN_OR_RETURN(std::vector<float> l,
-                              eval::LlamaLogits(lm, std::span(tokens).subspan(s * length, length), map));
-          logits.insert(logits.end(), l.begin(), l.end());
-        }
+        TP_ASSIGN_OR_RETURN(std::vector<float> logits, SequenceLogits(lm, tokens, length, map));
         row.lm = eval::ScoreLogits(logits, reference, tokens, length, vocab);
+        if (!held_tokens.empty()) {
+          TP_ASSIGN_OR_RETURN(std::vector<float> held, SequenceLogits(lm, held_tokens, args.held_out_length, map));
+          row.held_out = eval::ScoreLogits(held, held_reference, held_tokens, args.held_out_length, vocab);
+        }
       } else {
         TP_ASSIGN_OR_RETURN(astc::MnistCnnWeights w, astc::MnistCnnWeightsFromModel(wm));
         row.accuracy = eval::MnistCnnAccuracyQuantized(w, eval::MnistQuantFromMap(map), digits);
@@ -160,6 +206,12 @@ Status RunEvaluate(const EvaluateArgs& args) {
     j["zpm_max_extra_clip_fraction"] = args.zpm_clip;
     j["metric"] = llama ? "perplexity" : "top1";
     if (!llama) j["digits"] = digits.labels.size();
+    if (!held_tokens.empty())
+      j["held_out"] = {{"sequences", args.held_out},
+                       {"length", args.held_out_length},
+                       {"seeds", {args.seed, args.seed + args.held_out - 1}},
+                       {"source", "sampled from the float model from BOS (token 1), temperature 1, one mt19937_64 "
+                                  "seed per sequence; never seen by the calibration"}};
     j["rows"] = nlohmann::ordered_json::array();
     for (const Row& r : rows) {
       nlohmann::ordered_json o;
@@ -174,6 +226,11 @@ Status RunEvaluate(const EvaluateArgs& args) {
         o["next_token_agreement"] = r.lm.agreement;
         o["max_abs_logit_diff"] = r.lm.max_abs_diff;
         o["predictions"] = r.lm.predictions;
+        if (!held_tokens.empty())
+          o["held_out"] = {{"perplexity", r.held_out.perplexity},
+                           {"next_token_agreement", r.held_out.agreement},
+                           {"max_abs_logit_diff", r.held_out.max_abs_diff},
+                           {"predictions", r.held_out.predictions}};
       } else {
         o["top1"] = r.accuracy;
       }
@@ -182,19 +239,27 @@ Status RunEvaluate(const EvaluateArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return Status::Ok();
   }
-  if (llama)
+  if (llama) {
     fmt::print("{}: {} sequences x {} tokens from {}; weights {}-bit symmetric; agreement = greedy next token "
                "equal to the recorded float logits'\n",
                args.model, tokens.size() / length, length, args.activations, args.weight_bits);
+    if (!held_tokens.empty())
+      fmt::print("held out: {} sequences x {} tokens sampled from the float model (seeds {}..{})\n", args.held_out,
+                 args.held_out_length, args.seed, args.seed + args.held_out - 1);
+  }
   else
     fmt::print("{}: top-1 on {} digits; activations calibrated on {}; weights {}-bit symmetric\n", args.model,
                digits.labels.size(), args.activations, args.weight_bits);
-  fmt::print("{:<8} {:<12} {:>11} {:>11} {}\n", "weights", "activations", "W SQNR dB", "X SQNR dB",
-             llama ? "perplexity  agreement  max|dlogit|" : "top-1");
+  fmt::print("{:<8} {:<12} {:>11} {:>11} {}{}\n", "weights", "activations", "W SQNR dB", "X SQNR dB",
+             llama ? "perplexity  agreement  max|dlogit|" : "top-1",
+             held_tokens.empty() ? "" : "  held-out ppl  agreement");
   for (const Row& r : rows) {
     fmt::print("{:<8} {:<12} {:>11.1f} {:>11.1f} ", r.weights, r.activations, r.weight_error.sqnr_db,
                r.activation_error.sqnr_db);
-    if (llama)
+    if (llama && !held_tokens.empty())
+      fmt::print("{:>10.4f} {:>9.2f}% {:>12.4g} {:>13.4f} {:>9.2f}%\n", r.lm.perplexity, 100 * r.lm.agreement,
+                 r.lm.max_abs_diff, r.held_out.perplexity, 100 * r.held_out.agreement);
+    else if (llama)
       fmt::print("{:>10.4f} {:>9.2f}% {:>12.4g}\n", r.lm.perplexity, 100 * r.lm.agreement, r.lm.max_abs_diff);
     else
       fmt::print("{:.2f}%\n", 100 * r.accuracy);
@@ -225,6 +290,11 @@ void AddEvaluateCommand(CLI::App& root, std::vector<Command>& commands) {
   app->add_option("--zpm-clip", args->zpm_clip,
                   "ZPM may clip at most this extra fraction of activation values (default 0.001, as slices)")
       ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--held-out", args->held_out,
+                  "llama2.c: also score N sequences sampled from the float model (held out from the calibration)")
+      ->check(CLI::Range(0, 4096));
+  app->add_option("--held-out-length", args->held_out_length, "Tokens per held-out sequence (default 128)");
+  app->add_option("--seed", args->seed, "First held-out sequence's seed; sequence i uses seed + i (default 1)");
   app->add_flag("--json", args->json, "Print a JSON object instead of a table");
   commands.push_back({app, [args] { return RunEvaluate(*args); }});
 }

@@ -217,7 +217,7 @@ Status RunSimulate(const SimulateArgs& args) {
     TP_ASSIGN_OR_RETURN(std::vector<LayerSliceReport> reports, AnalyzeSlices(model, *acts, slice_options));
     sim::AttachSliceAnalysis(reports, &wl);
     for (const LayerSliceReport& r : reports) {
-      const double we = double(r.m) * r.k, xe = double(r.k) * r.n;
+      const double we = double(r.m) * r.k, xe = double(r.k) * r.n * r.groups;  // im2col values of every group
       w_err += we * r.weight_error.rmse * r.weight_error.rmse, w_sig += we * r.weight_error.signal_power;
       x_err += xe * r.zpm_dbs.quant_mse, x_sig += xe * r.zpm_dbs.error.signal_power;
     }

@@ -82,6 +82,7 @@ Status RunSlices(const SlicesArgs& args) {
       row["m"] = r.m;
       row["k"] = r.k;
       row["n"] = r.n;
+      row["groups"] = r.groups;  // > 1: `groups` GEMMs of m / groups x k x n, counters summed
       row["weights"] = {{"ho_slice_sparsity", r.weights.ho_slice_sparsity},
                         {"ho_vector_sparsity", r.weights.ho_vector_sparsity},
                         {"rmse", r.weight_error.rmse},
@@ -105,7 +106,7 @@ Status RunSlices(const SlicesArgs& args) {
   fmt::print("{}: {} layers with activations from {}; weights {}-bit SBR per {}\n", args.model, layers.size(),
              args.activations, args.weight_bits, args.granularity);
   fmt::print("HO slice/vector sparsity (%) [SQNR dB vs float]; z = zero point (ZPM: chosen by measured sparsity), "
-             "b = LO bits; MACs saved vs dense slices (ZPM+DBS)\n");
+             "b = LO bits; MACs saved vs dense slices (ZPM+DBS); /g = g grouped GEMMs of m/g rows\n");
   fmt::print("{:<30} {:>14} {:>16} {:>20} {:>22} {:>24} {:>18} {:>7} {:>9} {}\n", "layer", "m x k x n", "W",
              "asym(z)", "zpm(z')", "zpm+dbs(z',b)", "sibia", "MACs", "bytes", "vs dense");
   uint64_t dense_bytes = 0, compressed_bytes = 0, mults = 0, dense_mults = 0;
@@ -121,7 +122,7 @@ Status RunSlices(const SlicesArgs& args) {
     const uint64_t cb = c.weights.compressed_bytes() + c.activations.compressed_bytes();
     dense_bytes += dbytes, compressed_bytes += cb, mults += c.multiplies, dense_mults += c.dense_multiplies;
     fmt::print("{:<30} {:>14} {:>16} {:>20} {:>22} {:>24} {:>18} {:>6.1f}% {:>9} {:+.1f}%\n", r.layer,
-               fmt::format("{}x{}x{}", r.m, r.k, r.n),
+               fmt::format("{}x{}x{}", r.m, r.k, r.n) + (r.groups > 1 ? fmt::format("/{}", r.groups) : ""),
                pct(r.weights.ho_slice_sparsity) + "/" + pct(r.weights.ho_vector_sparsity) + db(r.weight_error),
                act(r.asym) + fmt::format("({})", r.asym.zero_point), act(r.zpm) + fmt::format("({})", r.zpm.zero_point),
                act(r.zpm_dbs) + fmt::format("({},{})", r.zpm_dbs.zero_point, r.zpm_dbs.lo_bits), act(r.sibia),

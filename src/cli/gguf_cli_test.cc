@@ -5,7 +5,8 @@
 // The blocks are synthetic (no quantizer for most types lives here): random
 // quantized bytes, as incompressible as real packed values nearly are, and
 // weight-sized random fp16 scales (|N(0,1)| * 0.01, the magnitude real files
-// have), so that the scale fields carry the kind of redundancy real files do.
+// have; IQ1_M's spread over its sub-scale words' top nibbles, as ggml puts
+// it), so that the scale fields carry the kind of redundancy real files do.
 // With TP_GGUF_TABLE_DIR set, the files are kept there for scripts/gguf-table.
 #include <gtest/gtest.h>
 
@@ -39,6 +40,12 @@ std::vector<uint8_t> SyntheticBlocks(DType dtype, size_t blocks, std::mt19937& r
         std::memcpy(block + at, &scale, 4);
       } else if (dtype == DType::kMXFP4 && f.name == "e") {  // E8M0 exponent near 2^-5
         block[at] = uint8_t(118 + (byte(rng) % 10));
+      } else if (dtype == DType::kIQ1_M && f.name == "scales") {
+        // IQ1_M has no field of its own for its fp16 scale: ggml puts its
+        // four nibbles in the top nibbles of the four u16 sub-scale words.
+        const uint16_t h = FloatToHalf(scale);
+        for (int k = 0; k < 4; ++k)
+          block[at + 2 * k + 1] = uint8_t((block[at + 2 * k + 1] & 0x0f) | (((h >> (4 * k)) & 0xf) << 4));
       }
     }
   }

@@ -193,15 +193,15 @@ Status AddOffsets(const DecodeModel& m, std::span<const uint8_t> raw, uint64_t f
 
 // atalanta-rans in one pass: the rANS loop hands each value's slot (whose
 // user bytes are its range's start and size-1) and its offset, the raw bits
-// that follow the symbol in the same state. Whole groups go through the AVX2
-// loop where the CPU has it; this scalar loop, bit-exact with it, finishes
-// the rest and is its reference.
+// that follow the symbol in the same state. Whole groups go through the SIMD
+// loop the CPU has (dec_rans_simd.h); this scalar loop, bit-exact with it,
+// finishes the rest and is its reference.
 Status DecodeAtalantaRansChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<uint8_t> out) {
   uint8_t* __restrict o = out.data();
   bool fast_bad = false;
   auto fast_groups = [&](uint32_t* states, const uint8_t*& p, const uint8_t* end) -> size_t {
-    if (!m.rans_packed_ok || !codec::RansSimdEnabled()) return 0;
-    return codec::DecodeRansGroupsAvx2(m.rans_packed, states, p, end, o, out.size(), &fast_bad);
+    if (!m.rans_packed_ok) return 0;
+    return codec::DecodeRansGroups(m.rans_packed, states, p, end, o, out.size(), &fast_bad);
   };
   uint32_t bad = 0;
   TP_RETURN_IF_ERROR(entropy::RansDecodeWith(in, m.rans_table, out.size(), fast_groups,

@@ -30,11 +30,46 @@
 namespace tp::codec {
 
 namespace {
-std::atomic<bool> simd_enabled{true};
+std::atomic<uint8_t> active_kernel{static_cast<uint8_t>(RansKernel::kBest)};
 }  // namespace
 
-bool RansSimdEnabled() { return simd_enabled.load(std::memory_order_relaxed); }
-void SetRansSimdEnabledForTesting(bool enabled) { simd_enabled.store(enabled, std::memory_order_relaxed); }
+std::vector<RansKernel> SupportedRansKernels() {
+  std::vector<RansKernel> k = {RansKernel::kScalar};
+  if (HaveRansAvx2()) k.push_back(RansKernel::kAvx2);
+  if (HaveRansAvx512()) k.push_back(RansKernel::kAvx512);
+  return k;
+}
+
+const char* RansKernelName(RansKernel k) {
+  switch (k) {
+    case RansKernel::kScalar: return "scalar";
+    case RansKernel::kAvx2: return "avx2";
+    case RansKernel::kAvx512: return "avx512";
+    case RansKernel::kBest: return "best";
+  }
+  return "unknown";
+}
+
+RansKernel ActiveRansKernel() {
+  const auto k = static_cast<RansKernel>(active_kernel.load(std::memory_order_relaxed));
+  if (k != RansKernel::kBest) return k;
+  static const RansKernel best = SupportedRansKernels().back();
+  return best;
+}
+void SetRansKernelForTesting(RansKernel k) { active_kernel.store(static_cast<uint8_t>(k), std::memory_order_relaxed); }
+bool RansSimdEnabled() { return ActiveRansKernel() != RansKernel::kScalar; }
+void SetRansSimdEnabledForTesting(bool enabled) {
+  SetRansKernelForTesting(enabled ? RansKernel::kBest : RansKernel::kScalar);
+}
+
+size_t DecodeRansGroups(const RansPackedTable& table, uint32_t* states, const uint8_t*& p, const uint8_t* end,
+                        uint8_t* out, size_t n, bool* bad) {
+  switch (ActiveRansKernel()) {
+    case RansKernel::kAvx512: return DecodeRansGroupsAvx512(table, states, p, end, out, n, bad);
+    case RansKernel::kAvx2: return DecodeRansGroupsAvx2(table, states, p, end, out, n, bad);
+    default: return 0;
+  }
+}
 
 bool BuildRansPackedTable(const entropy::RansDecodeTable& table, RansPackedTable* packed) {
   const int P = table.precision_bits;
@@ -44,11 +79,14 @@ bool BuildRansPackedTable(const entropy::RansDecodeTable& table, RansPackedTable
   for (size_t i = 0; i < table.slots.size(); ++i) {
     const entropy::RansSlot& e = table.slots[i];
     if (e.symbol >= 16 || e.raw_bits > 8) return false;
-    packed->slots[i] = (uint32_t(e.freq) - 1) | uint32_t(e.bias) << P | uint32_t(e.symbol) << 28;
+    packed->slots[i] = uint32_t(e.symbol) | uint32_t(e.bias) << 4 | (uint32_t(e.freq) - 1) << (32 - P);
     const uint32_t start = e.user[0], last = uint32_t(e.user[0]) + e.user[1];
     if (last > 255) return false;
-    packed->info[e.symbol] =
-        start | last << 8 | ((uint32_t(1) << e.raw_bits) - 1) << 16 | uint32_t(e.raw_bits) << 24;
+    const uint32_t mask = (uint32_t(1) << e.raw_bits) - 1;
+    packed->info[e.symbol] = start | last << 8 | mask << 16 | uint32_t(e.raw_bits) << 24;
+    packed->offset_info[e.symbol] = mask | uint32_t(e.raw_bits) << 24;
+    packed->start[e.symbol] = start;
+    packed->last[e.symbol] = last;
   }
   return true;
 }
@@ -73,8 +111,8 @@ constexpr std::array<uint64_t, 256> MakeExpandTable() {
 constexpr std::array<uint64_t, 256> kExpand = MakeExpandTable();
 
 struct Lanes {
-  __m256i mask, low_byte, info_lo, info_hi, seven;
-  __m128i precision;
+  __m256i mask, low_byte, info_lo, info_hi;
+  __m128i precision, freq_shift;
 };
 
 // One vector of 8 lanes: returns the 8 values (as 32-bit lanes) and advances x.
@@ -86,19 +124,25 @@ __attribute__((target("avx2,popcnt"), always_inline)) inline __m256i DecodeVecto
 #if TP_RANS_GATHER
   const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(slots), idx, 4);
 #else
-  // Eight scalar loads beat vpgatherdd on the AMD cores measured.
-  alignas(32) uint32_t slot_of[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(slot_of), idx);
-  const __m256i e = _mm256_setr_epi32(int(slots[slot_of[0]]), int(slots[slot_of[1]]), int(slots[slot_of[2]]),
-                                      int(slots[slot_of[3]]), int(slots[slot_of[4]]), int(slots[slot_of[5]]),
-                                      int(slots[slot_of[6]]), int(slots[slot_of[7]]));
+  // Eight scalar loads beat vpgatherdd on the AMD cores measured; the
+  // indices leave the vector as four 64-bit halves (fewer transfers).
+  const __m128i idx_lo = _mm256_castsi256_si128(idx), idx_hi = _mm256_extracti128_si256(idx, 1);
+  const uint64_t i01 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_lo));
+  const uint64_t i23 = static_cast<uint64_t>(_mm_extract_epi64(idx_lo, 1));
+  const uint64_t i45 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_hi));
+  const uint64_t i67 = static_cast<uint64_t>(_mm_extract_epi64(idx_hi, 1));
+  const __m256i e = _mm256_setr_epi32(int(slots[uint32_t(i01)]), int(slots[i01 >> 32]), int(slots[uint32_t(i23)]),
+                                      int(slots[i23 >> 32]), int(slots[uint32_t(i45)]), int(slots[i45 >> 32]),
+                                      int(slots[uint32_t(i67)]), int(slots[i67 >> 32]));
 #endif
-  const __m256i freq = _mm256_add_epi32(_mm256_and_si256(e, k.mask), _mm256_set1_epi32(1));
-  const __m256i bias = _mm256_and_si256(_mm256_srl_epi32(e, k.precision), k.mask);
-  const __m256i symbol = _mm256_srli_epi32(e, 28);
-  const __m256i info = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(k.info_lo, symbol),
-                                          _mm256_permutevar8x32_epi32(k.info_hi, symbol),
-                                          _mm256_cmpgt_epi32(symbol, k.seven));
+  const __m256i freq = _mm256_add_epi32(_mm256_srl_epi32(e, k.freq_shift), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_and_si256(_mm256_srli_epi32(e, 4), k.mask);
+  // vpermd reads the symbol's low 3 bits; its bit 3, shifted to the top,
+  // picks the table.
+  const __m256 high = _mm256_castsi256_ps(_mm256_slli_epi32(e, 28));
+  const __m256i info = _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(k.info_lo, e)),
+                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(k.info_hi, e)), high));
   const __m256i x1 = _mm256_add_epi32(_mm256_mullo_epi32(freq, _mm256_srl_epi32(x, k.precision)), bias);
   const __m256i offset = _mm256_and_si256(x1, _mm256_and_si256(_mm256_srli_epi32(info, 16), k.low_byte));
   x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(info, 24));
@@ -127,7 +171,7 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
   k.precision = _mm_cvtsi32_si128(table.precision_bits);
   k.info_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info));
   k.info_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.info + 8));
-  k.seven = _mm256_set1_epi32(7);
+  k.freq_shift = _mm_cvtsi32_si128(32 - table.precision_bits);
   const uint32_t* slots = table.slots.data();
 
   constexpr int kVectors = entropy::kRansLanes / 8;
@@ -165,7 +209,98 @@ __attribute__((target("avx2,popcnt"))) size_t DecodeGroups(const RansPackedTable
   return i;
 }
 
+// The AVX-512VL step on the same 8-lane vectors: the 16 symbols' ranges come
+// from one two-table permute (vpermt2d) instead of two permutes and a blend,
+// the refill is vpexpandd under the need mask (no permutation table, no
+// movemask), range checks accumulate in a mask register, and vpmovdb narrows
+// the values (a corrupt value above 255, already flagged, wraps).
+#define TP_RANS_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,popcnt")))
+struct Lanes512 {
+  __m256i mask, offset_lo, offset_hi, start_lo, start_hi, last_lo, last_hi;
+  __m128i precision, freq_shift;
+};
+
+TP_RANS_AVX512_TARGET __attribute__((always_inline)) inline __m128i DecodeVector512(const Lanes512& k,
+                                                                                    const uint32_t* slots,
+                                                                                    __m256i& x, const uint8_t*& p,
+                                                                                    __mmask8& bad) {
+  const __m256i idx = _mm256_and_si256(x, k.mask);
+  // The eight indices as four 64-bit moves to general registers (then
+  // split there) rather than eight 32-bit extracts.
+  const __m128i idx_lo = _mm256_castsi256_si128(idx), idx_hi = _mm256_extracti128_si256(idx, 1);
+  const uint64_t i01 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_lo));
+  const uint64_t i23 = static_cast<uint64_t>(_mm_extract_epi64(idx_lo, 1));
+  const uint64_t i45 = static_cast<uint64_t>(_mm_cvtsi128_si64(idx_hi));
+  const uint64_t i67 = static_cast<uint64_t>(_mm_extract_epi64(idx_hi, 1));
+  const __m256i e = _mm256_setr_epi32(int(slots[uint32_t(i01)]), int(slots[i01 >> 32]), int(slots[uint32_t(i23)]),
+                                      int(slots[i23 >> 32]), int(slots[uint32_t(i45)]), int(slots[i45 >> 32]),
+                                      int(slots[uint32_t(i67)]), int(slots[i67 >> 32]));
+  const __m256i freq = _mm256_add_epi32(_mm256_srl_epi32(e, k.freq_shift), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_and_si256(_mm256_srli_epi32(e, 4), k.mask);
+  // vpermt2d reads the symbol from the entry's low 4 bits as it is.
+  const __m256i offset_info = _mm256_permutex2var_epi32(k.offset_lo, e, k.offset_hi);
+  const __m256i x1 = _mm256_add_epi32(_mm256_mullo_epi32(freq, _mm256_srl_epi32(x, k.precision)), bias);
+  // x1 & offset mask & 0xff in one vpternlogd (the width sits above the mask).
+  const __m256i offset = _mm256_ternarylogic_epi32(x1, offset_info, _mm256_set1_epi32(0xff), 0x80);
+  x = _mm256_srlv_epi32(x1, _mm256_srli_epi32(offset_info, 24));
+
+  const __mmask8 need = _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(0x10000));
+  const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  x = _mm256_mask_or_epi32(x, need, _mm256_slli_epi32(x, 16), _mm256_maskz_expand_epi32(need, words));
+  p += 2 * _mm_popcnt_u32(need);
+
+  const __m256i value = _mm256_add_epi32(_mm256_permutex2var_epi32(k.start_lo, e, k.start_hi), offset);
+  bad = static_cast<__mmask8>(bad | _mm256_cmpgt_epu32_mask(value, _mm256_permutex2var_epi32(k.last_lo, e, k.last_hi)));
+  return _mm256_cvtepi32_epi8(value);
+}
+
+TP_RANS_AVX512_TARGET size_t DecodeGroups512(const RansPackedTable& table, uint32_t* states, const uint8_t*& p_io,
+                                             const uint8_t* end, uint8_t* out, size_t n, bool* bad_out) {
+  Lanes512 k;
+  k.mask = _mm256_set1_epi32((1 << table.precision_bits) - 1);
+  k.precision = _mm_cvtsi32_si128(table.precision_bits);
+  k.freq_shift = _mm_cvtsi32_si128(32 - table.precision_bits);
+  k.offset_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.offset_info));
+  k.offset_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.offset_info + 8));
+  k.start_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.start));
+  k.start_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.start + 8));
+  k.last_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.last));
+  k.last_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.last + 8));
+  const uint32_t* slots = table.slots.data();
+  static_assert(entropy::kRansLanes == 32, "four 8-lane vectors per group");
+  __m256i x[4];
+  for (int v = 0; v < 4; ++v) x[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(states + 8 * v));
+  __mmask8 bad = 0;
+  const uint8_t* p = p_io;
+  size_t i = 0;
+  while (i + entropy::kRansLanes <= n && end - p >= 2 * entropy::kRansLanes) {
+    const __m128i v0 = DecodeVector512(k, slots, x[0], p, bad);
+    const __m128i v1 = DecodeVector512(k, slots, x[1], p, bad);
+    const __m128i v2 = DecodeVector512(k, slots, x[2], p, bad);
+    const __m128i v3 = DecodeVector512(k, slots, x[3], p, bad);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_unpacklo_epi64(v0, v1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), _mm_unpacklo_epi64(v2, v3));
+    i += entropy::kRansLanes;
+  }
+  for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(states + 8 * v), x[v]);
+  p_io = p;
+  *bad_out |= bad != 0;
+  return i;
+}
+
 }  // namespace
+
+bool HaveRansAvx512() {
+  static const bool have = HaveRansAvx2() && __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return have;
+}
+
+size_t DecodeRansGroupsAvx512(const RansPackedTable& table, uint32_t* states, const uint8_t*& p,
+                              const uint8_t* end, uint8_t* out, size_t n, bool* bad) {
+  if (!HaveRansAvx512()) return 0;
+  return DecodeGroups512(table, states, p, end, out, n, bad);
+}
 
 bool HaveRansAvx2() {
   static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
@@ -181,8 +316,13 @@ size_t DecodeRansGroupsAvx2(const RansPackedTable& table, uint32_t* states, cons
 #else
 
 bool HaveRansAvx2() { return false; }
+bool HaveRansAvx512() { return false; }
 size_t DecodeRansGroupsAvx2(const RansPackedTable&, uint32_t*, const uint8_t*&, const uint8_t*, uint8_t*, size_t,
                             bool*) {
+  return 0;
+}
+size_t DecodeRansGroupsAvx512(const RansPackedTable&, uint32_t*, const uint8_t*&, const uint8_t*, uint8_t*,
+                              size_t, bool*) {
   return 0;
 }
 

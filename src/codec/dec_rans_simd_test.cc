@@ -1,5 +1,6 @@
-// The AVX2 atalanta-rans loop against the scalar one (the reference): same
-// values on valid streams, same verdict on corrupted ones.
+// Every atalanta-rans SIMD loop this CPU runs (AVX2, AVX-512VL) against the
+// scalar one (the reference): same values on valid streams, same verdict on
+// corrupted ones.
 #include "codec/dec_rans_simd.h"
 
 #include <gtest/gtest.h>
@@ -15,22 +16,24 @@
 namespace tp {
 namespace {
 
-struct ScalarOnly {
-  ScalarOnly() { codec::SetRansSimdEnabledForTesting(false); }
-  ~ScalarOnly() { codec::SetRansSimdEnabledForTesting(true); }
+struct ForceKernel {
+  explicit ForceKernel(codec::RansKernel k) { codec::SetRansKernelForTesting(k); }
+  ~ForceKernel() { codec::SetRansKernelForTesting(codec::RansKernel::kBest); }
 };
 
-StatusOr<std::vector<uint8_t>> Decode(std::span<const uint8_t> stream, size_t n, bool simd) {
+StatusOr<std::vector<uint8_t>> Decode(std::span<const uint8_t> stream, size_t n, codec::RansKernel kernel) {
   std::vector<uint8_t> out(n);
-  Status st = Status::Ok();
-  if (simd) {
-    st = DecodeCodes(stream, out);
-  } else {
-    ScalarOnly scalar;
-    st = DecodeCodes(stream, out);
-  }
+  ForceKernel force(kernel);
+  Status st = DecodeCodes(stream, out);
   if (!st.ok()) return st;
   return out;
+}
+
+// The SIMD kernels this CPU runs (the scalar reference excluded).
+std::vector<codec::RansKernel> SimdKernels() {
+  std::vector<codec::RansKernel> k = codec::SupportedRansKernels();
+  k.erase(k.begin());
+  return k;
 }
 
 std::vector<uint8_t> Laplace(size_t n, double p, uint32_t seed) {
@@ -45,16 +48,23 @@ std::vector<uint8_t> Laplace(size_t n, double p, uint32_t seed) {
   return v;
 }
 
-// Encodes `codes`, decodes with both loops, and checks both give the codes.
+// Encodes `codes`, decodes with every loop, and checks each gives the codes.
 void ExpectBothDecode(const std::vector<uint8_t>& codes, const CodecOptions& o, const std::string& what) {
   auto enc = EncodeCodes(Codec::kAtalantaRans, codes, o);
   ASSERT_TRUE(enc.ok()) << enc.status().message();
-  auto fast = Decode(enc->bytes, codes.size(), true);
-  auto scalar = Decode(enc->bytes, codes.size(), false);
-  ASSERT_TRUE(fast.ok()) << what << ": " << fast.status().message();
-  ASSERT_TRUE(scalar.ok()) << what << ": " << scalar.status().message();
-  EXPECT_EQ(*fast, codes) << what;
-  EXPECT_EQ(*scalar, codes) << what;
+  for (codec::RansKernel k : codec::SupportedRansKernels()) {
+    auto got = Decode(enc->bytes, codes.size(), k);
+    ASSERT_TRUE(got.ok()) << what << " (" << codec::RansKernelName(k) << "): " << got.status().message();
+    EXPECT_EQ(*got, codes) << what << " (" << codec::RansKernelName(k) << ")";
+  }
+}
+
+TEST(RansSimd, KernelsListedBestLast) {
+  const auto k = codec::SupportedRansKernels();
+  ASSERT_FALSE(k.empty());
+  EXPECT_EQ(k.front(), codec::RansKernel::kScalar);
+  EXPECT_EQ(k.size(), 1u + codec::HaveRansAvx2() + codec::HaveRansAvx512());
+  EXPECT_EQ(codec::ActiveRansKernel(), k.back());
 }
 
 TEST(RansSimd, MatchesScalarDecoder) {
@@ -131,15 +141,17 @@ TEST(RansSimd, AgreesWithScalarOnCorruptStreams) {
     std::vector<uint8_t> bad = enc->bytes;
     const size_t at = std::uniform_int_distribution<size_t>(0, bad.size() - 1)(rng);
     bad[at] ^= static_cast<uint8_t>(1 + rng() % 255);
-    auto fast = Decode(bad, codes.size(), true);
-    auto scalar = Decode(bad, codes.size(), false);
-    ASSERT_EQ(fast.ok(), scalar.ok()) << "byte " << at;
-    if (fast.ok()) {
-      EXPECT_EQ(*fast, *scalar);
-    } else {
-      EXPECT_EQ(fast.status().code(), StatusCode::kCorruptData);
-      ++rejected;
+    auto scalar = Decode(bad, codes.size(), codec::RansKernel::kScalar);
+    for (codec::RansKernel k : SimdKernels()) {
+      auto fast = Decode(bad, codes.size(), k);
+      ASSERT_EQ(fast.ok(), scalar.ok()) << "byte " << at << " (" << codec::RansKernelName(k) << ")";
+      if (fast.ok()) {
+        EXPECT_EQ(*fast, *scalar) << codec::RansKernelName(k);
+      } else {
+        EXPECT_EQ(fast.status().code(), StatusCode::kCorruptData);
+      }
     }
+    rejected += !scalar.ok();
   }
   EXPECT_GT(rejected, 300);
 }

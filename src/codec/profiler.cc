@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "codec/atalanta_table.h"
 #include "codec/codec_format.h"
@@ -12,6 +13,19 @@ namespace tp::codec {
 namespace {
 
 double CLog2C(uint64_t c) { return c ? double(c) * std::log2(double(c)) : 0.0; }
+
+// CLog2C's values for c < 2^14 (128 KiB, built once): ranges of small
+// tensors, where the profiler's table is most of the encoding time, never
+// leave it.
+constexpr uint64_t kSmallCounts = uint64_t(1) << 14;
+double CLog2CFast(uint64_t c) {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(kSmallCounts);
+    for (uint64_t v = 0; v < kSmallCounts; ++v) t[v] = CLog2C(v);
+    return t;
+  }();
+  return c < kSmallCounts ? table[c] : CLog2C(c);
+}
 
 bool Serialized(const TableCost& t) { return t.precision_bits > 0; }
 
@@ -74,40 +88,66 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   std::vector<double> cost(size_t(a) * size_t(span) + kProfilerPad, inf),
       freq_bits(size_t(a) * size_t(span) + kProfilerPad, 0.0);
   auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
-  for (int i = 0; i < a; ++i)
+  // Every term below is the value PartitionCost uses, computed once per
+  // distinct argument rather than per cell (the cells' logarithms and
+  // divisions were most of a call's time on small tensors): the offset width
+  // and the size's gamma bits depend on the width j - i alone; the
+  // frequency's gamma bits, 2 bit_width(f) - 1, on how many of the P
+  // thresholds 2^b the estimate f = EstimatedFrequency(c) reaches, and f is
+  // monotone in c, so each threshold is the least count that reaches it
+  // (found by bisection on EstimatedFrequency itself); and c log2 c comes
+  // from a table for small c (CLog2CSmall, the same function's values).
+  std::vector<double> width_bits(size_t(span) + 1, 0.0), size_bits(size_t(span) + 1, 0.0);
+  for (int w = 1; w <= span; ++w) {
+    width_bits[w] = OffsetBits(static_cast<uint32_t>(w));
+    size_bits[w] = GammaBits(static_cast<uint32_t>(w));
+  }
+  uint64_t reach[32];  // reach[b - 1]: the least count whose estimate is >= 2^b (n + 1: none)
+  const int thresholds = serialized ? table.precision_bits : 0;
+  for (int b = 1; b <= thresholds; ++b) {
+    uint64_t lo = 1, hi = n + 1;
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      if (EstimatedFrequency(mid, n, table.precision_bits) >= (uint32_t(1) << b)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    reach[b - 1] = lo;
+  }
+  for (int i = 0; i < a; ++i) {
+    int reached = 0;  // thresholds reached by the count so far; counts grow along the row
     for (int j = i + 1; j <= std::min(a, i + span); ++j) {
       const uint64_t c = prefix[j] - prefix[i];
       if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
-      double x = -CLog2C(c) + double(c) * OffsetBits(static_cast<uint32_t>(j - i));
+      double x = -CLog2CFast(c) + double(c) * width_bits[j - i];
       if (!serialized) {
         x += table.bits_per_range;
       } else {
-        x += j == a ? 0 : GammaBits(static_cast<uint32_t>(j - i));
-        freq_bits[at(i, j)] = GammaBits(EstimatedFrequency(c, n, table.precision_bits));
+        x += j == a ? 0 : size_bits[j - i];
+        while (reached < thresholds && c >= reach[reached]) ++reached;
+        freq_bits[at(i, j)] = 2 * (reached + 1) - 1;
       }
       cost[at(i, j)] = x;
     }
-  // best[s][k][j], from[s][k][j]: k ranges covering [0, j); s = 1 once the
-  // implied range is among them (always, for the flat cost). from encodes
-  // the previous boundary and state as 2*i + s.
+  }
+  // best[s][k][j]: the least cost of k ranges covering [0, j); s = 1 once
+  // the implied range is among them (always, for the flat cost).
   auto idx = [&](int k, int j) { return size_t(k) * stride + j; };
   const size_t cells = (kmax + 1) * stride + kProfilerPad;
   std::vector<double> best[2] = {std::vector<double>(cells, inf), std::vector<double>(cells, inf)};
-  std::vector<int64_t> from[2] = {std::vector<int64_t>(cells, -1), std::vector<int64_t>(cells, -1)};
   best[serialized ? 0 : 1][idx(0, 0)] = 0;
   // k ranges of at most `span` codes end at most at k * span: the DP visits
   // only those ends (for atalanta-rans's 16-code cap, about half of A * K).
   // Each (k, j) is the minimum over its candidates i. The loops run over i
   // outside and over the cells j inside (profiler_simd.h: a vector of cells
-  // at a time); candidates still reach each cell in ascending i and the
-  // updates are strict, so ties go to the first candidate i as in a scan per
-  // cell, and inf propagates, so impossible candidates never win. Measured on
-  // Zen 4 (a 256-code int8 histogram, K = 16, serialized cost), per call:
+  // at a time), keeping minima only; the path is recovered below. Measured
+  // on Zen 4 (a 256-code int8 histogram, K = 16, serialized cost), per call:
   // 87 -> 78 us at a 16-code cap (P = 12), 425 -> 276 us at a 64-code cap
-  // (P = 10); what remains is mostly the cost table above (a log2 and a
-  // rounding division per cell).
-  const ProfilerRows rows{a, span, kmax, stride, cost.data(), freq_bits.data(), best[0].data(), best[1].data(),
-                          from[0].data(), from[1].data()};
+  // (P = 10) with argmin arrays kept beside the minima and the cost table
+  // computed per cell; see BM_OptimalPartition for today's figures.
+  const ProfilerRows rows{a, span, kmax, stride, cost.data(), freq_bits.data(), best[0].data(), best[1].data()};
   if (ProfilerSimdEnabled()) {
     RelaxRows(rows);
   } else {
@@ -123,8 +163,31 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   }
   p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
   p.starts.resize(k_best);
+  // Back from (k_best, a, s = 1): the candidate that gave each cell is the
+  // first, in the order the rows offered them (i ascending; for s = 1 the
+  // implied-here candidate before the implied-before one), whose sum equals
+  // the cell, as the same additions in the same order give the same double.
+  // That is the one strict-less updates in that order would have kept.
   for (int k = k_best, j = a, s = 1; k > 0; --k) {
-    const int prev = static_cast<int>(from[s][idx(k, j)]);
+    const double target = best[s][idx(k, j)];
+    const double* b0 = best[0].data() + idx(k - 1, 0);
+    const double* b1 = best[1].data() + idx(k - 1, 0);
+    int prev = -1;
+    for (int i = std::max(k - 1, j - span); i < j && prev < 0; ++i) {
+      const double c = cost[at(i, j)], f = freq_bits[at(i, j)];
+      if (s == 0) {
+        if (b0[i] + c + f == target) prev = 2 * i;
+      } else if (b0[i] + c == target) {
+        prev = 2 * i;
+      } else if (b1[i] + c + f == target) {
+        prev = 2 * i + 1;
+      }
+    }
+    if (prev < 0) {  // cannot happen (the cell is one of its candidates' sums); never a wrong table
+      p.starts.clear();
+      p.cost_bits = inf;
+      return p;
+    }
     if (s == 1 && (prev & 1) == 0) p.implied = k - 1;
     j = prev >> 1;
     s = prev & 1;

@@ -1,7 +1,7 @@
 // The profiler's inner step (profiler_simd.h): candidates for 16-64
 // consecutive cells j are independent, so the kernel takes a vector of them
 // at a time, doing exactly the scalar reference's double additions in the
-// same order and the same strict compares, hence the same cells bit for bit.
+// same order and keeping the same minima, hence the same cells bit for bit.
 // The scalar form is a chain of dependent selects per cell, the whole cost
 // of the profiler on small tensors (figures in profiler.cc).
 #undef HWY_TARGET_INCLUDE
@@ -20,38 +20,23 @@ namespace tp::codec {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-HWY_INLINE void RelaxCells(double b0s, double b1s, const double* rc, const double* fb, size_t count, int i,
-                           double* m0p, double* m1p, int64_t* f0p, int64_t* f1p) {
+HWY_INLINE void RelaxCells(double b0s, double b1s, const double* rc, const double* fb, size_t count, double* m0p,
+                           double* m1p) {
   const hn::ScalableTag<double> d;
-  const hn::Rebind<int64_t, decltype(d)> di;
   const size_t N = hn::Lanes(d);
   const auto b0 = hn::Set(d, b0s), b1 = hn::Set(d, b1s);
   const auto inf = hn::Set(d, HUGE_VAL);
-  const auto from_here = hn::Set(di, int64_t(2) * i), from_before = hn::Set(di, int64_t(2) * i + 1);
   for (size_t k = 0; k < count; k += N) {
     const auto valid = hn::FirstN(d, count - k);
     const auto c = hn::IfThenElse(valid, hn::LoadU(d, rc + k), inf);
     const auto f = hn::LoadU(d, fb + k);
-    const auto with_freq = hn::Add(hn::Add(b0, c), f);
     const auto implied_here = hn::Add(b0, c);
+    const auto with_freq = hn::Add(implied_here, f);
     const auto implied_before = hn::Add(hn::Add(b1, c), f);
-    auto m0 = hn::LoadU(d, m0p + k);
-    auto f0 = hn::LoadU(di, f0p + k);
-    auto take = hn::Lt(with_freq, m0);
-    m0 = hn::IfThenElse(take, with_freq, m0);
-    f0 = hn::IfThenElse(hn::RebindMask(di, take), from_here, f0);
-    auto m1 = hn::LoadU(d, m1p + k);
-    auto f1 = hn::LoadU(di, f1p + k);
-    take = hn::Lt(implied_here, m1);
-    m1 = hn::IfThenElse(take, implied_here, m1);
-    f1 = hn::IfThenElse(hn::RebindMask(di, take), from_here, f1);
-    take = hn::Lt(implied_before, m1);
-    m1 = hn::IfThenElse(take, implied_before, m1);
-    f1 = hn::IfThenElse(hn::RebindMask(di, take), from_before, f1);
+    const auto m0 = hn::Min(hn::LoadU(d, m0p + k), with_freq);
+    const auto m1 = hn::Min(hn::Min(hn::LoadU(d, m1p + k), implied_here), implied_before);
     hn::BlendedStore(m0, valid, d, m0p + k);
     hn::BlendedStore(m1, valid, d, m1p + k);
-    hn::BlendedStore(f0, hn::RebindMask(di, valid), di, f0p + k);
-    hn::BlendedStore(f1, hn::RebindMask(di, valid), di, f1p + k);
   }
 }
 
@@ -65,8 +50,8 @@ void RelaxRowsK(const ProfilerRows& r) {
     for (int i = k - 1; i < j_last; ++i) {
       if (b0[i] == inf && b1[i] == inf) continue;  // every candidate through i is inf
       const size_t at = size_t(i) * size_t(r.span), j0 = row + size_t(i) + 1;
-      RelaxCells(b0[i], b1[i], r.cost + at, r.freq_bits + at, size_t(std::min(r.span, j_last - i)), i, r.best0 + j0,
-                 r.best1 + j0, r.from0 + j0, r.from1 + j0);
+      RelaxCells(b0[i], b1[i], r.cost + at, r.freq_bits + at, size_t(std::min(r.span, j_last - i)), r.best0 + j0,
+                 r.best1 + j0);
     }
   }
 }
@@ -94,8 +79,6 @@ void RelaxRowsScalar(const ProfilerRows& r) {
     const double* b1 = r.best1 + size_t(k - 1) * r.stride;
     double* m0 = r.best0 + size_t(k) * r.stride;
     double* m1 = r.best1 + size_t(k) * r.stride;
-    int64_t* f0 = r.from0 + size_t(k) * r.stride;
-    int64_t* f1 = r.from1 + size_t(k) * r.stride;
     const int j_last = static_cast<int>(std::min<int64_t>(r.a, int64_t(k) * r.span));
     for (int i = k - 1; i < j_last; ++i) {
       if (b0[i] == inf && b1[i] == inf) continue;
@@ -105,9 +88,8 @@ void RelaxRowsScalar(const ProfilerRows& r) {
         const int j = i + 1 + d;
         const double c = rc[d], f = fb[d];
         const double with_freq = b0[i] + c + f, implied_here = b0[i] + c, implied_before = b1[i] + c + f;
-        if (with_freq < m0[j]) m0[j] = with_freq, f0[j] = int64_t(2) * i;
-        if (implied_here < m1[j]) m1[j] = implied_here, f1[j] = int64_t(2) * i;
-        if (implied_before < m1[j]) m1[j] = implied_before, f1[j] = int64_t(2) * i + 1;
+        m0[j] = std::min(m0[j], with_freq);
+        m1[j] = std::min(std::min(m1[j], implied_here), implied_before);
       }
     }
   }

@@ -14,13 +14,16 @@ namespace tp::codec {
 // with j_last = min(a, k span), offered to the cells of row k: with
 // c = cost[i span + d] (the range's cost without its frequency) and
 // f = freq_bits[i span + d] (its frequency's bits), b0 = best0[k-1][i] and
-// b1 = best1[k-1][i], in this order,
-//   b0 + c + f   to (best0[k][j], from0[k][j] = 2 i)      the range pays its frequency
-//   b0 + c       to (best1[k][j], from1[k][j] = 2 i)      its frequency is the implied one
-//   b1 + c + f   to (best1[k][j], from1[k][j] = 2 i + 1)  an earlier range's is implied
-// each taken only when strictly smaller (ties keep the earlier candidate);
-// rows are `stride` cells apart. The kernel may read (never write) up to
-// kProfilerPad values past the end of cost, freq_bits and the row arrays.
+// b1 = best1[k-1][i],
+//   (b0 + c) + f   to best0[k][j]   the range pays its frequency
+//   b0 + c         to best1[k][j]   its frequency is the implied one
+//   (b1 + c) + f   to best1[k][j]   an earlier range's is implied
+// each cell keeping the minimum. Only the minima are kept: profiler.cc
+// finds which candidate gave a cell by recomputing the candidates of the
+// few cells on the chosen path (the same additions give the same doubles),
+// so the kernels move no argmin arrays. Rows are `stride` cells apart. The
+// kernel may read (never write) up to kProfilerPad values past the end of
+// cost, freq_bits and the row arrays.
 inline constexpr size_t kProfilerPad = 64;
 struct ProfilerRows {
   int a, span, kmax;
@@ -29,8 +32,6 @@ struct ProfilerRows {
   const double* freq_bits;
   double* best0;
   double* best1;
-  int64_t* from0;
-  int64_t* from1;
 };
 void RelaxRowsScalar(const ProfilerRows& r);
 void RelaxRows(const ProfilerRows& r);  // the dispatched kernel

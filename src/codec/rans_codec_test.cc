@@ -78,9 +78,14 @@ std::vector<Plane> AdversarialPlanes() {
 
 TEST(Histogram256, MatchesNaiveCount) {
   std::mt19937 rng(1);
-  for (size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 1000u, 100003u}) {
+  // Every length up to 70 (the two halves' tails), a few large ones; bytes
+  // from few values and bytes that depend on their position.
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 70; ++n) sizes.push_back(n);
+  for (size_t n : {1000u, 100003u, 100008u}) sizes.push_back(n);
+  for (size_t n : sizes) {
     std::vector<uint8_t> v(n);
-    for (auto& x : v) x = static_cast<uint8_t>(rng() % (n % 7 + 1) * 37);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(n % 2 ? rng() % (n % 7 + 1) * 37 : i * 13 + (i >> 8));
     std::array<uint64_t, 256> h, naive{};
     h.fill(99);  // overwritten, not added to
     Histogram256(v, h);

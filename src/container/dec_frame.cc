@@ -4,11 +4,13 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "container/frame.h"
+#include "container/gguf_header.h"
 #include "container/plane_split.h"
 #include "tensorpress/codec.h"
 
@@ -87,6 +89,45 @@ Status DecodeSparse(const FrameView& frame, std::span<uint8_t> out) {
   return Status::Ok();
 }
 
+// Layout kGgufHeader: plane 0 gives the other planes' sizes, which must add
+// up to the chunk (they are a permutation of its bytes); the walk then
+// rebuilds the header from them.
+Status DecodeGgufHeader(const FrameView& frame, std::span<uint8_t> out) {
+  const FrameHeader& h = frame.header;
+  if (h.dtype != uint8_t(DType::kU8)) return CorruptDataError("GGUF header frame of a dtype other than u8");
+  const auto& payload = frame.payload;
+  const size_t table = size_t(h.planes) * kPlaneEntryBytes;
+  std::span<const uint8_t> stored[kMaxPlanes];
+  uint8_t coding[kMaxPlanes];
+  uint64_t at = table;
+  for (int k = 0; k < h.planes; ++k) {
+    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
+    const uint32_t size = Get32(e + 1);
+    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
+    coding[k] = e[0];
+    stored[k] = payload.subspan(at, size);
+    at += size;
+  }
+  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+  uint8_t sizes[kGgufHeaderSizesBytes];
+  TP_RETURN_IF_ERROR(DecodePlane(coding[0], stored[0], sizes).WithContext("gguf plane sizes"));
+  uint64_t bytes[kGgufHeaderParts], total = 0;
+  for (int k = 0; k < kGgufHeaderParts; ++k) total += bytes[k] = Get32(sizes + 4 * k);
+  if (total != h.raw_bytes) return CorruptDataError("GGUF header plane sizes do not add up to the chunk");
+  thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < total) scratch.resize(total);
+  std::array<std::span<const uint8_t>, kGgufHeaderParts> parts;
+  uint64_t off = 0;
+  for (int k = 0; k < kGgufHeaderParts; ++k) {
+    const std::span<uint8_t> part(scratch.data() + off, bytes[k]);
+    TP_RETURN_IF_ERROR(DecodePlane(coding[k + 1], stored[k + 1], part).WithContext(
+        std::string(kGgufHeaderPartNames[k]) + " plane"));
+    parts[size_t(k)] = part;
+    off += bytes[k];
+  }
+  return MergeGgufHeader(parts, out);
+}
+
 }  // namespace
 
 Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
@@ -108,8 +149,8 @@ Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
     if (element == 0 || h.raw_bytes % element != 0) return CorruptDataError("chunk is not whole elements");
     n = h.raw_bytes / element;
   }
-  if (h.layout == Layout::kSparse) {
-    TP_RETURN_IF_ERROR(DecodeSparse(frame, out));
+  if (h.layout == Layout::kSparse || h.layout == Layout::kGgufHeader) {
+    TP_RETURN_IF_ERROR(h.layout == Layout::kSparse ? DecodeSparse(frame, out) : DecodeGgufHeader(frame, out));
     if (XXH3_64bits(out.data(), out.size()) != h.xxh3) return CorruptDataError("checksum mismatch");
     return Status::Ok();
   }

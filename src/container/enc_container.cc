@@ -53,6 +53,10 @@ std::vector<Segment> PlanSegments(const EngineInput& in, uint64_t chunk_bytes) {
     uint64_t unit = 1;
     if (s.tensor >= 0) unit = uint64_t(std::max(1, Traits(in.tensors[size_t(s.tensor)].dtype()).block_bytes));
     s.chunk = std::max(unit, chunk_bytes / unit * unit);
+    // A GGUF file's header is one chunk, so that its planes can be split
+    // (layout kGgufHeader needs the walk from byte 0).
+    if (in.format == ModelFormat::kGguf && s.offset == 0 && s.tensor < 0 && s.bytes <= tpz3::kMaxChunkBytes)
+      s.chunk = std::max<uint64_t>(s.bytes, 1);
     s.first_frame = frame;
     s.frames = (s.bytes + s.chunk - 1) / s.chunk;
     frame += s.frames;
@@ -140,6 +144,8 @@ Status CompressFrames(const EngineInput& in, ByteSink& out, const EngineOptions&
     c.offset = j.offset;
     c.bytes = file.subspan(s.offset + j.offset, j.size);
     c.tensor = s.tensor >= 0;
+    c.gguf_header = in.format == ModelFormat::kGguf && s.offset == 0 && !c.tensor && j.offset == 0 &&
+                    j.size == s.bytes;
     if (c.tensor) c.dtype = in.tensors[size_t(s.tensor)].dtype();
     TP_ASSIGN_OR_RETURN(CodedFrame f, tpz3::EncodeFrame(c, o));
     if (o.verify) {

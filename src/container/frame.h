@@ -32,6 +32,7 @@ struct ChunkToCode {
   std::span<const uint8_t> bytes;    // the chunk
   bool tensor = false;               // false: other bytes (zstd)
   DType dtype = DType::kU8;          // of a tensor's elements
+  bool gguf_header = false;          // other bytes that are a GGUF file's whole header
 };
 struct PlaneOutcome {
   std::string name;  // "f32 exponent"

@@ -9,6 +9,7 @@
 
 #include "codec/block_fields.h"
 #include "codec/float_fields.h"
+#include "container/gguf_header.h"
 
 namespace tp::tpz3 {
 namespace {
@@ -195,6 +196,8 @@ int PlaneCount(Layout layout, DType dtype) {
       return int(BlockPlanesOf(dtype).names.size());
     case Layout::kSparse:
       return SparseApplies(dtype) ? 1 + PlaneCount(SparseInnerLayout(dtype), dtype) : 0;
+    case Layout::kGgufHeader:
+      return dtype == DType::kU8 ? 1 + kGgufHeaderParts : 0;
   }
   return 0;
 }
@@ -209,6 +212,8 @@ uint64_t PlaneBytes(Layout layout, DType dtype, int plane, uint64_t n) {
       return BlockPlanesOf(dtype).bytes[size_t(plane)] * n;  // n blocks
     case Layout::kSparse:  // n elements for the mask, the non-zero count after
       return plane == 0 ? (n + 7) / 8 : PlaneBytes(SparseInnerLayout(dtype), dtype, plane - 1, n);
+    case Layout::kGgufHeader:  // the sizes plane; the others' sizes are in it
+      return plane == 0 ? kGgufHeaderSizesBytes : 0;
     default:
       return n;  // n is the chunk's byte count for the one-plane layouts
   }
@@ -228,6 +233,8 @@ const char* PlaneName(Layout layout, DType dtype, int plane) {
       return BlockPlanesOf(dtype).names[size_t(plane)].c_str();
     case Layout::kSparse:
       return plane == 0 ? "non-zero mask" : PlaneName(SparseInnerLayout(dtype), dtype, plane - 1);
+    case Layout::kGgufHeader:
+      return plane == 0 ? "gguf plane sizes" : plane <= kGgufHeaderParts ? kGgufHeaderPartNames[plane - 1] : "?";
     case Layout::kFloatFields: {
       auto f = EngineFieldFormatOf(dtype);
       if (!f) return "?";

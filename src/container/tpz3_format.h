@@ -72,8 +72,13 @@ enum class Layout : uint8_t {
   // are mostly zeros: one mask shared by every field plane costs a bit an
   // element where each field plane would pay for the zeros again.
   kSparse = 6,
+  // A GGUF file's header (src/container/gguf_header.h), dtype u8: plane 0
+  // holds the restored sizes of the other four (u32 each, 16 bytes), which
+  // add up to the chunk; then structure, string lengths, strings, arrays.
+  kGgufHeader = 7,
 };
-inline constexpr Layout kLastLayout = Layout::kSparse;
+inline constexpr Layout kLastLayout = Layout::kGgufHeader;
+inline constexpr uint64_t kGgufHeaderSizesBytes = 16;
 inline constexpr uint8_t kCodingStored = 0;
 inline constexpr uint8_t kCodingZstd = 0xfe;
 

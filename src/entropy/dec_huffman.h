@@ -11,9 +11,13 @@
 namespace tp::entropy {
 
 struct HuffmanDecodeTable {
-  // 2^kHuffmanMaxBits entries indexed by the next bits: symbol | length << 8;
+  // 2^kHuffmanMaxBits entries indexed by the next bits: length | symbol << 8;
   // length 0 marks a bit pattern no code starts with.
   std::vector<uint16_t> entries;
+  // No entry of length 0: the code is complete (Kraft sum 1, as the encoder's
+  // codes of two or more symbols are), so no stream can hold an unused code
+  // and the four-stream loop skips that check.
+  bool complete = false;
 };
 StatusOr<HuffmanDecodeTable> BuildHuffmanDecodeTable(std::span<const uint8_t> lengths);
 
@@ -27,5 +31,10 @@ Status HuffmanDecode(std::span<const uint8_t> bytes, const HuffmanDecodeTable& t
 // unused code, a stream that ends early or carries bytes it does not use)
 // is CorruptDataError, never a read outside `bytes`.
 Status HuffmanDecode4(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out);
+
+// HuffmanDecode4's loop is compiled twice, plain and with BMI2 (used when
+// the CPU has it); tests turn BMI2 off to run the plain one.
+bool HuffmanBmi2Enabled();
+void SetHuffmanBmi2ForTesting(bool allowed);
 
 }  // namespace tp::entropy

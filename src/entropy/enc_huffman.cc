@@ -1,6 +1,7 @@
 #include "entropy/enc_huffman.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <queue>
 #include <string>
@@ -76,31 +77,32 @@ StatusOr<std::vector<uint8_t>> HuffmanEncode(std::span<const uint8_t> symbols,
 
 namespace {
 
-// An MSB-first writer into memory sized by the caller: whole 32-bit words
-// go out big-endian as soon as they fill (codes are at most 12 bits, so the
-// 64-bit accumulator never holds more than 43 pending bits).
+// An MSB-first writer into memory sized by the caller, without branches:
+// codes go into the low end of a 64-bit accumulator, and Flush stores it as
+// 8 big-endian bytes whatever it holds and advances by the whole bytes
+// pending (the rest is overwritten by the next store). Four codes of <= 12
+// bits fit between flushes (7 + 48 bits). The flush's condition was a
+// data-dependent branch per code (pending >= 32) that mispredicted.
 struct WordWriter {
   uint64_t acc = 0;
-  int pending = 0;
+  uint32_t pending = 0;  // bits in the low end of acc not yet stored whole
   uint8_t* p = nullptr;
-  inline __attribute__((always_inline)) void Put(uint32_t code, int len) {
+  inline __attribute__((always_inline)) void Put(uint32_t code, uint32_t len) {
     acc = (acc << len) | code;
     pending += len;
-    if (pending >= 32) {
-      pending -= 32;
-      const uint32_t word = static_cast<uint32_t>(acc >> pending);
-      p[0] = static_cast<uint8_t>(word >> 24);
-      p[1] = static_cast<uint8_t>(word >> 16);
-      p[2] = static_cast<uint8_t>(word >> 8);
-      p[3] = static_cast<uint8_t>(word);
-      p += 4;
-    }
+  }
+  // Needs pending >= 1 and 8 writable bytes at p.
+  inline __attribute__((always_inline)) void Flush() {
+    const uint64_t word = __builtin_bswap64(acc << (64 - pending));
+    std::memcpy(p, &word, 8);
+    p += pending >> 3;
+    pending &= 7;
   }
   // Pads the pending bits with zeros to whole bytes.
   void Finish() {
     if (pending == 0) return;
     uint64_t v = acc << (64 - pending);
-    for (int b = 0; b < (pending + 7) / 8; ++b, v <<= 8) *p++ = static_cast<uint8_t>(v >> 56);
+    for (uint32_t b = 0; b < (pending + 7) / 8; ++b, v <<= 8) *p++ = static_cast<uint8_t>(v >> 56);
     pending = 0;
   }
 };
@@ -122,7 +124,14 @@ Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t>
   // Each stream in its own region of scratch memory (12 bits per symbol at
   // most, plus the last word's padding), then compacted into `out`.
   const size_t region = (end[0] - begin[0]) * kHuffmanMaxBits / 8 + 8;
-  std::unique_ptr<uint8_t[]> scratch(new uint8_t[kHuffmanStreams * region]);
+  // Kept per thread: fresh pages for every chunk cost more in page faults
+  // than the encoding loop itself on small planes.
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (scratch_size < kHuffmanStreams * region) {
+    scratch_size = kHuffmanStreams * region;
+    scratch.reset(new uint8_t[scratch_size]);
+  }
   WordWriter w[kHuffmanStreams];
   for (int s = 0; s < kHuffmanStreams; ++s) w[s].p = scratch.get() + s * region;
   const uint8_t* in = symbols.data();
@@ -130,19 +139,28 @@ Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t>
   // The four segments in step while all have symbols (the last is the
   // shortest), then each one's rest.
   const size_t together = end[kHuffmanStreams - 1] - begin[kHuffmanStreams - 1];
-  for (size_t i = 0; i < together; ++i) {
+  // A symbol without a code (entry 0) writes nothing; any length flushes
+  // safely then (Flush needs pending >= 1 only to shift by less than 64).
+  size_t i = 0;
+  for (; i + 4 <= together; i += 4) {
 #pragma GCC unroll 4
     for (int s = 0; s < kHuffmanStreams; ++s) {
-      const uint32_t e = entry[in[begin[s] + i]];
-      missing |= e == 0;
-      w[s].Put(e & 0xffff, static_cast<int>(e >> 16));
+      const uint8_t* q = in + begin[s] + i;
+      const uint32_t e0 = entry[q[0]], e1 = entry[q[1]], e2 = entry[q[2]], e3 = entry[q[3]];
+      missing |= (e0 == 0) | (e1 == 0) | (e2 == 0) | (e3 == 0);
+      w[s].Put(e0 & 0xffff, e0 >> 16);
+      w[s].Put(e1 & 0xffff, e1 >> 16);
+      w[s].Put(e2 & 0xffff, e2 >> 16);
+      w[s].Put(e3 & 0xffff, e3 >> 16);
+      if (w[s].pending) w[s].Flush();
     }
   }
   for (int s = 0; s < kHuffmanStreams; ++s) {
-    for (size_t i = begin[s] + together; i < end[s]; ++i) {
-      const uint32_t e = entry[in[i]];
+    for (size_t k = begin[s] + i; k < end[s]; ++k) {
+      const uint32_t e = entry[in[k]];
       missing |= e == 0;
-      w[s].Put(e & 0xffff, static_cast<int>(e >> 16));
+      w[s].Put(e & 0xffff, e >> 16);
+      if (w[s].pending) w[s].Flush();
     }
     if (code_bits) *code_bits += 8 * uint64_t(w[s].p - (scratch.get() + s * region)) + uint64_t(w[s].pending);
     w[s].Finish();

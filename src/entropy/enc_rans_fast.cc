@@ -66,8 +66,10 @@ Status BuildRansCodeEncoder(std::span<const uint32_t> freqs, int precision_bits,
     enc->simd.byte_lookup[0][c] = static_cast<uint8_t>(f - 1);
     enc->simd.byte_lookup[1][c] = static_cast<uint8_t>(start[s]);
     enc->simd.byte_lookup[2][c] = static_cast<uint8_t>(((f - 1) >> 8 & 0xf) | (start[s] >> 8 & 0xf) << 4);
+    enc->simd.byte_lookup[3][c] = static_cast<uint8_t>(raw);
+    enc->simd.byte_lookup[4][c] = static_cast<uint8_t>(w);
   }
-  enc->simd.has_byte_lookup = !enc->simd.has_raw && P <= 12;
+  enc->simd.has_byte_lookup = P <= 12;
   return Status::Ok();
 }
 

@@ -40,9 +40,10 @@ static_assert(sizeof(RansCodeEntry) == 24);
 struct RansCodeSimd {
   alignas(64) uint32_t packed[256];
   alignas(64) uint32_t raw[256];
-  // Without raw bits and with P <= 12: f - 1 (low byte), start (low byte)
-  // and their high nibbles, the tables of the VBMI kernel's vpermi2b lookups.
-  alignas(64) uint8_t byte_lookup[3][256];
+  // With P <= 12: f - 1 (low byte), start (low byte), their high nibbles,
+  // and the raw value and width (all 0 without raw bits): the tables of the
+  // VBMI kernel's vpermi2b lookups.
+  alignas(64) uint8_t byte_lookup[5][256];
   bool has_raw = false;  // some code carries raw bits (atalanta-rans)
   bool has_byte_lookup = false;
 };
@@ -62,8 +63,9 @@ struct RansCodeEncoder {
 //   kAvx512  16 lanes per zmm vector, two vectors per group, entries by
 //            vpgatherdd (needs AVX-512F/BW/VL/DQ);
 //   kAvx512Vbmi  the same steps with the entries looked up in registers by
-//            vpermi2b (AVX-512 VBMI) where the table allows (no raw bits,
-//            P <= 12: the `rans` codec), else kAvx512's gathers.
+//            vpermi2b (AVX-512 VBMI) where the table allows (P <= 12: the
+//            `rans` codec, and atalanta-rans at its default P), else
+//            kAvx512's gathers.
 // All are bit-exact with kScalar (same output bytes).
 enum class RansEncodeKernel : uint8_t { kScalar = 0, kHighway = 1, kAvx512 = 2, kAvx512Vbmi = 3, kBest = 255 };
 // The kernels this CPU runs (kHighway and kScalar always), best last.

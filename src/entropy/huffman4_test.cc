@@ -161,5 +161,83 @@ TEST(Huffman4, CorruptChunksAreErrors) {
   EXPECT_EQ(HuffmanDecode4(bad, *t2, four).code(), StatusCode::kCorruptData);
 }
 
+// The interleaved loop, plain and with BMI2 (where the CPU has it), against
+// the single-stream decoder of each segment (the reference): same symbols on
+// valid chunks of complete and incomplete codes, same verdict on damaged ones.
+struct NoBmi2 {
+  NoBmi2() { SetHuffmanBmi2ForTesting(false); }
+  ~NoBmi2() { SetHuffmanBmi2ForTesting(true); }
+};
+
+StatusOr<std::vector<uint8_t>> DecodeBySegments(const std::vector<uint8_t>& chunk, const HuffmanDecodeTable& t,
+                                                 size_t n) {
+  std::vector<uint8_t> out(n);
+  if (chunk.size() < kHuffmanStreamSizesBytes) return CorruptDataError("short");
+  size_t at = kHuffmanStreamSizesBytes;
+  for (int s = 0; s < kHuffmanStreams; ++s) {
+    size_t b, e;
+    HuffmanSegment(n, s, &b, &e);
+    const size_t bytes = s + 1 < kHuffmanStreams ? size_t(chunk[4 * s]) | size_t(chunk[4 * s + 1]) << 8 |
+                                                       size_t(chunk[4 * s + 2]) << 16 | size_t(chunk[4 * s + 3]) << 24
+                                                 : chunk.size() - std::min(at, chunk.size());
+    if (bytes > chunk.size() - std::min(at, chunk.size())) return CorruptDataError("overrun");
+    TP_RETURN_IF_ERROR(HuffmanDecode(std::span<const uint8_t>(chunk).subspan(at, bytes), t,
+                                     std::span<uint8_t>(out).subspan(b, e - b)));
+    at += bytes;
+  }
+  return out;
+}
+
+TEST(Huffman4, PlainAndBmi2LoopsMatchTheSingleStreamDecoder) {
+  for (const bool complete : {true, false}) {
+    for (size_t n : {size_t(0), size_t(17), size_t(4099), size_t(100003)}) {
+      std::vector<uint8_t> v = Sample(n, 0.05, uint32_t(n + 3));
+      std::vector<uint8_t> lengths;
+      if (complete) {
+        auto l = HuffmanCodeLengths(Counts(v));
+        ASSERT_TRUE(l.ok());
+        lengths = *l;
+      } else {
+        // Every symbol 11 bits long but symbol 0 at 10: Kraft sum below 1,
+        // so the table has unused entries and the checking loop runs.
+        lengths.assign(256, 11);
+        lengths[0] = 10;
+      }
+      auto table = BuildHuffmanDecodeTable(lengths);
+      ASSERT_TRUE(table.ok());
+      if (n > 100) EXPECT_EQ(table->complete, complete);  // (a lone symbol's code is incomplete)
+      std::vector<uint8_t> chunk;
+      ASSERT_TRUE(HuffmanEncode4(v, lengths, chunk).ok());
+      std::mt19937 rng{static_cast<uint32_t>(n)};
+      for (int trial = 0; trial < 40; ++trial) {
+        std::vector<uint8_t> c = chunk;
+        if (trial > 0 && c.size() > kHuffmanStreamSizesBytes) {
+          const size_t at = std::uniform_int_distribution<size_t>(kHuffmanStreamSizesBytes, c.size() - 1)(rng);
+          c[at] = trial % 2 ? uint8_t(0xff) : static_cast<uint8_t>(c[at] ^ (1 + rng() % 255));
+        }
+        auto want = DecodeBySegments(c, *table, n);
+        std::vector<uint8_t> fast(n), plain(n);
+        const Status st_fast = HuffmanDecode4(c, *table, fast);
+        Status st_plain;
+        {
+          NoBmi2 off;
+          st_plain = HuffmanDecode4(c, *table, plain);
+        }
+        const std::string what = "n=" + std::to_string(n) + " trial " + std::to_string(trial);
+        // The four-stream decoder checks more (stream sizes, unused bytes):
+        // it may reject what segment-wise decoding accepts, never the reverse.
+        if (!want.ok()) {
+          EXPECT_FALSE(st_fast.ok()) << what;
+        } else if (st_fast.ok()) {
+          EXPECT_EQ(fast, *want) << what;
+        }
+        ASSERT_EQ(st_fast.ok(), st_plain.ok()) << what;
+        if (st_fast.ok()) EXPECT_EQ(fast, plain) << what;
+        if (trial == 0) ASSERT_TRUE(st_fast.ok()) << what << ": " << st_fast.message();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tp::entropy

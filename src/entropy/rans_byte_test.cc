@@ -149,6 +149,48 @@ TEST(RansByte, EncoderKernelsWithRawBitsAtEveryWidthAndLength) {
   }
 }
 
+// atalanta-rans's default shape: P = 10 and raw widths up to 6 (P + w <=
+// 16), every precision the VBMI lookups take (8..12) and one above (13,
+// gathers), every encoder kernel against RansEncode.
+TEST(RansByte, EncoderKernelsWithWideRawBitsAtEveryPrecision) {
+  std::vector<uint8_t> symbol_of(256), offset_of(256);
+  const std::vector<uint8_t> widths = {0, 1, 2, 3, 4, 5, 6, 6, 3, 6, 5, 0, 6, 4, 7, 7};
+  int c = 0;
+  for (size_t s = 0; s < widths.size() && c < 256; ++s)
+    for (int o = 0; o < (1 << widths[s]) && c < 256; ++o, ++c) {
+      symbol_of[c] = static_cast<uint8_t>(s);
+      offset_of[c] = static_cast<uint8_t>(o);
+    }
+  ASSERT_EQ(c, 256);
+  for (int P : {8, 9, 10, 12, 13}) {
+    std::vector<uint8_t> w = widths;
+    for (uint8_t& x : w) x = static_cast<uint8_t>(std::min<int>(x, kRansMaxPrecisionPlusRawBits - P));
+    std::vector<uint8_t> sym_of = symbol_of, off_of = offset_of;
+    for (int v = 0; v < 256; ++v) off_of[v] = static_cast<uint8_t>(off_of[v] & ((1 << w[sym_of[v]]) - 1));
+    for (size_t n : {size_t(33), size_t(4 * kRansLanes + 1), size_t(30011)}) {
+      const std::vector<uint8_t> codes = Geometric(n, 0.02, uint32_t(n * P));
+      std::vector<uint8_t> symbols, raw;
+      std::vector<uint64_t> counts(w.size(), 1);
+      for (uint8_t v : codes) {
+        symbols.push_back(sym_of[v]);
+        raw.push_back(off_of[v]);
+        ++counts[sym_of[v]];
+      }
+      auto freqs = NormalizeFrequencies(counts, P);
+      ASSERT_TRUE(freqs.ok());
+      auto reference = RansEncode(symbols, *freqs, P, raw, w);
+      ASSERT_TRUE(reference.ok()) << reference.status().message();
+      RansCodeEncoder enc;
+      ASSERT_TRUE(BuildRansCodeEncoder(*freqs, P, &enc, sym_of, off_of, w).ok());
+      for (RansEncodeKernel k : SupportedRansEncodeKernels()) {
+        std::vector<uint8_t> fast;
+        ASSERT_TRUE(RansEncodeCodes(enc, codes, fast, k).ok());
+        EXPECT_EQ(fast, *reference) << "P=" << P << " n=" << n << " " << RansEncodeKernelName(k);
+      }
+    }
+  }
+}
+
 // The Highway loop on every target this build has and this CPU runs
 // (hwy::SetSupportedTargetsForTest makes HWY_DYNAMIC_DISPATCH pick each),
 // against RansEncode: byte codes at every P, raw bits, every length around

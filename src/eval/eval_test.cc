@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "testing/test_util.h"
@@ -83,6 +84,53 @@ TEST(Llama, RejectsTokensOutsideTheVocabulary) {
   EXPECT_FALSE(LlamaLogits(*lm, bad).ok());
   Model empty;
   EXPECT_FALSE(LlamaFromModel(empty).ok());
+}
+
+TEST(Llama, SamplesFollowTheModelsDistribution) {
+  auto model = ReadModel(testing::SharedModel("stories260k/stories260K.bin"));
+  ASSERT_TRUE(model.ok());
+  auto lm = LlamaFromModel(*model);
+  ASSERT_TRUE(lm.ok());
+  const int length = 128, vocab = lm->vocab;
+  double nll = 0, entropy = 0;
+  int predictions = 0;
+  for (uint64_t seed = 1; seed <= 16; ++seed) {
+    auto s = SampleLlama(*lm, length, seed);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    ASSERT_EQ(s->tokens.size(), size_t(length));
+    ASSERT_EQ(s->logits.size(), size_t(length) * vocab);
+    EXPECT_EQ(s->tokens[0], 1);
+    if (seed == 1) {
+      // A seed is a sequence; the recorded logits are the teacher-forced ones.
+      auto again = SampleLlama(*lm, length, seed);
+      auto other = SampleLlama(*lm, length, seed + 100);
+      ASSERT_TRUE(again.ok() && other.ok());
+      EXPECT_EQ(again->tokens, s->tokens);
+      EXPECT_NE(other->tokens, s->tokens);
+      auto forced = LlamaLogits(*lm, s->tokens);
+      ASSERT_TRUE(forced.ok());
+      EXPECT_EQ(*forced, s->logits);
+    }
+    // Temperature 1: the mean surprisal of the drawn tokens estimates the
+    // mean entropy of the distributions they were drawn from (a greedy or
+    // skewed draw lands far below or above it).
+    for (int p = 0; p + 1 < length; ++p) {
+      const float* l = &s->logits[size_t(p) * vocab];
+      const double mx = *std::max_element(l, l + vocab);
+      double z = 0, ez = 0;
+      for (int v = 0; v < vocab; ++v) {
+        const double e = std::exp(l[v] - mx);
+        z += e, ez += e * (l[v] - mx);
+      }
+      entropy += std::log(z) - ez / z;
+      nll += std::log(z) - (l[s->tokens[p + 1]] - mx);
+      ++predictions;
+    }
+  }
+  nll /= predictions, entropy /= predictions;
+  EXPECT_NEAR(nll, entropy, 0.15) << "mean surprisal " << nll << " nats, mean entropy " << entropy;
+  EXPECT_FALSE(SampleLlama(*lm, 0, 1).ok());
+  EXPECT_FALSE(SampleLlama(*lm, lm->seq_len + 1, 1).ok());
 }
 
 TEST(MnistEval, FloatQuantizersReproduceTheFloatForwardAndAsymmetricStaysClose) {

@@ -84,5 +84,33 @@ TEST(EvaluateCli, FloatReproducesTheRecordedLogitsAndQuantizedSettingsCostPerple
   EXPECT_NE(bad.exit_code, 0);
 }
 
+TEST(EvaluateCli, HeldOutSequencesSampledFromTheFloatModel) {
+  testing::TempDir dir;
+  auto r = testing::RunCli("evaluate " + kStories + " --activations " + kStoriesActs +
+                               " --json --weights float --settings float,zpm_dbs --held-out 4 --held-out-length 64",
+                           dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["held_out"]["sequences"], 4);
+  EXPECT_EQ(j["held_out"]["length"], 64);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  const auto& f = j["rows"][0]["held_out"];
+  const auto& q = j["rows"][1]["held_out"];
+  // Float reproduces the logits the samples were drawn from; DBS costs
+  // perplexity on text its calibration never saw.
+  EXPECT_EQ(f["predictions"], 4 * 63);
+  EXPECT_EQ(f["next_token_agreement"].get<double>(), 1.0);
+  EXPECT_LT(f["max_abs_logit_diff"].get<double>(), 1e-6);
+  EXPECT_GT(q["perplexity"].get<double>(), f["perplexity"].get<double>());
+  EXPECT_LT(q["next_token_agreement"].get<double>(), 1.0);
+  // Sampling needs a language model; the CNN refuses it with a usage error.
+  auto cnn = testing::RunCli("evaluate " + testing::SharedModel("mnist-cnn/mnist_cnn.safetensors") +
+                                 " --activations " + testing::SharedModel("mnist-cnn/activations_first64.safetensors") +
+                                 " --held-out 2",
+                             dir);
+  EXPECT_EQ(cnn.exit_code, 1);  // usage
+  EXPECT_NE(cnn.err.find("--held-out"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tp

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <random>
 
 #include "tensorpress/eval.h"
 
@@ -74,13 +76,20 @@ StatusOr<LlamaModel> LlamaFromModel(const Model& model) {
   return m;
 }
 
-StatusOr<std::vector<float>> LlamaLogits(const LlamaModel& m, std::span<const int32_t> tokens,
-                                         const ActivationQuantMap& quant) {
-  if (tokens.size() > size_t(m.seq_len)) return InvalidArgumentError("sequence longer than the model's context");
+namespace {
+
+// The forward pass over T positions. Teacher-forced when `tokens` already
+// holds T tokens; otherwise `next` picks token pos + 1 from position pos's
+// logits and it is appended (sampling), so one pass with the key/value cache
+// generates a sequence.
+StatusOr<std::vector<float>> Forward(const LlamaModel& m, std::vector<int32_t>& tokens, int T,
+                                     const ActivationQuantMap& quant,
+                                     const std::function<int32_t(std::span<const float>)>& next) {
+  if (T > m.seq_len) return InvalidArgumentError("sequence longer than the model's context");
+  if (tokens.empty() || (!next && tokens.size() != size_t(T))) return InvalidArgumentError("no tokens to run");
   for (int32_t t : tokens)
     if (t < 0 || t >= m.vocab) return InvalidArgumentError("token " + std::to_string(t) + " outside the vocabulary");
   const int dim = m.dim, hs = dim / m.heads, kv_dim = hs * m.kv_heads, kv_mul = m.heads / m.kv_heads;
-  const int T = static_cast<int>(tokens.size());
   // Quantizers of each layer's four GEMM inputs (float when absent).
   struct LayerQuant {
     ActivationQuant qkv, wo, w1w3, w2;
@@ -155,8 +164,45 @@ StatusOr<std::vector<float>> LlamaLogits(const LlamaModel& m, std::span<const in
     }
     RmsNorm(x.data(), m.final_norm, dim, xb.data());
     MatVec(m.embedding, xb.data(), m.vocab, dim, &logits[size_t(pos) * m.vocab]);
+    if (next && pos + 1 < T && tokens.size() == size_t(pos) + 1) {
+      const int32_t t = next(std::span<const float>(&logits[size_t(pos) * m.vocab], size_t(m.vocab)));
+      if (t < 0 || t >= m.vocab) return InternalError("sampled token outside the vocabulary");
+      tokens.push_back(t);
+    }
   }
   return logits;
+}
+
+}  // namespace
+
+StatusOr<std::vector<float>> LlamaLogits(const LlamaModel& m, std::span<const int32_t> tokens,
+                                         const ActivationQuantMap& quant) {
+  std::vector<int32_t> t(tokens.begin(), tokens.end());
+  if (t.empty()) return std::vector<float>{};
+  return Forward(m, t, int(t.size()), quant, nullptr);
+}
+
+StatusOr<LlamaSample> SampleLlama(const LlamaModel& m, int length, uint64_t seed, int32_t first_token) {
+  if (length < 1) return InvalidArgumentError("a sampled sequence needs at least one token");
+  // Inverse CDF of softmax(logits) in double at u = 53 bits of mt19937_64,
+  // whose output sequence the standard fixes (unlike its distributions), so
+  // a seed gives the same tokens everywhere.
+  std::mt19937_64 rng(seed);
+  std::vector<double> p(size_t(m.vocab));
+  auto next = [&](std::span<const float> l) -> int32_t {
+    const float mx = *std::max_element(l.begin(), l.end());
+    double sum = 0;
+    for (size_t v = 0; v < l.size(); ++v) sum += p[v] = std::exp(double(l[v]) - mx);
+    const double u = double(rng() >> 11) * 0x1.0p-53 * sum;
+    double c = 0;
+    for (size_t v = 0; v < l.size(); ++v)
+      if ((c += p[v]) > u) return int32_t(v);
+    return int32_t(l.size() - 1);  // u at the very top of the rounded sum
+  };
+  LlamaSample out;
+  out.tokens = {first_token};
+  TP_ASSIGN_OR_RETURN(out.logits, Forward(m, out.tokens, length, {}, next));
+  return out;
 }
 
 LmScore ScoreLogits(std::span<const float> logits, std::span<const float> reference, std::span<const int32_t> tokens,

@@ -113,7 +113,6 @@ StatusOr<bool> LowerGemmOp(const GemmOp& given, const Tensor& weight, const Tens
       activation.elements() == 0)
     return false;
   GemmOp op = given;
-  if (op.conv && op.geometry.groups != 1) return false;  // `groups` GEMMs, not one (see AnalyzeSlices)
   uint64_t rows = 0;
   if (!op.conv) {
     const int64_t features = activation.shape().back();
@@ -131,10 +130,22 @@ StatusOr<bool> LowerGemmOp(const GemmOp& given, const Tensor& weight, const Tens
   }
   if (op.k > INT32_MAX || op.n > INT32_MAX || rows > INT32_MAX || uint64_t(op.k) * rows > kMaxLoweredElements)
     return InvalidArgumentError("layer '" + op.layer + "' is too large to lower");
+  const int64_t groups = op.conv ? op.geometry.groups : 1;
+  if (groups < 1 || op.n % groups != 0 || op.in_channels % groups != 0)
+    return InvalidArgumentError("layer '" + op.layer + "': " + std::to_string(groups) +
+                                " groups do not divide its channels");
+  if (uint64_t(groups) * uint64_t(op.k) * rows > kMaxLoweredElements)
+    return InvalidArgumentError("layer '" + op.layer + "' is too large to lower");
   TP_ASSIGN_OR_RETURN(out.w, GemmWeightMatrix(op, weight));
-  out.m = int(op.n), out.k = int(op.k), out.n = int(rows);
+  out.m = int(op.n), out.k = int(op.k), out.n = int(rows), out.groups = int(groups);
   if (op.conv) {
-    TP_ASSIGN_OR_RETURN(out.x, Im2col(op, activation, 0));
+    // One im2col block per group, each group's input channels only.
+    out.x.clear();
+    out.x.reserve(size_t(groups) * size_t(op.k) * rows);
+    for (int64_t g = 0; g < groups; ++g) {
+      TP_ASSIGN_OR_RETURN(std::vector<float> block, Im2col(op, activation, g));
+      out.x.insert(out.x.end(), block.begin(), block.end());
+    }
     return true;
   }
   const std::vector<float> af = Floats(activation);

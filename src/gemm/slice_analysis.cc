@@ -20,13 +20,41 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 using Lowered = LoweredLayer;
 
+// One GEMM of a layer (m rows x k by k x n), checked against the reference.
 Status Verify(const SliceGemmOperand& w, const SliceGemmOperand& x, std::span<const int32_t> wq,
-              std::span<const int32_t> xq, const Lowered& l, const std::string& what) {
-  std::vector<int32_t> bias = CompensationBias(w, x), y(size_t(l.m) * l.n), want(y.size());
+              std::span<const int32_t> xq, int m, int k, int n, const std::string& what) {
+  std::vector<int32_t> bias = CompensationBias(w, x), y(size_t(m) * n), want(y.size());
   TP_RETURN_IF_ERROR(SliceGemmScalar(w, x, bias, y));
-  ReferenceGemm(wq, xq, l.m, l.k, l.n, want);
+  ReferenceGemm(wq, xq, m, k, n, want);
   if (y != want) return InternalError("slice GEMM differs from the reference on " + what);
   return Status::Ok();
+}
+
+// A layer's quantized weights cut into its groups' GEMMs (one for a dense
+// layer or an ungrouped convolution): group g's rows of the [m, k] matrix.
+struct GroupWeights {
+  int rows = 0;                              // m / groups
+  std::vector<std::vector<int32_t>> q;       // per group, rows x k
+  std::vector<SliceGemmOperand> sliced;      // per group
+};
+
+// Counters of a grouped layer: the groups' sums. The groups have equal
+// shapes, so the layer's sparsities are the mean of theirs.
+void AddTraffic(OperandTraffic& sum, const OperandTraffic& t, int groups) {
+  sum.ho_bytes_dense += t.ho_bytes_dense;
+  sum.ho_bytes_compressed += t.ho_bytes_compressed;
+  sum.index_bytes += t.index_bytes;
+  sum.lo_bytes += t.lo_bytes;
+  sum.ho_slice_sparsity += t.ho_slice_sparsity / groups;
+  sum.ho_vector_sparsity += t.ho_vector_sparsity / groups;
+}
+void AddCounters(SliceGemmCounters& sum, const SliceGemmCounters& c, int groups) {
+  sum.multiplies += c.multiplies;
+  sum.dense_multiplies += c.dense_multiplies;
+  sum.additions += c.additions;
+  sum.compensation_ops += c.compensation_ops;
+  AddTraffic(sum.weights, c.weights, groups);
+  AddTraffic(sum.activations, c.activations, groups);
 }
 
 }  // namespace
@@ -54,8 +82,8 @@ namespace {
 
 // The asymmetric setting with zero point z and LO width b: codes, DBS-rounded
 // MSE, counters.
-StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int32_t> wq, const Lowered& l,
-                                  float scale, int z, int seed_z, int lo_bits, bool verify, const std::string& what) {
+StatusOr<SliceSetting> Asymmetric(const GroupWeights& gw, const Lowered& l, float scale, int z, int seed_z,
+                                  int lo_bits, bool verify, const std::string& what) {
   SliceSetting s;
   s.zero_point = z;
   s.seed_zero_point = seed_z;
@@ -76,14 +104,19 @@ StatusOr<SliceSetting> Asymmetric(const SliceGemmOperand& w, std::span<const int
   s.quant_mse = n ? err / double(n) : 0;
   s.error = QuantErrorFromMse(s.quant_mse, n ? sig / double(n) : 0);
   s.clipped_fraction = n ? double(clipped) / double(n) : 0;
-  TP_ASSIGN_OR_RETURN(SlicedOperand xs, SliceActivationsUnsigned(codes, l.k, l.n, z, lo_bits));
-  SliceGemmOperand x = PrepareSliceOperand(std::move(xs));
-  s.counters = CountSliceGemm(w, x);
-  if (verify) {
-    std::vector<int32_t> xr(codes.size());
-    for (size_t i = 0; i < codes.size(); ++i)
-      xr[i] = ActJoin(ActHighSlice(codes[i], lo_bits), ActLowSlice(codes[i], lo_bits), lo_bits);
-    TP_RETURN_IF_ERROR(Verify(w, x, wq, xr, l, what));
+  const size_t block = size_t(l.k) * l.n;
+  for (int g = 0; g < l.groups; ++g) {
+    const std::span<const uint8_t> cg = std::span<const uint8_t>(codes).subspan(g * block, block);
+    TP_ASSIGN_OR_RETURN(SlicedOperand xs, SliceActivationsUnsigned(cg, l.k, l.n, z, lo_bits));
+    SliceGemmOperand x = PrepareSliceOperand(std::move(xs));
+    AddCounters(s.counters, CountSliceGemm(gw.sliced[g], x), l.groups);
+    if (verify) {
+      std::vector<int32_t> xr(block);
+      for (size_t i = 0; i < block; ++i)
+        xr[i] = ActJoin(ActHighSlice(cg[i], lo_bits), ActLowSlice(cg[i], lo_bits), lo_bits);
+      TP_RETURN_IF_ERROR(Verify(gw.sliced[g], x, gw.q[g], xr, gw.rows, l.k, l.n,
+                                what + (l.groups > 1 ? ", group " + std::to_string(g) : "")));
+    }
   }
   return s;
 }
@@ -142,7 +175,7 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
       r.layer = op.layer;
       r.weight = name;
       r.activation = a->name();
-      r.m = l.m, r.k = l.k, r.n = l.n;
+      r.m = l.m, r.k = l.k, r.n = l.n, r.groups = l.groups;
       const std::string what = "layer '" + r.layer + "'";
       // Weights: symmetric per output row (or per tensor), SBR-sliced.
       TP_ASSIGN_OR_RETURN(Tensor wt, Tensor::FromValues<float>(name, DType::kF32, {l.m, l.k}, l.w));
@@ -158,27 +191,38 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
       } else {
         std::copy(wq8.values<int16_t>().begin(), wq8.values<int16_t>().end(), wq.begin());
       }
-      TP_ASSIGN_OR_RETURN(SlicedOperand wsl, SliceWeightsSbr(wq, l.m, l.k, options.weight_bits));
-      SliceGemmOperand wo = PrepareSliceOperand(std::move(wsl));
-      r.weights = MeasureOperand(wo.sliced, wo.ho);
-      // Activations: one calibration over the layer input.
+      // Quantized as one matrix (per-tensor scales span the groups), sliced
+      // per group: each group is its own GEMM.
+      GroupWeights gw;
+      gw.rows = l.m / l.groups;
+      const size_t wblock = size_t(gw.rows) * l.k;
+      for (int g = 0; g < l.groups; ++g) {
+        gw.q.emplace_back(wq.begin() + g * wblock, wq.begin() + (g + 1) * wblock);
+        TP_ASSIGN_OR_RETURN(SlicedOperand wsl, SliceWeightsSbr(gw.q.back(), gw.rows, l.k, options.weight_bits));
+        gw.sliced.push_back(PrepareSliceOperand(std::move(wsl)));
+        AddTraffic(r.weights, MeasureOperand(gw.sliced.back().sliced, gw.sliced.back().ho), l.groups);
+      }
+      // Activations: one calibration over the layer input (every group's).
       TP_ASSIGN_OR_RETURN(ActivationRange range, CalibrateRange(l.x, options.calibration));
       const QuantParams qp = AsymmetricU8Params(range);
       const float s = qp.scale[0];
       const int z = static_cast<int>(qp.zero_point[0]);
-      TP_ASSIGN_OR_RETURN(r.asym, Asymmetric(wo, wq, l, s, z, z, 4, options.verify, what + " (asym)"));
+      TP_ASSIGN_OR_RETURN(r.asym, Asymmetric(gw, l, s, z, z, 4, options.verify, what + " (asym)"));
       // ZPM chosen by the measured sparsity (never below asym's), at LO
       // width 4 and again at the DBS width.
+      // The groups' K x N blocks stacked are one (groups * K) x N matrix
+      // whose 1x4 vectors are exactly the groups' vectors.
+      const int stacked_k = l.k * l.groups;
       ZpmOptions zo = options.zpm;
       zo.lo_bits = 4;
-      TP_ASSIGN_OR_RETURN(ZpmChoice zpm, ChooseZeroPointBySparsity(l.x, l.k, l.n, s, z, zo));
-      TP_ASSIGN_OR_RETURN(r.zpm, Asymmetric(wo, wq, l, s, zpm.zero_point, z, 4, options.verify, what + " (zpm)"));
+      TP_ASSIGN_OR_RETURN(ZpmChoice zpm, ChooseZeroPointBySparsity(l.x, stacked_k, l.n, s, z, zo));
+      TP_ASSIGN_OR_RETURN(r.zpm, Asymmetric(gw, l, s, zpm.zero_point, z, 4, options.verify, what + " (zpm)"));
       std::vector<uint8_t> codes(l.x.size());
       QuantizeU8(l.x, s, z, codes);
       const DbsChoice dbs = ChooseDbsWidth(codes, options.dbs_target);
       zo.lo_bits = dbs.lo_bits;
-      TP_ASSIGN_OR_RETURN(ZpmChoice zpm_dbs, ChooseZeroPointBySparsity(l.x, l.k, l.n, s, z, zo));
-      TP_ASSIGN_OR_RETURN(r.zpm_dbs, Asymmetric(wo, wq, l, s, zpm_dbs.zero_point, z, dbs.lo_bits, options.verify,
+      TP_ASSIGN_OR_RETURN(ZpmChoice zpm_dbs, ChooseZeroPointBySparsity(l.x, stacked_k, l.n, s, z, zo));
+      TP_ASSIGN_OR_RETURN(r.zpm_dbs, Asymmetric(gw, l, s, zpm_dbs.zero_point, z, dbs.lo_bits, options.verify,
                                                 what + " (zpm+dbs)"));
       // Sibia: symmetric 7-bit activations, SBR on both operands.
       float absmax = std::max(std::abs(range.min), std::abs(range.max));
@@ -194,10 +238,16 @@ StatusOr<std::vector<LayerSliceReport>> AnalyzeSlices(const Model& weights, cons
           if (std::isfinite(v)) ++finite, clipped += std::abs(std::nearbyint(v / sp.scale[0])) > 63;
         r.sibia.clipped_fraction = finite ? double(clipped) / double(finite) : 0;
       }
-      TP_ASSIGN_OR_RETURN(SlicedOperand xsl, SliceActivationsSbr(xq, l.k, l.n, 7));
-      SliceGemmOperand xo = PrepareSliceOperand(std::move(xsl));
-      r.sibia.counters = CountSliceGemm(wo, xo);
-      if (options.verify) TP_RETURN_IF_ERROR(Verify(wo, xo, wq, xq, l, what + " (sibia)"));
+      const size_t xblock = size_t(l.k) * l.n;
+      for (int g = 0; g < l.groups; ++g) {
+        const std::span<const int32_t> xg = std::span<const int32_t>(xq).subspan(g * xblock, xblock);
+        TP_ASSIGN_OR_RETURN(SlicedOperand xsl, SliceActivationsSbr(xg, l.k, l.n, 7));
+        SliceGemmOperand xo = PrepareSliceOperand(std::move(xsl));
+        AddCounters(r.sibia.counters, CountSliceGemm(gw.sliced[g], xo), l.groups);
+        if (options.verify)
+          TP_RETURN_IF_ERROR(Verify(gw.sliced[g], xo, gw.q[g], xg, gw.rows, l.k, l.n,
+                                    what + " (sibia" + (l.groups > 1 ? ", group " + std::to_string(g) : "") + ")"));
+      }
       r.verified = options.verify;
       out.push_back(std::move(r));
     }

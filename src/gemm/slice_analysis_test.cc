@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "tensorpress/gemm.h"
+#include "tensorpress/graph.h"
 #include "testing/test_util.h"
 
 namespace tp {
@@ -147,6 +149,78 @@ TEST(AnalyzeSlices, MnistLayersAreMatchedAndExact) {
   ASSERT_TRUE(verified.ok()) << verified.status().message();
   ASSERT_EQ(verified->size(), 2u);
   for (const auto& r : *verified) EXPECT_TRUE(r.verified);
+}
+
+TEST(AnalyzeSlices, DsCnnDepthwiseLayersAreGroupedGemms) {
+  // MLPerf Tiny DS-CNN: its four DEPTHWISE_CONV_2D layers (3x3, 64 groups of
+  // one channel) are analysed as 64 GEMMs each, beside the 6 other GEMMs.
+  // Inputs: seeded ReLU-like values of each op's static input shape.
+  auto model = ReadModel(testing::SharedModel("mlperf-tiny/dscnn_kws_float32.tflite"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto graph = FindGemms(*model);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  Model acts;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.2f, 1.0f);
+  for (const GemmOp& op : graph->ops) {
+    if (FindGemmInput(op, acts)) continue;  // inputs shared by two ops
+    uint64_t count = 1;
+    for (int64_t d : op.input_shape) count *= uint64_t(d);
+    std::vector<float> v(count);
+    for (float& f : v) f = std::max(0.0f, normal(rng));
+    auto t = Tensor::FromValues<float>(op.inputs.front(), DType::kF32, op.input_shape, v);
+    ASSERT_TRUE(t.ok());
+    acts.tensors.push_back(*t);
+  }
+  SliceAnalysisOptions options;
+  options.verify = true;  // every group's slice GEMM against the dense reference
+  auto layers = AnalyzeSlices(*model, acts, options);
+  ASSERT_TRUE(layers.ok()) << layers.status().message();
+  ASSERT_EQ(layers->size(), 10u);
+  int depthwise = 0;
+  for (const LayerSliceReport& r : *layers) {
+    SCOPED_TRACE(r.layer);
+    EXPECT_TRUE(r.verified);
+    if (r.groups == 1) continue;
+    ++depthwise;
+    EXPECT_EQ(r.groups, 64);
+    EXPECT_EQ(r.m, 64);
+    EXPECT_EQ(r.k, 9);
+    EXPECT_EQ(r.n, 125);
+    // Dense slices of 64 GEMMs of 1 x 9 x 125: one 4-lane weight block (one
+    // real row) of 2 SBR slices times 32 token blocks of 2 slices, 16
+    // multiplies per outer product.
+    EXPECT_EQ(r.zpm_dbs.counters.dense_multiplies, uint64_t(64) * 9 * (1 * 2) * (32 * 2) * 16);
+    EXPECT_EQ(r.sibia.counters.dense_multiplies, r.zpm_dbs.counters.dense_multiplies);
+
+    // The same counts from each group's GEMM built apart: the group's rows of
+    // the per-channel quantized weight matrix, its im2col (checked against a
+    // direct convolution in graph_gemms_test), the report's z and LO width.
+    const GemmOp& op = *std::find_if(graph->ops.begin(), graph->ops.end(),
+                                     [&](const GemmOp& o) { return o.layer == r.layer; });
+    const Tensor& weight = *std::find_if(model->tensors.begin(), model->tensors.end(),
+                                         [&](const Tensor& t) { return t.name() == op.weight; });
+    const Tensor& input = *FindGemmInput(op, acts);
+    auto w = GemmWeightMatrix(op, weight);
+    ASSERT_TRUE(w.ok());
+    auto wt = Tensor::FromValues<float>("w", DType::kF32, {64, 9}, *w);
+    auto wq = QuantizeWeightsSymmetric(*wt, {.bits = 7, .channel_axis = 0});
+    ASSERT_TRUE(wq.ok());
+    const std::span<const int8_t> q = wq->values<int8_t>();
+    SliceGemmCounters sum;
+    for (int g = 0; g < 64; ++g) {
+      auto x = Im2col(op, input, g);
+      ASSERT_TRUE(x.ok());
+      std::vector<uint8_t> codes(x->size());
+      QuantizeU8(*x, r.zpm_dbs.scale, r.zpm_dbs.zero_point, codes);
+      std::vector<int32_t> wg(q.begin() + g * 9, q.begin() + (g + 1) * 9);
+      ASSERT_TRUE(AqsGemm(wg, codes, 1, 9, 125, 7, r.zpm_dbs.zero_point, r.zpm_dbs.lo_bits, &sum).ok());
+    }
+    EXPECT_EQ(sum.multiplies, r.zpm_dbs.counters.multiplies);
+    EXPECT_EQ(sum.dense_multiplies, r.zpm_dbs.counters.dense_multiplies);
+    EXPECT_LT(r.zpm_dbs.counters.multiplies, r.zpm_dbs.counters.dense_multiplies);
+  }
+  EXPECT_EQ(depthwise, 4);
 }
 
 TEST(SlicesCli, JsonHasTheIssuesFieldsAndBadInputExits2) {

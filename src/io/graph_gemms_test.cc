@@ -370,6 +370,41 @@ TEST(GraphGemms, OnnxNodesAttributesAndInputNames) {
   EXPECT_EQ((*reports)[2].n, 25);
 }
 
+TEST(GraphGemms, OnnxGroupedConvIsSlicedGroupByGroup) {
+  // SmallOnnx's Conv1d: 2 groups of 4 output channels over 2 input channels
+  // each, kernel 3, stride 2, pads (1, 2): on [3, 4, 20], 3 x 11 rows.
+  testing::TempDir tmp;
+  const std::string path = tmp.File("small.onnx");
+  std::string bytes = SmallOnnx().SerializeAsString();
+  testing::WriteBytes(path, {bytes.begin(), bytes.end()});
+  auto model = ReadModel(path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-0.5f, 2.0f);
+  std::vector<float> x(3 * 4 * 20);
+  for (float& v : x) v = u(rng);
+  Model acts;
+  acts.tensors.push_back(*Tensor::FromValues<float>("signal", DType::kF32, {3, 4, 20}, x));
+  SliceAnalysisOptions options;
+  options.verify = true;
+  auto layers = AnalyzeSlices(*model, acts, options);
+  ASSERT_TRUE(layers.ok()) << layers.status().message();
+  ASSERT_EQ(layers->size(), 1u);
+  const LayerSliceReport& r = (*layers)[0];
+  EXPECT_EQ(r.layer, "/conv/Conv");
+  EXPECT_EQ(r.groups, 2);
+  EXPECT_EQ(r.m, 8);
+  EXPECT_EQ(r.k, 6);
+  EXPECT_EQ(r.n, 33);
+  EXPECT_TRUE(r.verified);  // both groups' slice GEMMs equal the dense reference
+  // Dense slices per group: one 4-row weight block of 2 SBR slices times
+  // 9 token blocks (33 rows) of 2 slices over K = 6, 16 multiplies each.
+  EXPECT_EQ(r.asym.counters.dense_multiplies, 2u * 6 * (1 * 2) * (9 * 2) * 16);
+  // Traffic: 2 groups x 6 depth x 1 weight block x 2 bytes per HO vector.
+  EXPECT_EQ(r.asym.counters.weights.ho_bytes_dense, 2u * 6 * 1 * 2);
+  EXPECT_EQ(r.asym.counters.activations.ho_bytes_dense, 2u * 6 * 9 * 2);
+}
+
 TEST(GraphGemms, OnnxBadAttributesAreCorruptData) {
   onnx::ModelProto m = SmallOnnx();
   onnx::AttributeProto* group = m.mutable_graph()->mutable_node(3)->mutable_attribute(0);

@@ -48,7 +48,7 @@ size_t AttachSliceAnalysis(const std::vector<LayerSliceReport>& reports, Workloa
       layer.activations.slices[i] = FromTraffic(measured->counters.activations);
       layer.weights.slice_bytes[i] = BytesPerElement(measured->counters.weights, double(r.m) * double(r.k));
       layer.activations.slice_bytes[i] =
-          BytesPerElement(measured->counters.activations, double(r.k) * double(r.n));
+          BytesPerElement(measured->counters.activations, double(r.k) * double(r.n) * r.groups);  // every group's
       const SliceGemmCounters& c = measured->counters;
       layer.measured_mult_fraction[i] = c.dense_multiplies ? double(c.multiplies) / double(c.dense_multiplies) : 0;
     }
