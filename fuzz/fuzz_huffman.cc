@@ -1,5 +1,5 @@
-// Fuzzes the Huffman decoders (single-stream and four-stream, the latter's
-// plain and BMI2 loops against each other): hostile code lengths and
+// Fuzzes the Huffman decoders (single-stream, four-stream and eight-stream
+// interleaved, the last two's plain and BMI2 loops against each other): hostile code lengths and
 // streams fail cleanly; symbols round-trip through both encoders
 // and decoders, and the four-stream chunk's streams are the single-stream
 // codes of its segments.
@@ -31,6 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const tp::Status slow = tp::entropy::HuffmanDecode4({data + nlen, size - nlen}, *table, plain);
     tp::entropy::SetHuffmanBmi2ForTesting(true);
     if (fast.ok() != slow.ok() || (fast.ok() && out != plain)) abort();
+    // The same for the eight-stream interleaved loop.
+    const tp::Status fast8 = tp::entropy::HuffmanDecode8({data + nlen, size - nlen}, *table, out);
+    tp::entropy::SetHuffmanBmi2ForTesting(false);
+    const tp::Status slow8 = tp::entropy::HuffmanDecode8({data + nlen, size - nlen}, *table, plain);
+    tp::entropy::SetHuffmanBmi2ForTesting(true);
+    if (fast8.ok() != slow8.ok() || (fast8.ok() && out != plain)) abort();
   }
   // 2. Round trip.
   std::vector<uint8_t> symbols(data, data + size);
@@ -58,5 +64,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     at += one->size();
   }
   if (at != four.size()) abort();
+  // Eight interleaved streams: a round trip, each stream the single-stream
+  // code of symbols s, s + 8, ...
+  std::vector<uint8_t> eight;
+  if (!tp::entropy::HuffmanEncode8(symbols, *lens, eight).ok()) abort();
+  std::fill(back.begin(), back.end(), 0);
+  if (!tp::entropy::HuffmanDecode8(eight, *t, back).ok() || back != symbols) abort();
+  at = tp::entropy::kHuffmanInterleavedSizesBytes;
+  for (int s = 0; s < tp::entropy::kHuffmanInterleavedStreams; ++s) {
+    std::vector<uint8_t> part;
+    for (size_t i = size_t(s); i < symbols.size(); i += tp::entropy::kHuffmanInterleavedStreams) part.push_back(symbols[i]);
+    auto one = tp::entropy::HuffmanEncode(part, *lens);
+    if (!one.ok() || at + one->size() > eight.size() || !std::equal(one->begin(), one->end(), eight.begin() + long(at)))
+      abort();
+    at += one->size();
+  }
+  if (at != eight.size()) abort();
   return 0;
 }

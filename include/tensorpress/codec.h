@@ -152,8 +152,9 @@ void Histogram256(std::span<const uint8_t> bytes, std::span<uint64_t, 256> histo
 // this histogram, without encoding (microseconds: the codec's table is built
 // from the histogram, nothing is coded). Supported: rans, huffman,
 // atalanta-rans, atalanta-order0; other codecs are kUnsupported.
-//   huffman: exact for one chunk; with several, an upper bound (each chunk
-//     may pad one byte; chunk-index varints bounded).
+//   huffman: an upper bound, over by at most one padding byte per stream
+//     of every chunk (eight streams from 16384 values a chunk, four below;
+//     chunk-index varints bounded).
 //   rans, atalanta-rans, atalanta-order0: every header, table and state byte
 //     exactly, plus the ideal coded size under the stream's own quantised
 //     table (sum of count * (P - log2 freq), plus raw offset bits), rounded

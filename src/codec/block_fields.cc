@@ -78,7 +78,14 @@ Fields Make(DType dtype) {
     case DType::kIQ1_S:
       Half(f, "d.lo", "d.hi", 0); f.push_back(F("qs", 2, 32)); f.push_back(F("qh", 34, 16)); break;
     case DType::kIQ1_M:
-      f.push_back(F("qs", 0, 32)); f.push_back(F("qh", 32, 16)); f.push_back(F("scales", 48, 8)); break;
+      // The fp16 scale has no bytes of its own: its four nibbles are the top
+      // nibbles of the four u16 sub-scale words (scales bytes 1, 3, 5, 7).
+      // Bytes 5 and 7 carry its high byte (sign, exponent, top mantissa
+      // bits), nearly constant across blocks like other types' d.hi, so each
+      // is a field of its own; bytes 1 and 3 (mantissa) stay with the rest.
+      f.push_back(F("qs", 0, 32)); f.push_back(F("qh", 32, 16));
+      f.push_back({"scales", {{48, 5}, {54, 1}}}); f.push_back(F("scales[5]", 53, 1));
+      f.push_back(F("scales[7]", 55, 1)); break;
     case DType::kIQ4_XS:
       Half(f, "d.lo", "d.hi", 0); f.push_back(F("scales_h", 2, 2)); f.push_back(F("scales_l", 4, 4));
       f.push_back(F("qs", 8, 128)); break;

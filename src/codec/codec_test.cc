@@ -420,9 +420,10 @@ TEST(Codec, HostileStreamsGiveCleanErrors) {
 namespace tp {
 namespace {
 
-// Version-2 huffman streams (one bit stream per chunk) still decode; the
-// writer emits version 3 (four streams); version 3 means nothing to other
-// codecs. (A version-3 payload relabelled as version 2 may decode to garbage:
+// Version-2 huffman streams (one bit stream per chunk) and version-3 ones
+// (four streams) still decode; the writer emits version 4 (eight
+// interleaved streams in chunks of 16384 values or more); versions 3 and 4
+// mean nothing to other codecs. (A version-3 payload relabelled as version 2 may decode to garbage:
 // the old single-stream format has no check of its own against that.) The version-2 stream is assembled by hand from the single-stream
 // encoder, following codec_format.h.
 TEST(Codec, HuffmanVersionTwoStreamsStillDecode) {
@@ -446,18 +447,47 @@ TEST(Codec, HuffmanVersionTwoStreamsStillDecode) {
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(back, codes);
 
+  // Version 3: the same header, one four-stream chunk.
+  std::vector<uint8_t> v3 = {static_cast<uint8_t>(Codec::kHuffman), codec::kHuffmanFourStreamVersion,
+                             codec::kFlagOneChunk};
+  codec::PutVarint(v3, codes.size());
+  codec::PutVarint(v3, 128);
+  for (int s = 0; s < 256; s += 2) v3.push_back(static_cast<uint8_t>((*lengths)[s] | (*lengths)[s + 1] << 4));
+  ASSERT_TRUE(entropy::HuffmanEncode4(codes, *lengths, v3).ok());
+  std::fill(back.begin(), back.end(), 0);
+  st = DecodeCodes(v3, back);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(back, codes);
+
+  // Version 4 (the writer's): four streams below kHuffmanInterleavedMinSymbols
+  // values a chunk, eight interleaved from there on.
   CodecOptions o;
   o.signed_codes = false;
-  auto v3 = EncodeCodes(Codec::kHuffman, codes, o);
-  ASSERT_TRUE(v3.ok());
-  EXPECT_EQ(v3->bytes[1], codec::kHuffmanStreamVersion);
+  auto v4 = EncodeCodes(Codec::kHuffman, codes, o);
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->bytes[1], codec::kHuffmanStreamVersion);
   std::fill(back.begin(), back.end(), 0);
-  ASSERT_TRUE(DecodeCodes(v3->bytes, back).ok());
+  ASSERT_TRUE(DecodeCodes(v4->bytes, back).ok());
   EXPECT_EQ(back, codes);
+  std::vector<uint8_t> many(5 * entropy::kHuffmanInterleavedMinSymbols / 2);
+  for (auto& c : many) c = static_cast<uint8_t>(std::min(geo(rng), 255));
+  o.chunk_values = entropy::kHuffmanInterleavedMinSymbols;  // two eight-stream chunks, one four-stream
+  auto v4many = EncodeCodes(Codec::kHuffman, many, o);
+  ASSERT_TRUE(v4many.ok());
+  std::vector<uint8_t> many_back(many.size());
+  st = DecodeCodes(v4many->bytes, many_back);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(many_back, many);
+  // Relabelled as version 3, its eight-stream chunks are cut into four
+  // streams at the wrong places: refused.
+  v4many->bytes[1] = codec::kHuffmanFourStreamVersion;
+  EXPECT_EQ(DecodeCodes(v4many->bytes, many_back).code(), StatusCode::kCorruptData);
   auto r = EncodeCodes(Codec::kRans, codes, o);
   ASSERT_TRUE(r.ok());
-  r->bytes[1] = codec::kHuffmanStreamVersion;
-  EXPECT_EQ(DecodeCodes(r->bytes, back).code(), StatusCode::kCorruptData);
+  for (uint8_t v : {codec::kHuffmanFourStreamVersion, codec::kHuffmanStreamVersion}) {
+    r->bytes[1] = v;
+    EXPECT_EQ(DecodeCodes(r->bytes, back).code(), StatusCode::kCorruptData);
+  }
 }
 
 }  // namespace

@@ -43,9 +43,10 @@ struct DecodeModel {
   std::vector<uint8_t> offset_bits;
   // rans.
   entropy::RansByteTable rans_bytes;
-  // Huffman: four streams per chunk from stream version 3 on.
+  // Huffman: bit streams per chunk, by stream version (2: one, 3: four in
+  // segments, 4: eight interleaved).
   entropy::HuffmanDecodeTable huffman;
-  bool huffman_four_streams = false;
+  uint8_t huffman_version = 0;
   // CSR/CSC.
   uint64_t rows = 0, cols = 0;
 };
@@ -340,8 +341,11 @@ Status DecodeChunk(const DecodeModel& m, std::span<const uint8_t> in, std::span<
       return Status::Ok();
     }
     case Codec::kHuffman:
-      return m.huffman_four_streams ? entropy::HuffmanDecode4(in, m.huffman, out)
-                                    : entropy::HuffmanDecode(in, m.huffman, out);
+      if (m.huffman_version == codec::kHuffmanStreamVersion && out.size() >= entropy::kHuffmanInterleavedMinSymbols)
+        return entropy::HuffmanDecode8(in, m.huffman, out);
+      if (m.huffman_version == codec::kHuffmanStreamVersion) return entropy::HuffmanDecode4(in, m.huffman, out);
+      if (m.huffman_version == codec::kHuffmanFourStreamVersion) return entropy::HuffmanDecode4(in, m.huffman, out);
+      return entropy::HuffmanDecode(in, m.huffman, out);
     case Codec::kRans: return entropy::DecodeRansBytes(in, m.rans_bytes, out);
     case Codec::kZeroRle: return DecodeZeroRleChunk(m, in, out);
     case Codec::kZvc: return DecodeZvcChunk(m, in, out);
@@ -379,8 +383,11 @@ StatusOr<Layout> ParseLayout(std::span<const uint8_t> stream) {
   uint64_t chunk_values = 0, params_size = 0;
   TP_RETURN_IF_ERROR(r.Read(&id, "codec id"));
   TP_RETURN_IF_ERROR(r.Read(&version, "format version"));
-  // Version 2 for every codec, and 3 (four-stream chunks) for huffman.
-  if (version != codec::kStreamVersion && version != codec::StreamVersionOf(l.codec))
+  // Version 2 for every codec, and 3 (four-stream chunks) and 4 (eight
+  // interleaved streams) for huffman.
+  const bool huffman_version = l.codec == Codec::kHuffman && (version == codec::kHuffmanFourStreamVersion ||
+                                                             version == codec::kHuffmanStreamVersion);
+  if (version != codec::kStreamVersion && !huffman_version)
     return CorruptDataError("codec stream version " + std::to_string(version) + " is not supported for " +
                             std::string(CodecName(l.codec)));
   l.version = version;
@@ -446,7 +453,7 @@ Status DecodeCodes(std::span<const uint8_t> stream, std::span<uint8_t> codes, in
   m.codec = l.codec;
   m.is_signed = l.flags & codec::kFlagSignedCodes;
   m.zero_code = l.zero_code;
-  m.huffman_four_streams = l.codec == Codec::kHuffman && l.version == codec::kHuffmanStreamVersion;
+  m.huffman_version = l.codec == Codec::kHuffman ? l.version : 0;
   TP_RETURN_IF_ERROR(ParseParams(m, l.params, values));
   const std::span<const uint8_t> body = stream.subspan(l.body_offset);
   std::vector<Status> status(chunks);
@@ -474,7 +481,7 @@ Status DecodeCodeRange(std::span<const uint8_t> stream, uint64_t begin, std::spa
   m.codec = l.codec;
   m.is_signed = l.flags & codec::kFlagSignedCodes;
   m.zero_code = l.zero_code;
-  m.huffman_four_streams = l.codec == Codec::kHuffman && l.version == codec::kHuffmanStreamVersion;
+  m.huffman_version = l.codec == Codec::kHuffman ? l.version : 0;
   TP_RETURN_IF_ERROR(ParseParams(m, l.params, l.values));
   if (codes.empty()) return Status::Ok();
   const uint64_t end = begin + codes.size(), cv = l.chunk_values;

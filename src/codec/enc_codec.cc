@@ -211,6 +211,9 @@ Status EncodeOrder0Chunk(const Model& m, std::span<const uint8_t> codes, std::ve
 
 Status EncodeHuffmanChunk(const Model& m, std::span<const uint8_t> codes, std::vector<uint8_t>& out,
                           uint64_t& payload_bits) {
+  // The eight-stream layout from kHuffmanInterleavedMinSymbols on (huffman_common.h).
+  if (codes.size() >= entropy::kHuffmanInterleavedMinSymbols)
+    return entropy::HuffmanEncode8(codes, m.lengths, out, &payload_bits);
   return entropy::HuffmanEncode4(codes, m.lengths, out, &payload_bits);
 }
 
@@ -521,13 +524,16 @@ StatusOr<uint64_t> EstimateStreamBytes(Codec codec, std::span<const uint64_t, 25
       for (int s = 0; s < 256; s += 2) params.push_back(static_cast<uint8_t>(lengths[s] | lengths[s + 1] << 4));
       uint64_t bits = 0;
       for (int s = 0; s < 256; ++s) bits += hist[s] * lengths[s];
-      // Every chunk holds its three stream sizes and pads each of its four
-      // streams to a byte: an upper bound, over by less than 4 bytes a chunk.
+      // Every chunk holds its stream sizes and pads each of its streams to a
+      // byte (eight streams from kHuffmanInterleavedMinSymbols on, else
+      // four): an upper bound, over by less than 8 bytes a chunk.
       std::vector<uint8_t> header;
       WriteStreamHeader(codec, options, values, chunk_values, params, header);
       uint64_t index = 0;
       if (chunks > 1) index = (chunks - 1) * VarintBytes(std::max<uint64_t>(1, (chunk_values * 15 + 7) / 8));
-      return header.size() + index + bits / 8 + chunks * (entropy::kHuffmanStreamSizesBytes + entropy::kHuffmanStreams);
+      return header.size() + index + bits / 8 + chunks * (chunk_values >= entropy::kHuffmanInterleavedMinSymbols
+                                              ? entropy::kHuffmanInterleavedSizesBytes + entropy::kHuffmanInterleavedStreams
+                                              : entropy::kHuffmanStreamSizesBytes + entropy::kHuffmanStreams);
     }
     default:
       return UnsupportedError(std::string(CodecName(codec)) + " has no size estimate from a histogram");

@@ -242,8 +242,9 @@ bool ZstdMayWin(std::span<const uint8_t> raw, uint64_t best_size, EngineLevel le
 // Layout kGgufHeader (gguf_header.h): the header's planes, each coded by the
 // order-0 coder or zstd, whichever is smaller. zstd runs at level 9 here
 // (19 with --max): the strings plane is a tokenizer's vocabulary, where
-// zstd's matches beat any order-0 coder and level 9 is within 10% of 19 at
-// a tenth of its time.
+// zstd's matches beat any order-0 coder, and level 9 comes within 10% of
+// level 19's size in a small part of its time (gemma-3's 2.3 MB of token
+// strings, measured by hand: 1.09 MB in 0.15 s against 1.00 MB in 4.4 s).
 std::vector<Plane> GgufHeaderPlanes(const ChunkToCode& chunk, const EngineOptions& o,
                                     std::array<std::vector<uint8_t>, kGgufHeaderParts>& parts,
                                     std::vector<uint8_t>& sizes) {

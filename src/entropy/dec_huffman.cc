@@ -166,6 +166,66 @@ inline __attribute__((always_inline)) size_t DecodeRounds(const uint8_t* chunk, 
   return i;
 }
 
+// The eight-stream interleaved loop: per round, four symbols of every
+// stream into 32 consecutive output bytes (symbol 8k + s of the round from
+// stream s); the readers work as in DecodeRounds. Returns the symbols
+// decoded (a multiple of 32).
+template <bool kCheck>
+inline __attribute__((always_inline)) size_t DecodeRounds8(const uint8_t* chunk, size_t size, const uint16_t* t,
+                                                           Reader* r, uint8_t* out, size_t n, uint32_t& bad) {
+  constexpr int S = kHuffmanInterleavedStreams;
+  uint32_t b = 0;
+  size_t i = 0;
+  while (i + 4 * S <= n) {
+    size_t furthest = 0;
+    for (int s = 0; s < S; ++s) furthest = std::max(furthest, r[s].pos);
+    furthest += 8;
+    if (furthest + 16 > size) break;  // +16: the refill's used / 8 (< 8) plus slack
+    const size_t rounds = std::min((size - furthest - 16) / 6 + 1, (n - i) / (4 * S));
+    const uint8_t* p[S];
+    uint64_t bits[S];
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      p[s] = chunk + r[s].pos + (r[s].used >> 3);
+      bits[s] = (LoadBigEndian64(p[s]) | 1) << (r[s].used & 7);
+    }
+    uint8_t* o = out + i;
+    uint8_t* const o_end = o + 4 * S * rounds;
+    for (; o != o_end; o += 4 * S) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+#pragma GCC unroll 8
+        for (int s = 0; s < S; ++s) {
+          const uint32_t e = t[bits[s] >> (64 - kHuffmanMaxBits)];
+          bits[s] <<= (e & 63);
+          if constexpr (kCheck) b |= e - 1;
+          o[k * S + s] = static_cast<uint8_t>(e >> 8);
+        }
+      }
+#pragma GCC unroll 8
+      for (int s = 0; s < S; ++s) {
+        const int used = __builtin_ctzll(bits[s]);
+        p[s] += used >> 3;
+        bits[s] = (LoadBigEndian64(p[s]) | 1) << (used & 7);
+      }
+    }
+    i += 4 * S * rounds;
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      r[s].pos = size_t(p[s] - chunk);
+      r[s].used = uint32_t(__builtin_ctzll(bits[s]));
+    }
+  }
+  bad |= b;
+  return i;
+}
+
+template <bool kCheck>
+size_t DecodeRounds8Plain(const uint8_t* chunk, size_t size, const uint16_t* t, Reader* r, uint8_t* out, size_t n,
+                          uint32_t& bad) {
+  return DecodeRounds8<kCheck>(chunk, size, t, r, out, n, bad);
+}
+
 template <bool kCheck>
 size_t DecodeRoundsPlain(const uint8_t* chunk, size_t size, const uint16_t* t, Reader* r, uint8_t* out,
                          const size_t* begin, size_t together, uint32_t& bad) {
@@ -179,11 +239,21 @@ __attribute__((target("bmi2"))) size_t DecodeRoundsBmi2(const uint8_t* chunk, si
                                                          size_t together, uint32_t& bad) {
   return DecodeRounds<kCheck>(chunk, size, t, r, out, begin, together, bad);
 }
+template <bool kCheck>
+__attribute__((target("bmi2"))) size_t DecodeRounds8Bmi2(const uint8_t* chunk, size_t size, const uint16_t* t,
+                                                          Reader* r, uint8_t* out, size_t n, uint32_t& bad) {
+  return DecodeRounds8<kCheck>(chunk, size, t, r, out, n, bad);
+}
 bool CpuHasBmi2() {
   static const bool have = __builtin_cpu_supports("bmi2");
   return have;
 }
 #else
+template <bool kCheck>
+size_t DecodeRounds8Bmi2(const uint8_t* chunk, size_t size, const uint16_t* t, Reader* r, uint8_t* out, size_t n,
+                         uint32_t& bad) {
+  return DecodeRounds8Plain<kCheck>(chunk, size, t, r, out, n, bad);
+}
 template <bool kCheck>
 size_t DecodeRoundsBmi2(const uint8_t* chunk, size_t size, const uint16_t* t, Reader* r, uint8_t* out,
                         const size_t* begin, size_t together, uint32_t& bad) {
@@ -246,6 +316,61 @@ Status HuffmanDecode4(std::span<const uint8_t> bytes, const HuffmanDecodeTable& 
   }
   if (bad >> 31) return CorruptDataError("Huffman stream holds an unused code");
   for (int s = 0; s < kHuffmanStreams; ++s) {
+    const uint64_t stream_bytes = stream_begin[s + 1] - stream_begin[s];
+    const uint64_t used = r[s].BitsUsedSince(stream_begin[s]);
+    if (used > 8 * stream_bytes) return CorruptDataError("Huffman stream " + std::to_string(s) + " is truncated");
+    if ((used + 7) / 8 != stream_bytes)
+      return CorruptDataError("Huffman stream " + std::to_string(s) + " has bytes it does not use");
+  }
+  return Status::Ok();
+}
+
+Status HuffmanDecode8(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out) {
+  constexpr int S = kHuffmanInterleavedStreams;
+  if (table.entries.size() != (size_t(1) << kHuffmanMaxBits))
+    return InvalidArgumentError("Huffman decoder: invalid table");
+  if (bytes.size() < kHuffmanInterleavedSizesBytes)
+    return CorruptDataError("eight-stream Huffman chunk of " + std::to_string(bytes.size()) +
+                            " bytes is shorter than its stream sizes");
+  const uint8_t* chunk = bytes.data();
+  const size_t size = bytes.size();
+  size_t stream_begin[S + 1];
+  stream_begin[0] = kHuffmanInterleavedSizesBytes;
+  for (int s = 0; s + 1 < S; ++s) {
+    const uint64_t n = uint64_t(chunk[4 * s]) | uint64_t(chunk[4 * s + 1]) << 8 | uint64_t(chunk[4 * s + 2]) << 16 |
+                       uint64_t(chunk[4 * s + 3]) << 24;
+    if (n > size - stream_begin[s])
+      return CorruptDataError("eight-stream Huffman chunk: stream " + std::to_string(s) + " of " +
+                              std::to_string(n) + " bytes overruns the chunk");
+    stream_begin[s + 1] = stream_begin[s] + static_cast<size_t>(n);
+  }
+  stream_begin[S] = size;
+  const size_t n = out.size();
+  Reader r[S];
+  for (int s = 0; s < S; ++s) r[s].pos = stream_begin[s];
+  const uint16_t* t = table.entries.data();
+  uint8_t* o = out.data();
+  uint32_t bad = 0;
+  size_t i = 0;
+  const bool bmi2 = HuffmanBmi2Enabled();
+  if (table.complete) {
+    i = bmi2 ? DecodeRounds8Bmi2<false>(chunk, size, t, r, o, n, bad)
+             : DecodeRounds8Plain<false>(chunk, size, t, r, o, n, bad);
+  } else {
+    i = bmi2 ? DecodeRounds8Bmi2<true>(chunk, size, t, r, o, n, bad)
+             : DecodeRounds8Plain<true>(chunk, size, t, r, o, n, bad);
+  }
+  // The rest (fewer than 32 symbols, or the chunk's last bytes), each
+  // stream's symbols with the checked refill.
+  for (int s = 0; s < S; ++s) {
+    Reader& rs = r[s];
+    for (size_t k = i + size_t(s); k < n; k += S) {
+      if (k == i + size_t(s) || rs.used > 64 - kHuffmanMaxBits) rs.RefillSafe(chunk, size);
+      o[k] = rs.Decode(t, bad);
+    }
+  }
+  if (bad >> 31) return CorruptDataError("Huffman stream holds an unused code");
+  for (int s = 0; s < S; ++s) {
     const uint64_t stream_bytes = stream_begin[s + 1] - stream_begin[s];
     const uint64_t used = r[s].BitsUsedSince(stream_begin[s]);
     if (used > 8 * stream_bytes) return CorruptDataError("Huffman stream " + std::to_string(s) + " is truncated");

@@ -31,8 +31,10 @@ Status HuffmanDecode(std::span<const uint8_t> bytes, const HuffmanDecodeTable& t
 // unused code, a stream that ends early or carries bytes it does not use)
 // is CorruptDataError, never a read outside `bytes`.
 Status HuffmanDecode4(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out);
+// The same for an eight-stream interleaved chunk (huffman_common.h).
+Status HuffmanDecode8(std::span<const uint8_t> bytes, const HuffmanDecodeTable& table, std::span<uint8_t> out);
 
-// HuffmanDecode4's loop is compiled twice, plain and with BMI2 (used when
+// HuffmanDecode4's and HuffmanDecode8's loops are compiled twice, plain and with BMI2 (used when
 // the CPU has it); tests turn BMI2 off to run the plain one.
 bool HuffmanBmi2Enabled();
 void SetHuffmanBmi2ForTesting(bool allowed);

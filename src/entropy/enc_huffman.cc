@@ -180,4 +180,66 @@ Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t>
   return Status::Ok();
 }
 
+Status HuffmanEncode8(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
+                      uint64_t* code_bits) {
+  constexpr int S = kHuffmanInterleavedStreams;
+  auto codes = CanonicalCodes(lengths);
+  if (!codes.ok()) return InvalidArgumentError("Huffman encoder: " + codes.status().message());
+  uint32_t entry[256] = {};  // code | length << 16, as in HuffmanEncode4
+  for (size_t s = 0; s < lengths.size() && s < 256; ++s)
+    if (lengths[s] != 0) entry[s] = (*codes)[s] | uint32_t(lengths[s]) << 16;
+  const size_t n = symbols.size();
+  // Stream 0 codes the most symbols; each stream gets a region of 12 bits
+  // per symbol plus the last store's 8 bytes.
+  const size_t region = HuffmanInterleavedCount(n, 0) * kHuffmanMaxBits / 8 + 8;
+  thread_local std::unique_ptr<uint8_t[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (scratch_size < S * region) {
+    scratch_size = S * region;
+    scratch.reset(new uint8_t[scratch_size]);
+  }
+  WordWriter w[S];
+  for (int s = 0; s < S; ++s) w[s].p = scratch.get() + s * region;
+  const uint8_t* in = symbols.data();
+  uint32_t missing = 0;
+  // Whole rounds of 32 symbols (four per stream), then the rest one by one.
+  size_t i = 0;
+  for (; i + 4 * S <= n; i += 4 * S) {
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      const uint32_t e0 = entry[in[i + s]], e1 = entry[in[i + S + s]], e2 = entry[in[i + 2 * S + s]],
+                     e3 = entry[in[i + 3 * S + s]];
+      missing |= (e0 == 0) | (e1 == 0) | (e2 == 0) | (e3 == 0);
+      w[s].Put(e0 & 0xffff, e0 >> 16);
+      w[s].Put(e1 & 0xffff, e1 >> 16);
+      w[s].Put(e2 & 0xffff, e2 >> 16);
+      w[s].Put(e3 & 0xffff, e3 >> 16);
+      if (w[s].pending) w[s].Flush();
+    }
+  }
+  for (; i < n; ++i) {
+    const uint32_t e = entry[in[i]];
+    missing |= e == 0;
+    WordWriter& ws = w[i % S];
+    ws.Put(e & 0xffff, e >> 16);
+    if (ws.pending) ws.Flush();
+  }
+  for (int s = 0; s < S; ++s) {
+    if (code_bits) *code_bits += 8 * uint64_t(w[s].p - (scratch.get() + s * region)) + uint64_t(w[s].pending);
+    w[s].Finish();
+  }
+  if (missing) {
+    for (uint8_t sym : symbols)
+      if (entry[sym] == 0) return InvalidArgumentError("Huffman encoder: symbol " + std::to_string(sym) + " has no code");
+  }
+  size_t bytes[S];
+  for (int s = 0; s < S; ++s) bytes[s] = static_cast<size_t>(w[s].p - (scratch.get() + s * region));
+  for (int s = 0; s + 1 < S; ++s) {
+    const uint32_t size = static_cast<uint32_t>(bytes[s]);  // < 2^32: chunks hold at most 2^30 symbols
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(size >> (8 * b)));
+  }
+  for (int s = 0; s < S; ++s) out.insert(out.end(), scratch.get() + s * region, scratch.get() + s * region + bytes[s]);
+  return Status::Ok();
+}
+
 }  // namespace tp::entropy

@@ -24,5 +24,8 @@ StatusOr<std::vector<uint8_t>> HuffmanEncode(std::span<const uint8_t> symbols,
 // bits to it. InvalidArgumentError if a symbol has no code.
 Status HuffmanEncode4(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
                       uint64_t* code_bits = nullptr);
+// The eight-stream interleaved layout (huffman_common.h), with the same contract.
+Status HuffmanEncode8(std::span<const uint8_t> symbols, std::span<const uint8_t> lengths, std::vector<uint8_t>& out,
+                      uint64_t* code_bits = nullptr);
 
 }  // namespace tp::entropy
