@@ -18,13 +18,13 @@ double CLog2C(uint64_t c) { return c ? double(c) * std::log2(double(c)) : 0.0; }
 // tensors, where the profiler's table is most of the encoding time, never
 // leave it.
 constexpr uint64_t kSmallCounts = uint64_t(1) << 14;
-double CLog2CFast(uint64_t c) {
+const double* CLog2CSmall() {
   static const std::vector<double> table = [] {
     std::vector<double> t(kSmallCounts);
     for (uint64_t v = 0; v < kSmallCounts; ++v) t[v] = CLog2C(v);
     return t;
   }();
-  return c < kSmallCounts ? table[c] : CLog2C(c);
+  return table.data();
 }
 
 bool Serialized(const TableCost& t) { return t.precision_bits > 0; }
@@ -116,20 +116,34 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
     }
     reach[b - 1] = lo;
   }
+  // Everything the loop reads is hoisted into locals and row pointers: with
+  // the table's guard and the lambdas inside, the compiler kept the loop's
+  // counters on the stack (a store-to-load chain per cell).
+  const double* const clog_small = CLog2CSmall();
+  const double bits_per_range = table.bits_per_range;
+  const uint64_t* const pre = prefix.data();
+  const double* const wbits = width_bits.data();
+  const double* const sbits = size_bits.data();
   for (int i = 0; i < a; ++i) {
     int reached = 0;  // thresholds reached by the count so far; counts grow along the row
-    for (int j = i + 1; j <= std::min(a, i + span); ++j) {
-      const uint64_t c = prefix[j] - prefix[i];
+    const uint64_t base = pre[i];
+    double* const crow = cost.data() + size_t(i) * size_t(span);  // cell (i, i + 1 + d) at d
+    double* const frow = freq_bits.data() + size_t(i) * size_t(span);
+    const int d_end = std::min(a, i + span) - i;
+    for (int d = 0; d < d_end; ++d) {
+      const int w = d + 1, j = i + w;
+      const uint64_t c = pre[j] - base;
       if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
-      double x = -CLog2CFast(c) + double(c) * width_bits[j - i];
+      const double clog = c < kSmallCounts ? clog_small[c] : CLog2C(c);
+      double x = -clog + double(c) * wbits[w];
       if (!serialized) {
-        x += table.bits_per_range;
+        x += bits_per_range;
       } else {
-        x += j == a ? 0 : size_bits[j - i];
+        x += j == a ? 0 : sbits[w];
         while (reached < thresholds && c >= reach[reached]) ++reached;
-        freq_bits[at(i, j)] = 2 * (reached + 1) - 1;
+        frow[d] = 2 * (reached + 1) - 1;
       }
-      cost[at(i, j)] = x;
+      crow[d] = x;
     }
   }
   // best[s][k][j]: the least cost of k ranges covering [0, j); s = 1 once
