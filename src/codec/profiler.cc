@@ -67,27 +67,33 @@ double PartitionCost(std::span<const uint64_t> hist, std::span<const int> starts
   return cost - max_freq_bits;  // the costliest frequency is the implied one
 }
 
-Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table,
-                           int max_offset_bits) {
-  const int a = static_cast<int>(hist.size());
-  const int kmax = std::max(1, std::min(max_ranges, a));
-  const int max_size = max_offset_bits >= 30 ? a : std::max(1, 1 << std::max(0, max_offset_bits));
+namespace {
+
+// cost(i, j) of range [i, j) without its frequency, and its frequency's
+// bits, computed once for all K, only for ranges of at most `span` codes
+// (atalanta-rans caps them at 2^(16-P): 64 codes at P = 10, so A * 64
+// logarithms rather than A^2 / 2). Entry (i, j) is at i * span + j - i - 1,
+// padded: the vector kernel reads (never writes) up to kProfilerPad cells
+// past a row.
+struct CostTable {
+  int span = 0;
+  std::vector<double> cost, freq_bits;
+};
+
+// The range [i, j)'s symbol and offset bits, -c log2 c + c * width, as the
+// table computes it (the size's gamma bits are added to it separately).
+double RangeBits(uint64_t c, int width, const double* clog_small, const double* width_bits) {
+  const double clog = c < kSmallCounts ? clog_small[c] : CLog2C(c);
+  return -clog + double(c) * width_bits[width];
+}
+
+void BuildCostTable(const uint64_t* prefix, int a, int span, const TableCost& table, CostTable* t) {
   const bool serialized = Serialized(table);
-  std::vector<uint64_t> prefix(a + 1, 0);
-  for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
   const uint64_t n = prefix[a];
   const double inf = std::numeric_limits<double>::infinity();
-  if (n == 0) return Partition{{0}, 0, inf};
-  // cost(i, j) of range [i, j) without its frequency, and its frequency's
-  // bits, computed once for all K, only for ranges of at most max_size codes
-  // (atalanta-rans caps them at 2^(16-P): 16 codes at P = 12, so A * 16
-  // logarithms rather than A^2 / 2). Entry (i, j) is at i * span + j - i - 1.
-  const size_t stride = size_t(a) + 1;
-  const int span = std::min(a, max_size);
-  // Padded: the vector kernel reads (never writes) up to kProfilerPad cells past a row.
-  std::vector<double> cost(size_t(a) * size_t(span) + kProfilerPad, inf),
-      freq_bits(size_t(a) * size_t(span) + kProfilerPad, 0.0);
-  auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
+  t->span = span;
+  t->cost.assign(size_t(a) * size_t(span) + kProfilerPad, inf);
+  t->freq_bits.assign(size_t(a) * size_t(span) + kProfilerPad, 0.0);
   // Every term below is the value PartitionCost uses, computed once per
   // distinct argument rather than per cell (the cells' logarithms and
   // divisions were most of a call's time on small tensors): the offset width
@@ -121,21 +127,20 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   // counters on the stack (a store-to-load chain per cell).
   const double* const clog_small = CLog2CSmall();
   const double bits_per_range = table.bits_per_range;
-  const uint64_t* const pre = prefix.data();
+  const uint64_t* const pre = prefix;
   const double* const wbits = width_bits.data();
   const double* const sbits = size_bits.data();
   for (int i = 0; i < a; ++i) {
     int reached = 0;  // thresholds reached by the count so far; counts grow along the row
     const uint64_t base = pre[i];
-    double* const crow = cost.data() + size_t(i) * size_t(span);  // cell (i, i + 1 + d) at d
-    double* const frow = freq_bits.data() + size_t(i) * size_t(span);
+    double* const crow = t->cost.data() + size_t(i) * size_t(span);  // cell (i, i + 1 + d) at d
+    double* const frow = t->freq_bits.data() + size_t(i) * size_t(span);
     const int d_end = std::min(a, i + span) - i;
     for (int d = 0; d < d_end; ++d) {
       const int w = d + 1, j = i + w;
       const uint64_t c = pre[j] - base;
       if (c == 0) continue;  // a range must hold a value (its frequency is at least 1)
-      const double clog = c < kSmallCounts ? clog_small[c] : CLog2C(c);
-      double x = -clog + double(c) * wbits[w];
+      double x = RangeBits(c, w, clog_small, wbits);
       if (!serialized) {
         x += bits_per_range;
       } else {
@@ -146,6 +151,16 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
       crow[d] = x;
     }
   }
+}
+
+// The dynamic programme and the path back, over a table built for an
+// alphabet of `a` codes.
+Partition SolvePartition(int a, int span, int kmax, const double* cost, const double* freq_bits, uint64_t n,
+                         const TableCost& table) {
+  const bool serialized = Serialized(table);
+  const double inf = std::numeric_limits<double>::infinity();
+  const size_t stride = size_t(a) + 1;
+  auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
   // best[s][k][j]: the least cost of k ranges covering [0, j); s = 1 once
   // the implied range is among them (always, for the flat cost).
   auto idx = [&](int k, int j) { return size_t(k) * stride + j; };
@@ -161,7 +176,7 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   // 87 -> 78 us at a 16-code cap (P = 12), 425 -> 276 us at a 64-code cap
   // (P = 10) with argmin arrays kept beside the minima and the cost table
   // computed per cell; see BM_OptimalPartition for today's figures.
-  const ProfilerRows rows{a, span, kmax, stride, cost.data(), freq_bits.data(), best[0].data(), best[1].data()};
+  const ProfilerRows rows{a, span, kmax, stride, cost, freq_bits, best[0].data(), best[1].data()};
   if (ProfilerSimdEnabled()) {
     RelaxRows(rows);
   } else {
@@ -209,6 +224,78 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   }
   if (!serialized) p.implied = k_best - 1;
   return p;
+}
+
+}  // namespace
+
+Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const TableCost& table,
+                           int max_offset_bits) {
+  const int a = static_cast<int>(hist.size());
+  const int kmax = std::max(1, std::min(max_ranges, a));
+  const int max_size = max_offset_bits >= 30 ? a : std::max(1, 1 << std::max(0, max_offset_bits));
+  std::vector<uint64_t> prefix(a + 1, 0);
+  for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
+  const uint64_t n = prefix[a];
+  if (n == 0) return Partition{{0}, 0, std::numeric_limits<double>::infinity()};
+  const int span = std::min(a, max_size);
+  CostTable t;
+  BuildCostTable(prefix.data(), a, span, table, &t);
+  return SolvePartition(a, span, kmax, t.cost.data(), t.freq_bits.data(), n, table);
+}
+
+std::pair<Partition, Partition> OptimalPartitionsAllAndUsed(std::span<const uint64_t> hist, int first, int last,
+                                                            int max_ranges, const TableCost& all_table,
+                                                            const TableCost& used_table, int max_offset_bits) {
+  const int a = static_cast<int>(hist.size());
+  const int a_used = last - first + 1;
+  const int max_size = max_offset_bits >= 30 ? a : std::max(1, 1 << std::max(0, max_offset_bits));
+  const int span = std::min(a, max_size);
+  // One table serves both when both programmes see the same span and the
+  // same per-range costs (the fixed bits differ, which only CountBits adds).
+  const bool shared = std::min(a_used, max_size) == span && Serialized(all_table) == Serialized(used_table) &&
+                      all_table.precision_bits == used_table.precision_bits &&
+                      all_table.bits_per_range == used_table.bits_per_range;
+  if (!shared || first < 0 || last >= a || first > last) {
+    return {OptimalPartition(hist, max_ranges, all_table, max_offset_bits),
+            OptimalPartition(hist.subspan(size_t(first), size_t(a_used)), max_ranges, used_table, max_offset_bits)};
+  }
+  std::vector<uint64_t> prefix(a + 1, 0);
+  for (int v = 0; v < a; ++v) prefix[v + 1] = prefix[v] + hist[v];
+  const uint64_t n = prefix[a];
+  if (n == 0) {
+    const Partition none{{0}, 0, std::numeric_limits<double>::infinity()};
+    return {none, none};
+  }
+  CostTable t;
+  BuildCostTable(prefix.data(), a, span, all_table, &t);
+  std::pair<Partition, Partition> out;
+  out.first = SolvePartition(a, span, std::max(1, std::min(max_ranges, a)), t.cost.data(), t.freq_bits.data(), n,
+                             all_table);
+  // The used codes' table is rows first..last of this one (same span, same
+  // counts, widths and frequencies), except that a range ending at last + 1
+  // ends that alphabet and pays no size bits: those cells are rewritten as
+  // BuildCostTable writes an alphabet's last column.
+  const int end = last + 1;
+  if (end < a) {
+    const double* const clog_small = CLog2CSmall();
+    std::vector<double> width_bits(size_t(span) + 1, 0.0);
+    for (int w = 1; w <= span; ++w) width_bits[w] = OffsetBits(static_cast<uint32_t>(w));
+    for (int i = std::max(first, end - span); i < end; ++i) {
+      const uint64_t c = prefix[end] - prefix[i];
+      if (c == 0) continue;
+      double x = RangeBits(c, end - i, clog_small, width_bits.data());
+      if (!Serialized(all_table)) {
+        x += all_table.bits_per_range;
+      } else {
+        x += 0;
+      }
+      t.cost[size_t(i) * size_t(span) + size_t(end - i - 1)] = x;
+    }
+  }
+  const size_t offset = size_t(first) * size_t(span);
+  out.second = SolvePartition(a_used, span, std::max(1, std::min(max_ranges, a_used)), t.cost.data() + offset,
+                              t.freq_bits.data() + offset, n, used_table);
+  return out;
 }
 
 }  // namespace tp::codec
