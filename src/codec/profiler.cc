@@ -155,9 +155,12 @@ void BuildCostTable(const uint64_t* prefix, int a, int span, const TableCost& ta
 
 // The dynamic programme and the path back, over a table built for an
 // alphabet of `a` codes.
-Partition SolvePartition(int a, int span, int kmax, const double* cost, const double* freq_bits, uint64_t n,
-                         const TableCost& table) {
-  const bool serialized = Serialized(table);
+// With several tables (all flat or all serialized, differing only in the
+// bits that depend on K alone), one programme serves them all: out[t] is
+// tables[t]'s partition.
+void SolvePartitions(int a, int span, int kmax, const double* cost, const double* freq_bits, uint64_t n,
+                     std::span<const TableCost> tables, Partition* out) {
+  const bool serialized = Serialized(tables[0]);
   const double inf = std::numeric_limits<double>::infinity();
   const size_t stride = size_t(a) + 1;
   auto at = [&](int i, int j) { return size_t(i) * size_t(span) + size_t(j - i - 1); };
@@ -182,48 +185,51 @@ Partition SolvePartition(int a, int span, int kmax, const double* cost, const do
   } else {
     RelaxRowsScalar(rows);
   }
-  int k_best = 1;
-  for (int k = 2; k <= kmax; ++k)
-    if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;
-  Partition p;
-  if (best[1][idx(k_best, a)] == inf) {
-    p.cost_bits = inf;
-    return p;
-  }
-  p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
-  p.starts.resize(k_best);
-  // Back from (k_best, a, s = 1): the candidate that gave each cell is the
-  // first, in the order the rows offered them (i ascending; for s = 1 the
-  // implied-here candidate before the implied-before one), whose sum equals
-  // the cell, as the same additions in the same order give the same double.
-  // That is the one strict-less updates in that order would have kept.
-  for (int k = k_best, j = a, s = 1; k > 0; --k) {
-    const double target = best[s][idx(k, j)];
-    const double* b0 = best[0].data() + idx(k - 1, 0);
-    const double* b1 = best[1].data() + idx(k - 1, 0);
-    int prev = -1;
-    for (int i = std::max(k - 1, j - span); i < j && prev < 0; ++i) {
-      const double c = cost[at(i, j)], f = freq_bits[at(i, j)];
-      if (s == 0) {
-        if (b0[i] + c + f == target) prev = 2 * i;
-      } else if (b0[i] + c == target) {
-        prev = 2 * i;
-      } else if (b1[i] + c + f == target) {
-        prev = 2 * i + 1;
-      }
-    }
-    if (prev < 0) {  // cannot happen (the cell is one of its candidates' sums); never a wrong table
-      p.starts.clear();
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const TableCost& table = tables[t];
+    Partition& p = out[t];
+    int k_best = 1;
+    for (int k = 2; k <= kmax; ++k)
+      if (best[1][idx(k, a)] + CountBits(table, k) < best[1][idx(k_best, a)] + CountBits(table, k_best)) k_best = k;
+    p = Partition{};
+    if (best[1][idx(k_best, a)] == inf) {
       p.cost_bits = inf;
-      return p;
+      continue;
     }
-    if (s == 1 && (prev & 1) == 0) p.implied = k - 1;
-    j = prev >> 1;
-    s = prev & 1;
-    p.starts[k - 1] = j;
+    p.cost_bits = best[1][idx(k_best, a)] + CountBits(table, k_best) + CLog2C(n);
+    p.starts.resize(k_best);
+    // Back from (k_best, a, s = 1): the candidate that gave each cell is the
+    // first, in the order the rows offered them (i ascending; for s = 1 the
+    // implied-here candidate before the implied-before one), whose sum equals
+    // the cell, as the same additions in the same order give the same double.
+    // That is the one strict-less updates in that order would have kept.
+    for (int k = k_best, j = a, s = 1; k > 0; --k) {
+      const double target = best[s][idx(k, j)];
+      const double* b0 = best[0].data() + idx(k - 1, 0);
+      const double* b1 = best[1].data() + idx(k - 1, 0);
+      int prev = -1;
+      for (int i = std::max(k - 1, j - span); i < j && prev < 0; ++i) {
+        const double c = cost[at(i, j)], f = freq_bits[at(i, j)];
+        if (s == 0) {
+          if (b0[i] + c + f == target) prev = 2 * i;
+        } else if (b0[i] + c == target) {
+          prev = 2 * i;
+        } else if (b1[i] + c + f == target) {
+          prev = 2 * i + 1;
+        }
+      }
+      if (prev < 0) {  // cannot happen (the cell is one of its candidates' sums); never a wrong table
+        p.starts.clear();
+        p.cost_bits = inf;
+        break;
+      }
+      if (s == 1 && (prev & 1) == 0) p.implied = k - 1;
+      j = prev >> 1;
+      s = prev & 1;
+      p.starts[k - 1] = j;
+    }
+    if (!serialized && !p.starts.empty()) p.implied = k_best - 1;
   }
-  if (!serialized) p.implied = k_best - 1;
-  return p;
 }
 
 }  // namespace
@@ -240,7 +246,9 @@ Partition OptimalPartition(std::span<const uint64_t> hist, int max_ranges, const
   const int span = std::min(a, max_size);
   CostTable t;
   BuildCostTable(prefix.data(), a, span, table, &t);
-  return SolvePartition(a, span, kmax, t.cost.data(), t.freq_bits.data(), n, table);
+  Partition p;
+  SolvePartitions(a, span, kmax, t.cost.data(), t.freq_bits.data(), n, std::span<const TableCost>(&table, 1), &p);
+  return p;
 }
 
 std::pair<Partition, Partition> OptimalPartitionsAllAndUsed(std::span<const uint64_t> hist, int first, int last,
@@ -269,8 +277,16 @@ std::pair<Partition, Partition> OptimalPartitionsAllAndUsed(std::span<const uint
   CostTable t;
   BuildCostTable(prefix.data(), a, span, all_table, &t);
   std::pair<Partition, Partition> out;
-  out.first = SolvePartition(a, span, std::max(1, std::min(max_ranges, a)), t.cost.data(), t.freq_bits.data(), n,
-                             all_table);
+  const int kmax = std::max(1, std::min(max_ranges, a));
+  if (first == 0 && last == a - 1) {
+    // The same alphabet twice: one programme, two choices of K and paths.
+    const TableCost tables[2] = {all_table, used_table};
+    Partition both[2];
+    SolvePartitions(a, span, kmax, t.cost.data(), t.freq_bits.data(), n, tables, both);
+    return {std::move(both[0]), std::move(both[1])};
+  }
+  SolvePartitions(a, span, kmax, t.cost.data(), t.freq_bits.data(), n, std::span<const TableCost>(&all_table, 1),
+                  &out.first);
   // The used codes' table is rows first..last of this one (same span, same
   // counts, widths and frequencies), except that a range ending at last + 1
   // ends that alphabet and pays no size bits: those cells are rewritten as
@@ -293,8 +309,8 @@ std::pair<Partition, Partition> OptimalPartitionsAllAndUsed(std::span<const uint
     }
   }
   const size_t offset = size_t(first) * size_t(span);
-  out.second = SolvePartition(a_used, span, std::max(1, std::min(max_ranges, a_used)), t.cost.data() + offset,
-                              t.freq_bits.data() + offset, n, used_table);
+  SolvePartitions(a_used, span, std::max(1, std::min(max_ranges, a_used)), t.cost.data() + offset,
+                  t.freq_bits.data() + offset, n, std::span<const TableCost>(&used_table, 1), &out.second);
   return out;
 }
 
