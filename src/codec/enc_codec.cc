@@ -75,13 +75,10 @@ StatusOr<BuiltTable> BuildAtalantaTable(std::span<const uint64_t> hist_in, uint6
   int first = 0, last = 255;
   while (hist[first] == 0) ++first;
   while (hist[last] == 0) --last;
-  codec::Partition part = codec::OptimalPartition(
-      hist, o.atalanta_ranges,
+  // (One cost table serves both programmes: profiler.h.)
+  auto [part, part_used] = codec::OptimalPartitionsAllAndUsed(
+      hist, first, last, o.atalanta_ranges,
       codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(precision_bits, o.register_bits, true)),
-      max_offset_bits);
-  const std::span<const uint64_t> used(hist.data() + first, size_t(last - first + 1));
-  codec::Partition part_used = codec::OptimalPartition(
-      used, o.atalanta_ranges,
       codec::SerializedTableCost(table_precision, codec::AtalantaFixedBits(precision_bits, o.register_bits, false)),
       max_offset_bits);
   int base = 0, end = 256;

@@ -58,5 +58,46 @@ TEST(ProfilerSimd, SamePartitionsAsTheScalarLoopOnEveryTarget) {
   SetProfilerSimdForTesting(true);
 }
 
+// Both of Atalanta's candidates from one cost table, against two separate
+// OptimalPartition calls: the same partitions, implied ranges and costs, bit
+// for bit, with histograms whose used codes start and end anywhere (and at
+// the alphabet's ends), capped and not, flat and serialized costs.
+TEST(ProfilerSimd, SharedTableGivesBothPartitionsOfTwoCalls) {
+  std::mt19937 rng{77};
+  for (int trial = 0; trial < 120; ++trial) {
+    std::vector<uint64_t> h = RandomHistogram(rng, 256, trial % 4);
+    int first = trial % 5 == 0 ? 0 : int(rng() % 80), last = trial % 7 == 0 ? 255 : 255 - int(rng() % 80);
+    for (int v = 0; v < first; ++v) h[v] = 0;
+    for (int v = last + 1; v < 256; ++v) h[v] = 0;
+    h[first] += 1 + rng() % 50;
+    h[last] += 1 + rng() % 50;
+    const int k = 1 + int(rng() % 20);
+    const int cap = trial % 6 == 0 ? 30 : 4 + int(rng() % 5);
+    const int p = 8 + int(rng() % 5);
+    const TableCost all = (trial & 1) ? SerializedTableCost(p, 20) : FlatTableCost(18);
+    const TableCost used = (trial & 1) ? SerializedTableCost(p, 36) : FlatTableCost(18);
+    const Partition want_all = OptimalPartition(h, k, all, cap);
+    const Partition want_used =
+        OptimalPartition(std::span<const uint64_t>(h).subspan(size_t(first), size_t(last - first + 1)), k, used, cap);
+    const auto [got_all, got_used] = OptimalPartitionsAllAndUsed(h, first, last, k, all, used, cap);
+    const std::string what = "trial " + std::to_string(trial) + " codes " + std::to_string(first) + ".." +
+                             std::to_string(last) + " cap " + std::to_string(cap);
+    EXPECT_EQ(got_all.starts, want_all.starts) << what;
+    EXPECT_EQ(got_all.implied, want_all.implied) << what;
+    EXPECT_EQ(got_used.starts, want_used.starts) << what;
+    EXPECT_EQ(got_used.implied, want_used.implied) << what;
+    if (std::isinf(want_all.cost_bits)) {
+      EXPECT_TRUE(std::isinf(got_all.cost_bits)) << what;
+    } else {
+      EXPECT_EQ(got_all.cost_bits, want_all.cost_bits) << what;
+    }
+    if (std::isinf(want_used.cost_bits)) {
+      EXPECT_TRUE(std::isinf(got_used.cost_bits)) << what;
+    } else {
+      EXPECT_EQ(got_used.cost_bits, want_used.cost_bits) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tp::codec
