@@ -40,6 +40,25 @@ Status DecodePlane(uint8_t coding, std::span<const uint8_t> stored, std::span<ui
   return DecodeCodes(stored, out, 1);
 }
 
+// The plane table: each plane's coding byte and stored bytes, which must
+// tile the payload after the table exactly.
+Status ReadPlaneTable(const FrameView& frame, uint8_t* coding, std::span<const uint8_t>* stored) {
+  const auto& payload = frame.payload;
+  const int planes = frame.header.planes;
+  uint64_t at = uint64_t(planes) * kPlaneEntryBytes;
+  if (payload.size() < at) return CorruptDataError("plane table is truncated");
+  for (int k = 0; k < planes; ++k) {
+    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
+    const uint32_t size = Get32(e + 1);
+    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
+    coding[k] = e[0];
+    stored[k] = payload.subspan(at, size);
+    at += size;
+  }
+  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+  return Status::Ok();
+}
+
 // Layout kSparse: the mask first, whose population count sizes the other
 // planes; then the dense layout of the non-zero elements, scattered.
 Status DecodeSparse(const FrameView& frame, std::span<uint8_t> out) {
@@ -49,20 +68,9 @@ Status DecodeSparse(const FrameView& frame, std::span<uint8_t> out) {
   if (!SparseApplies(dtype) || element == 0 || h.raw_bytes % element != 0)
     return CorruptDataError("sparse frame of a dtype without whole-byte elements");
   const uint64_t n = h.raw_bytes / element;
-  const auto& payload = frame.payload;
-  const size_t table = size_t(h.planes) * kPlaneEntryBytes;
   std::span<const uint8_t> stored[kMaxPlanes];
   uint8_t coding[kMaxPlanes];
-  uint64_t at = table;
-  for (int k = 0; k < h.planes; ++k) {
-    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
-    const uint32_t size = Get32(e + 1);
-    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
-    coding[k] = e[0];
-    stored[k] = payload.subspan(at, size);
-    at += size;
-  }
-  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+  TP_RETURN_IF_ERROR(ReadPlaneTable(frame, coding, stored));
   thread_local std::vector<uint8_t> scratch;
   const uint64_t mask_bytes = (n + 7) / 8;
   if (scratch.size() < mask_bytes) scratch.resize(mask_bytes);
@@ -95,20 +103,9 @@ Status DecodeSparse(const FrameView& frame, std::span<uint8_t> out) {
 Status DecodeGgufHeader(const FrameView& frame, std::span<uint8_t> out) {
   const FrameHeader& h = frame.header;
   if (h.dtype != uint8_t(DType::kU8)) return CorruptDataError("GGUF header frame of a dtype other than u8");
-  const auto& payload = frame.payload;
-  const size_t table = size_t(h.planes) * kPlaneEntryBytes;
   std::span<const uint8_t> stored[kMaxPlanes];
   uint8_t coding[kMaxPlanes];
-  uint64_t at = table;
-  for (int k = 0; k < h.planes; ++k) {
-    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
-    const uint32_t size = Get32(e + 1);
-    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
-    coding[k] = e[0];
-    stored[k] = payload.subspan(at, size);
-    at += size;
-  }
-  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
+  TP_RETURN_IF_ERROR(ReadPlaneTable(frame, coding, stored));
   uint8_t sizes[kGgufHeaderSizesBytes];
   TP_RETURN_IF_ERROR(DecodePlane(coding[0], stored[0], sizes).WithContext("gguf plane sizes"));
   uint64_t bytes[kGgufHeaderParts], total = 0;
@@ -154,21 +151,18 @@ Status DecodeFrame(const FrameView& frame, std::span<uint8_t> out) {
     if (XXH3_64bits(out.data(), out.size()) != h.xxh3) return CorruptDataError("checksum mismatch");
     return Status::Ok();
   }
-  uint64_t at = table;
   struct PlaneRef {
     uint8_t coding;
     std::span<const uint8_t> stored;
     uint64_t bytes;
   };
   PlaneRef refs[kMaxPlanes];
-  for (int k = 0; k < h.planes; ++k) {
-    const uint8_t* e = payload.data() + size_t(k) * kPlaneEntryBytes;
-    const uint32_t size = Get32(e + 1);
-    if (size > payload.size() - at) return CorruptDataError("plane " + std::to_string(k) + " is truncated");
-    refs[k] = {e[0], payload.subspan(at, size), PlaneBytes(h.layout, dtype, k, n)};
-    at += size;
+  {
+    std::span<const uint8_t> stored[kMaxPlanes];
+    uint8_t coding[kMaxPlanes];
+    TP_RETURN_IF_ERROR(ReadPlaneTable(frame, coding, stored));
+    for (int k = 0; k < h.planes; ++k) refs[k] = {coding[k], stored[k], PlaneBytes(h.layout, dtype, k, n)};
   }
-  if (at != payload.size()) return CorruptDataError("frame has bytes after its planes");
 
   if (h.layout == Layout::kStored || h.layout == Layout::kZstd) {
     const uint8_t want = h.layout == Layout::kStored ? kCodingStored : kCodingZstd;
